@@ -1,0 +1,3 @@
+from ksef_mcu.cli import main
+
+main()

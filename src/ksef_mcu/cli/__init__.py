@@ -1,0 +1,30 @@
+"""The `ksef-mcu` command line.
+
+Each command group lives in its own module and registers itself on `app`; this module only assembles them.
+User-facing text is Polish, like KSeF.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ksef_mcu import __version__
+
+app = typer.Typer(
+    name="ksef-mcu",
+    help="ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+@app.command("version")
+def version() -> None:
+    """Pokaż wersję programu."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

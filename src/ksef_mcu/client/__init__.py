@@ -1,0 +1,1 @@
+"""Typed client for the KSeF API v2."""

@@ -1,0 +1,1 @@
+"""The KSeF-compatible MCU server."""
