@@ -49,9 +49,6 @@ class KsefServerError(Exception):
 
     http_status: ClassVar[int] = 500
 
-    def __str__(self) -> str:
-        return f"{type(self).__name__} (HTTP {self.http_status})"
-
 
 # --- 400: the KSeF exception codes ----------------------------------------------------------------------------------
 
@@ -73,7 +70,7 @@ class BadRequestError(KsefServerError):
         self.description = description or EXCEPTION_DESCRIPTIONS.get(self.code, "Nieprawidłowe żądanie.")
         self.details: list[str] = list(details)
         self.reference_number = reference_number
-        super().__init__(self.description)
+        super().__init__(" ".join([self.description, *self.details]))
 
 
 class InputValidationError(BadRequestError):

@@ -87,6 +87,9 @@ class ServerSettings(BaseSettings):
     """PEM files with CA certificates (roots and intermediates) that login certificates may chain to. Checked in
     strict mode and when a request asks for `verifyCertificateChain=true`; our own CA is added by its module."""
 
+    housekeeping_interval: timedelta = timedelta(minutes=10)
+    """How often expired challenges and old authentication operations are deleted."""
+
     sqlite_busy_timeout: timedelta = timedelta(seconds=10)
     database_pool_size: int = Field(default=10, ge=1)
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
