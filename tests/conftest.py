@@ -191,13 +191,17 @@ def app(app_factory: Callable[..., FastAPI], settings: ServerSettings) -> FastAP
     return app_factory(settings)
 
 
+def in_process_client(app: FastAPI, *, client_ip: str = TEST_CLIENT_IP) -> httpx.AsyncClient:
+    """An httpx client talking to `app` in-process from `client_ip` (the app's lifespan is not run)."""
+    transport = httpx.ASGITransport(app=app, client=(client_ip, 50123), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 @asynccontextmanager
 async def running(app: FastAPI, *, client_ip: str = TEST_CLIENT_IP) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client talking to `app` in-process, with the app's lifespan running."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=(client_ip, 50123), raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield client
+    async with app.router.lifespan_context(app), in_process_client(app, client_ip=client_ip) as client:
+        yield client
 
 
 @pytest.fixture

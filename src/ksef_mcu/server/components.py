@@ -65,6 +65,8 @@ class Lifecycle:
             await result
 
     async def start(self) -> None:
+        if self._stop is not None:
+            raise RuntimeError("the lifecycle has already been started")
         for hook in self._startup:
             await self._call(hook)
         self._stop = asyncio.Event()
@@ -86,6 +88,7 @@ class Lifecycle:
                 if not task.cancelled() and task.exception() is not None:
                     logger.error("worker %s failed", task.get_name(), exc_info=task.exception())
             self._running.clear()
+        self._stop = None
         for hook in reversed(self._shutdown):
             await self._call(hook)
 

@@ -36,6 +36,7 @@ ReferenceNumberPath = Annotated[str, Path(alias="referenceNumber", min_length=36
 
 _XML_CONTENT_TYPES = ("application/xml", "text/xml")
 
+# Like the official API, fields without a value are left out of responses rather than sent as null.
 auth_router = APIRouter(tags=["Uzyskiwanie dostępu"])
 sessions_router = APIRouter(tags=["Aktywne sesje"])
 
@@ -142,6 +143,7 @@ def refresh_access_token(components: Components, token: BearerToken) -> Authenti
     "/auth/{referenceNumber}",
     summary="Pobranie statusu uwierzytelniania",
     dependencies=[PublicRateLimit],
+    response_model_exclude_none=True,
 )
 def authentication_status(
     components: Components, token: BearerToken, reference_number: ReferenceNumberPath
@@ -149,7 +151,7 @@ def authentication_status(
     return status_response(components.authentication.status(reference_number, token))
 
 
-@sessions_router.get("/auth/sessions", summary="Pobranie listy aktywnych sesji")
+@sessions_router.get("/auth/sessions", summary="Pobranie listy aktywnych sesji", response_model_exclude_none=True)
 def list_sessions(
     components: Components,
     principal: AccessPrincipal,
