@@ -245,12 +245,13 @@ class CertificateRepository:
 
     def create_crl(self, crl: StoredCrl) -> bool:
         """Store the first CRL; False if one exists already (another process was first)."""
-        result = self._connection.execute(
+        inserted = self._connection.execute(
             upsert(self._connection, certificate_revocation_list)
             .values(id=_CRL_ROW, **_crl_values(crl))
             .on_conflict_do_nothing(index_elements=["id"])
-        )
-        return result.rowcount == 1
+            .returning(certificate_revocation_list.c.id)
+        ).first()
+        return inserted is not None
 
     def replace_crl(self, crl: StoredCrl) -> None:
         self._connection.execute(

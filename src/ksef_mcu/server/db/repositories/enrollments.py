@@ -240,12 +240,14 @@ class EnrollmentRepository:
 
         False if the serial was ever reserved before (the caller draws another one).
         """
+        # RETURNING tells whether the row went in (rowcount of INSERT … ON CONFLICT is not reliable on psycopg).
         inserted = self._connection.execute(
             upsert(self._connection, certificate_serials)
             .values(serial_number=serial_number, reference_number=reference_number, reserved_at=now)
             .on_conflict_do_nothing(index_elements=["serial_number"])
-        )
-        if inserted.rowcount != 1:
+            .returning(certificate_serials.c.serial_number)
+        ).first()
+        if inserted is None:
             return False
         self._connection.execute(
             update(certificate_enrollments)
