@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.crypto.csr import EnrollmentData
@@ -154,13 +154,6 @@ class CertificateRepository:
             query = query.where(table.valid_to > criteria.expires_after)
         query = query.order_by(table.request_date.desc(), table.serial_number.desc()).offset(offset).limit(limit)
         return [_record(row, with_der=False) for row in self._connection.execute(query)]
-
-    def count_held(self, subject: SubjectIdentifier, *, now: datetime) -> int:
-        """Certificates the subject holds: active ones that have not expired (future-dated ones included)."""
-        query = select(func.count()).where(
-            *_owned_by(subject), certificates.c.status == _ACTIVE, certificates.c.valid_to >= now
-        )
-        return int(self._connection.execute(query).scalar_one())
 
     def revoke(self, serial_number: str, *, reason: RevocationReason | None, now: datetime) -> bool:
         """Active, unexpired → Revoked; False if the certificate is not in that state."""
