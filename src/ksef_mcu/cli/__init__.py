@@ -23,6 +23,10 @@ from ksef_mcu.cli import server as _server  # noqa: E402 - command groups regist
 
 _server.register(app)
 
+from ksef_mcu.cli import certificates as _certificates  # noqa: E402
+
+_certificates.register(app)
+
 
 @app.command("version")
 def version() -> None:
