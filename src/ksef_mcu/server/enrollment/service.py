@@ -8,6 +8,8 @@ has, and stores the request at status 100 — so concurrent requests at a limit 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +50,7 @@ from ksef_mcu.server.identifiers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerSettings
 
 NOTIFY_CHANNEL = "ksef_mcu_enrollments"
+ENROLLMENT_DATA_CACHE_SIZE = 10_000
 """PostgreSQL channel a new request is announced on, so `ksef-mcu worker` processes wake at once."""
 
 
@@ -130,12 +133,29 @@ class EnrollmentService:
         self._clock = clock
         self._defaults = default_limits_from(settings)
         self._notify = notify or (lambda: None)
+        # What an authentication offers for a CSR never changes; requests and polls of one session need it often.
+        self._enrollment_data_cache: OrderedDict[str, EnrollmentData] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def set_notifier(self, notify: Callable[[], None]) -> None:
         """Called after every accepted request (the in-process worker wakes on it)."""
         self._notify = notify
 
     # --- who the subject is ----------------------------------------------------------------------------------------
+
+    def _cached_enrollment_data(self, principal: Principal) -> EnrollmentData:
+        with self._cache_lock:
+            cached = self._enrollment_data_cache.get(principal.reference_number)
+            if cached is not None:
+                self._enrollment_data_cache.move_to_end(principal.reference_number)
+                return cached
+        with self._database.read() as connection:
+            data = self._enrollment_data(connection, principal)
+        with self._cache_lock:
+            self._enrollment_data_cache[principal.reference_number] = data
+            while len(self._enrollment_data_cache) > ENROLLMENT_DATA_CACHE_SIZE:
+                self._enrollment_data_cache.popitem(last=False)
+        return data
 
     def _enrollment_data(self, connection: Connection, principal: Principal) -> EnrollmentData:
         if principal.authentication_method is AuthenticationMethod.TOKEN:
@@ -156,8 +176,7 @@ class EnrollmentService:
     def enrollment_data(self, principal: Principal) -> EnrollmentData:
         """`GET /certificates/enrollments/data`: the subject attributes the CSR must carry (25001 after a token
         login)."""
-        with self._database.read() as connection:
-            return self._enrollment_data(connection, principal)
+        return self._cached_enrollment_data(principal)
 
     # --- limits ---------------------------------------------------------------------------------------------------
 
@@ -205,8 +224,7 @@ class EnrollmentService:
                 "Wniosek o certyfikat KSeF można złożyć tylko po uwierzytelnieniu podpisem (XAdES)."
             )
         now = self._clock.now()
-        with self._database.read() as connection:
-            expected = self._enrollment_data(connection, principal)
+        expected = self._cached_enrollment_data(principal)
         checked = check_enrollment(request, expected, now=now, max_valid_from_ahead=self._settings.max_valid_from_ahead)
         subject = principal.subject
         reference_number = new_reference_number(ReferenceKind.ENROLLMENT, now=now)

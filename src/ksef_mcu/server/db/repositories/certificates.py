@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.crypto.csr import EnrollmentData
@@ -59,6 +60,31 @@ def fold(text: str) -> str:
 _SUMMARY_COLUMNS = [column for column in certificates.c if column.name not in ("der", "enrollment_data")]
 
 
+# Statements on the hot paths (issuance, login), built once.
+_INSERT_CERTIFICATE = insert(certificates)
+_GET_SUMMARY = select(*_SUMMARY_COLUMNS).where(certificates.c.serial_number == bindparam("serial_number"))
+_GET_WITH_DER = select(certificates).where(certificates.c.serial_number == bindparam("serial_number"))
+_RECORD_USE = (
+    update(certificates)
+    .where(certificates.c.serial_number == bindparam("serial"))
+    .values(last_use_date=bindparam("used_at"))
+)
+_KEY_OWNER = select(certified_public_keys.c.subject_type, certified_public_keys.c.subject_value).where(
+    certified_public_keys.c.public_key_sha256 == bindparam("public_key_sha256")
+)
+_CERTIFY_KEY: dict[str, Any] = {}
+
+
+def _certify_key_statement(dialect: str) -> Any:
+    statement = _CERTIFY_KEY.get(dialect)
+    if statement is None:
+        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+            certified_public_keys
+        ).on_conflict_do_nothing(index_elements=["public_key_sha256"])
+        _CERTIFY_KEY[dialect] = statement
+    return statement
+
+
 def _record(row: Row[Any], *, with_der: bool) -> CertificateRecord:
     return CertificateRecord(
         serial_number=row.serial_number,
@@ -92,25 +118,28 @@ class CertificateRepository:
         self, record: CertificateRecord, *, enrollment_data: EnrollmentData, public_key_sha256: str, issued_at: datetime
     ) -> None:
         self._connection.execute(
-            insert(certificates).values(
-                serial_number=record.serial_number,
-                reference_number=record.reference_number,
-                subject_type=record.subject.type.value,
-                subject_value=record.subject.value,
-                name=record.name,
-                name_folded=fold(record.name),
-                certificate_type=record.certificate_type.value,
-                common_name=record.common_name,
-                enrollment_data=enrollment_data.to_api(),
-                status=record.stored_status.value,
-                valid_from=record.valid_from,
-                valid_to=record.valid_to,
-                request_date=record.request_date,
-                issued_at=issued_at,
-                last_use_date=record.last_use_date,
-                public_key_sha256=public_key_sha256,
-                der=record.der,
-            )
+            _INSERT_CERTIFICATE,
+            {
+                "serial_number": record.serial_number,
+                "reference_number": record.reference_number,
+                "subject_type": record.subject.type.value,
+                "subject_value": record.subject.value,
+                "name": record.name,
+                "name_folded": fold(record.name),
+                "certificate_type": record.certificate_type.value,
+                "common_name": record.common_name,
+                "enrollment_data": enrollment_data.to_api(),
+                "status": record.stored_status.value,
+                "valid_from": record.valid_from,
+                "valid_to": record.valid_to,
+                "request_date": record.request_date,
+                "issued_at": issued_at,
+                "last_use_date": record.last_use_date,
+                "public_key_sha256": public_key_sha256,
+                "der": record.der,
+                "revoked_at": None,
+                "revocation_reason": None,
+            },
         )
 
     def get(self, serial_number: str, *, with_der: bool = False) -> CertificateRecord | None:
@@ -180,9 +209,7 @@ class CertificateRepository:
         return result.rowcount == 1
 
     def record_use(self, serial_number: str, *, now: datetime) -> None:
-        self._connection.execute(
-            update(certificates).where(certificates.c.serial_number == serial_number).values(last_use_date=now)
-        )
+        self._connection.execute(_RECORD_USE, {"serial": serial_number, "used_at": now})
 
     def revoked(self) -> list[RevokedCertificate]:
         """Every revoked or blocked certificate (the CRL's entries), oldest revocation first."""
@@ -209,20 +236,16 @@ class CertificateRepository:
         self, public_key_sha256: str, subject: SubjectIdentifier, *, now: datetime
     ) -> SubjectIdentifier:
         """Bind the key to `subject` unless it is bound already; return whom it is bound to."""
-        table = certified_public_keys
         self._connection.execute(
-            upsert(self._connection, table)
-            .values(
-                public_key_sha256=public_key_sha256,
-                subject_type=subject.type.value,
-                subject_value=subject.value,
-                certified_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["public_key_sha256"])
+            _certify_key_statement(self._connection.dialect.name),
+            {
+                "public_key_sha256": public_key_sha256,
+                "subject_type": subject.type.value,
+                "subject_value": subject.value,
+                "certified_at": now,
+            },
         )
-        row = self._connection.execute(
-            select(table.c.subject_type, table.c.subject_value).where(table.c.public_key_sha256 == public_key_sha256)
-        ).one()
+        row = self._connection.execute(_KEY_OWNER, {"public_key_sha256": public_key_sha256}).one()
         return SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value)
 
     # --- the CRL --------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.crypto.csr import EnrollmentData
@@ -72,6 +73,131 @@ def _record(row: Row[Any]) -> EnrollmentRecord:
     )
 
 
+# --- statements on the hot paths, built once (building SQLAlchemy expressions costs more than running them) -------
+
+_enrollment = certificate_enrollments.c
+_certificate = certificates.c
+
+_INSERT_ENROLLMENT = insert(certificate_enrollments)
+
+_GET_STATUS = select(
+    _enrollment.subject_type,
+    _enrollment.subject_value,
+    _enrollment.request_date,
+    _enrollment.status_code,
+    _enrollment.status_details,
+    _enrollment.serial_number,
+).where(_enrollment.reference_number == bindparam("reference_number"))
+
+
+def _usage_statement(*, reserved_only: bool) -> Select[Any]:
+    of_subject = (
+        _enrollment.subject_type == bindparam("subject_type"),
+        _enrollment.subject_value == bindparam("subject_value"),
+    )
+    made = select(func.count()).where(*of_subject, _enrollment.request_date > bindparam("since")).scalar_subquery()
+    pending = select(func.count()).where(
+        *of_subject, _enrollment.status_code == _PENDING, _enrollment.reference_number != bindparam("exclude")
+    )
+    if reserved_only:
+        pending = pending.where(_enrollment.serial_number.is_not(None))
+    active = (
+        select(func.count())
+        .select_from(certificates)
+        .where(
+            _certificate.subject_type == bindparam("subject_type"),
+            _certificate.subject_value == bindparam("subject_value"),
+            _certificate.status == CertificateStatus.ACTIVE.value,
+            _certificate.valid_to >= bindparam("now"),
+        )
+        .scalar_subquery()
+    )
+    return select(made, pending.scalar_subquery() + active)
+
+
+_CLAIMABLE = (
+    select(certificate_enrollments)
+    .where(
+        _enrollment.status_code == _PENDING,
+        (_enrollment.claim_expires_at.is_(None)) | (_enrollment.claim_expires_at < bindparam("now")),
+    )
+    .order_by(_enrollment.request_date, _enrollment.reference_number)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(certificate_enrollments)
+    .where(_enrollment.reference_number.in_(bindparam("references", expanding=True)))
+    .values(
+        claimed_by=bindparam("worker_id"),
+        claim_expires_at=bindparam("lease_until"),
+        attempts=_enrollment.attempts + 1,
+    )
+)
+_SET_SERIAL = (
+    update(certificate_enrollments)
+    .where(_enrollment.reference_number == bindparam("ref"))
+    .values(serial_number=bindparam("new_serial_number"))
+)
+_FINISH_ISSUED = (
+    update(certificate_enrollments)
+    .where(
+        _enrollment.reference_number == bindparam("ref"),
+        _enrollment.serial_number == bindparam("expected_serial_number"),
+        _enrollment.status_code == _PENDING,
+    )
+    .values(
+        status_code=int(EnrollmentStatusCode.ISSUED),
+        status_details=None,
+        finished_at=bindparam("finished"),
+        claimed_by=None,
+        claim_expires_at=None,
+    )
+)
+_FINISH = (
+    update(certificate_enrollments)
+    .where(_enrollment.reference_number == bindparam("ref"), _enrollment.status_code == _PENDING)
+    .values(
+        status_code=bindparam("new_status_code"),
+        status_details=bindparam("new_status_details"),
+        finished_at=bindparam("finished"),
+        claimed_by=None,
+        claim_expires_at=None,
+    )
+)
+_RESERVE_SERIAL: dict[str, Any] = {}
+
+
+def _reserve_serial_statement(dialect: str) -> Any:
+    statement = _RESERVE_SERIAL.get(dialect)
+    if statement is None:
+        statement = (
+            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(certificate_serials)
+            .on_conflict_do_nothing(index_elements=["serial_number"])
+            .returning(certificate_serials.c.serial_number)
+        )
+        _RESERVE_SERIAL[dialect] = statement
+    return statement
+
+
+_USAGE = _usage_statement(reserved_only=False)
+_USAGE_OF_RESERVED = _usage_statement(reserved_only=True)
+_LOCK_SUBJECT: dict[str, Any] = {}
+
+
+def _lock_subject_statement(dialect: str) -> Any:
+    statement = _LOCK_SUBJECT.get(dialect)
+    if statement is None:
+        table = certificate_subjects
+        insert_statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        statement = insert_statement.on_conflict_do_update(
+            index_elements=["subject_type", "subject_value"],
+            set_={"updated_at": insert_statement.excluded.updated_at},
+        ).returning(table.c.max_enrollments, table.c.max_certificates)
+        _LOCK_SUBJECT[dialect] = statement
+    return statement
+
+
 def _of(subject: SubjectIdentifier) -> tuple[Any, ...]:
     table = certificate_enrollments.c
     return (table.subject_type == subject.type.value, table.subject_value == subject.value)
@@ -89,19 +215,12 @@ class EnrollmentRepository:
         """Create the subject's row if needed and lock it until the transaction ends; return its own limits.
 
         Every decision that counts a subject's requests or certificates runs under this lock, so concurrent requests
-        of one subject are decided one after another (PostgreSQL: row lock; SQLite: write transactions are
-        serialised anyway).
+        of one subject are decided one after another. One statement: an upsert that always updates the row (which
+        takes its row lock on PostgreSQL; SQLite serialises write transactions anyway) and returns the limits.
         """
-        table = certificate_subjects
-        self._connection.execute(
-            upsert(self._connection, table)
-            .values(subject_type=subject.type.value, subject_value=subject.value, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["subject_type", "subject_value"])
-        )
         row = self._connection.execute(
-            select(table.c.max_enrollments, table.c.max_certificates)
-            .where(table.c.subject_type == subject.type.value, table.c.subject_value == subject.value)
-            .with_for_update()
+            _lock_subject_statement(self._connection.dialect.name),
+            {"subject_type": subject.type.value, "subject_value": subject.value, "updated_at": now},
         ).one()
         return SubjectLimits(row.max_enrollments, row.max_certificates)
 
@@ -141,21 +260,26 @@ class EnrollmentRepository:
 
     def add(self, record: EnrollmentRecord) -> None:
         self._connection.execute(
-            insert(certificate_enrollments).values(
-                reference_number=record.reference_number,
-                subject_type=record.subject.type.value,
-                subject_value=record.subject.value,
-                certificate_name=record.certificate_name,
-                certificate_type=record.certificate_type.value,
-                csr_der=record.csr_der,
-                public_key_sha256=record.public_key_sha256,
-                enrollment_data=record.enrollment_data.to_api(),
-                requested_valid_from=record.requested_valid_from,
-                request_date=record.request_date,
-                status_code=int(record.status.code),
-                status_details=list(record.status.details) or None,
-                attempts=0,
-            )
+            _INSERT_ENROLLMENT,
+            {
+                "reference_number": record.reference_number,
+                "subject_type": record.subject.type.value,
+                "subject_value": record.subject.value,
+                "certificate_name": record.certificate_name,
+                "certificate_type": record.certificate_type.value,
+                "csr_der": record.csr_der,
+                "public_key_sha256": record.public_key_sha256,
+                "enrollment_data": record.enrollment_data.to_api(),
+                "requested_valid_from": record.requested_valid_from,
+                "request_date": record.request_date,
+                "status_code": int(record.status.code),
+                "status_details": list(record.status.details) or None,
+                "attempts": 0,
+                "serial_number": None,
+                "claimed_by": None,
+                "claim_expires_at": None,
+                "finished_at": None,
+            },
         )
 
     def get(self, reference_number: str) -> EnrollmentRecord | None:
@@ -168,17 +292,7 @@ class EnrollmentRepository:
         self, reference_number: str
     ) -> tuple[SubjectIdentifier, datetime, EnrollmentStatus, str | None] | None:
         """(subject, request date, status, serial) of one request: the cheap read behind status polling."""
-        table = certificate_enrollments.c
-        row = self._connection.execute(
-            select(
-                table.subject_type,
-                table.subject_value,
-                table.request_date,
-                table.status_code,
-                table.status_details,
-                table.serial_number,
-            ).where(table.reference_number == reference_number)
-        ).first()
+        row = self._connection.execute(_GET_STATUS, {"reference_number": reference_number}).first()
         if row is None:
             return None
         status = EnrollmentStatus(EnrollmentStatusCode(row.status_code), tuple(row.status_details or ()))
@@ -206,26 +320,17 @@ class EnrollmentRepository:
         statement means one snapshot: a worker that moves a request from "pending" to "issued" in between two reads
         would otherwise make it vanish from both counts (PostgreSQL runs each statement on a fresh snapshot).
         """
-        table = certificate_enrollments.c
-        made = select(func.count()).where(*_of(subject), table.request_date > since).scalar_subquery()
-        pending_query = select(func.count()).where(*_of(subject), table.status_code == _PENDING)
-        if reserved_only:
-            pending_query = pending_query.where(table.serial_number.is_not(None))
-        if exclude is not None:
-            pending_query = pending_query.where(table.reference_number != exclude)
-        issued = certificates.c
-        active = (
-            select(func.count())
-            .select_from(certificates)
-            .where(
-                issued.subject_type == subject.type.value,
-                issued.subject_value == subject.value,
-                issued.status == CertificateStatus.ACTIVE.value,
-                issued.valid_to >= now,
-            )
-            .scalar_subquery()
-        )
-        row = self._connection.execute(select(made, pending_query.scalar_subquery() + active)).one()
+        statement = _USAGE_OF_RESERVED if reserved_only else _USAGE
+        row = self._connection.execute(
+            statement,
+            {
+                "subject_type": subject.type.value,
+                "subject_value": subject.value,
+                "since": since,
+                "now": now,
+                "exclude": exclude or "",
+            },
+        ).one()
         return int(row[0]), int(row[1])
 
     def has_pending(self) -> bool:
@@ -239,24 +344,16 @@ class EnrollmentRepository:
     def claim(self, *, worker_id: str, now: datetime, lease: timedelta, limit: int) -> list[EnrollmentRecord]:
         """Take up to `limit` pending requests, oldest first, that nobody holds (or whose claim ran out), until
         `now + lease`. On PostgreSQL rows locked by another worker's claim are skipped (`FOR UPDATE SKIP LOCKED`)."""
-        table = certificate_enrollments.c
-        rows = self._connection.execute(
-            select(certificate_enrollments)
-            .where(
-                table.status_code == _PENDING,
-                (table.claim_expires_at.is_(None)) | (table.claim_expires_at < now),
-            )
-            .order_by(table.request_date, table.reference_number)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = self._connection.execute(_CLAIMABLE, {"now": now, "limit": limit}).all()
         if not rows:
             return []
-        references = [row.reference_number for row in rows]
         self._connection.execute(
-            update(certificate_enrollments)
-            .where(table.reference_number.in_(references))
-            .values(claimed_by=worker_id, claim_expires_at=now + lease, attempts=table.attempts + 1)
+            _CLAIM,
+            {
+                "references": [row.reference_number for row in rows],
+                "worker_id": worker_id,
+                "lease_until": now + lease,
+            },
         )
         return [_record(row) for row in rows]
 
@@ -267,54 +364,33 @@ class EnrollmentRepository:
         """
         # RETURNING tells whether the row went in (rowcount of INSERT … ON CONFLICT is not reliable on psycopg).
         inserted = self._connection.execute(
-            upsert(self._connection, certificate_serials)
-            .values(serial_number=serial_number, reference_number=reference_number, reserved_at=now)
-            .on_conflict_do_nothing(index_elements=["serial_number"])
-            .returning(certificate_serials.c.serial_number)
+            _reserve_serial_statement(self._connection.dialect.name),
+            {"serial_number": serial_number, "reference_number": reference_number, "reserved_at": now},
         ).first()
         if inserted is None:
             return False
-        self._connection.execute(
-            update(certificate_enrollments)
-            .where(certificate_enrollments.c.reference_number == reference_number)
-            .values(serial_number=serial_number)
-        )
+        self._connection.execute(_SET_SERIAL, {"ref": reference_number, "new_serial_number": serial_number})
         return True
 
     def finish_issued(self, reference_number: str, serial_number: str, *, now: datetime) -> bool:
         """Set status 200 — only if the request is still pending with this serial (a worker whose claim was taken
         over after its lease ran out finds a different serial and must throw its certificate away)."""
-        table = certificate_enrollments.c
         result = self._connection.execute(
-            update(certificate_enrollments)
-            .where(
-                table.reference_number == reference_number,
-                table.serial_number == serial_number,
-                table.status_code == _PENDING,
-            )
-            .values(
-                status_code=int(EnrollmentStatusCode.ISSUED),
-                status_details=None,
-                finished_at=now,
-                claimed_by=None,
-                claim_expires_at=None,
-            )
+            _FINISH_ISSUED,
+            {"ref": reference_number, "expected_serial_number": serial_number, "finished": now},
         )
         return result.rowcount == 1
 
     def finish(self, reference_number: str, status: EnrollmentStatus, *, now: datetime) -> bool:
         """End a pending request with a final non-200 status; False if it was no longer pending."""
-        table = certificate_enrollments.c
         result = self._connection.execute(
-            update(certificate_enrollments)
-            .where(table.reference_number == reference_number, table.status_code == _PENDING)
-            .values(
-                status_code=int(status.code),
-                status_details=list(status.details) or None,
-                finished_at=now,
-                claimed_by=None,
-                claim_expires_at=None,
-            )
+            _FINISH,
+            {
+                "ref": reference_number,
+                "new_status_code": int(status.code),
+                "new_status_details": list(status.details) or None,
+                "finished": now,
+            },
         )
         return result.rowcount == 1
 

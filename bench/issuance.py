@@ -1,0 +1,376 @@
+"""Benchmark of certificate issuance: the raw CA signing rate, then end to end over HTTP against real processes.
+
+For every configuration (SQLite; PostgreSQL with 1 and 2 issuance workers) it starts `ksef-mcu serve` (and, for the
+second worker, a `ksef-mcu worker` process), logs in one subject per client, and lets N concurrent clients each run
+the user-guide loop — "Wyślij wniosek o wydanie certyfikatu", then "Odśwież" until the certificate is there:
+
+    POST /v2/certificates/enrollments  →  GET /v2/certificates/enrollments/{ref} every --poll-ms until status 200
+
+It prints certificates issued per second (all clients together, over the timed part) and the enrollment→Active
+latency (from sending the POST until a poll sees status 200) at p50/p99. The clients speak HTTP/1.1 over kept-alive
+asyncio connections with a tiny hand-written codec, so that the client side costs little of the shared CPU; key
+pairs and CSRs are made before the clock starts (they happen on the user's machine in real life).
+
+Run: `.venv/bin/python bench/issuance.py [--clients 50] [--count 2000] [--poll-ms 25] [--only sqlite|postgresql]`.
+PostgreSQL comes from `--postgres-url` / `KSEF_MCU_BENCH_POSTGRES_URL` (default the local `test` database; a
+temporary database is created and dropped); without it the PostgreSQL rows are skipped. Rate limits are switched off
+and subject limits raised for the run (the official limits would stop a benchmark after 300 requests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ksef_mcu.crypto.certificates import KsefCertificateType
+from ksef_mcu.crypto.csr import EnrollmentData, create_csr
+from ksef_mcu.crypto.xades import (
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifierTypeXml,
+    XadesSigner,
+    build_auth_token_request,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.processes import Serve, Worker
+
+SERVER_SETTINGS = {
+    "rate_limits_enabled": "false",
+    "certificate_limits": '{"Nip": {"maxEnrollments": 1000000, "maxCertificates": 1000000}}',
+}
+
+
+# --- the CA alone -------------------------------------------------------------------------------------------------
+
+
+def raw_signing_rate(count: int) -> tuple[float, float]:
+    """(prepare+issue per second, bare CertificateBuilder.sign per second) with the issuing CA in a temporary store."""
+    from ksef_mcu.server.enrollment.ca import open_certificate_authority
+    from ksef_mcu.server.enrollment.issuer import IssuanceRequest
+    from ksef_mcu.server.enrollment.policy import validity_period
+    from ksef_mcu.server.keys import KeyStore
+
+    now = datetime.now(UTC)
+    with tempfile.TemporaryDirectory() as directory:
+        authority = open_certificate_authority(
+            KeyStore(Path(directory), "bench-passphrase-0123456789"), now=now, crl_url="http://127.0.0.1/ca/crl"
+        )
+    issuer = authority.issuer
+    data = EnrollmentData(common_name="Jan Testowy", country_name="PL", serial_number="TINPL-5265877635")
+    keys = [ec.generate_private_key(ec.SECP256R1()).public_key() for _ in range(64)]
+    not_before, not_after = validity_period(None, issued_at=now)
+    started = time.perf_counter()
+    for index in range(count):
+        request = IssuanceRequest(
+            index + 1, data, KsefCertificateType.AUTHENTICATION, keys[index % 64], not_before, not_after
+        )
+        issuer.issue(issuer.prepare(request))
+    checked = count / (time.perf_counter() - started)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench")])
+    started = time.perf_counter()
+    for index in range(count):
+        (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(keys[index % 64])
+            .serial_number(index + 1)
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .sign(key, hashes.SHA256())
+        )
+    bare = count / (time.perf_counter() - started)
+    return checked, bare
+
+
+# --- a tiny HTTP/1.1 client ---------------------------------------------------------------------------------------
+
+
+class Connection:
+    """One kept-alive HTTP/1.1 connection; requests on it are sequential."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self._reader, self._writer, self._host = reader, writer, host
+
+    @classmethod
+    async def open(cls, base_url: str) -> Connection:
+        parts = urlsplit(base_url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        return cls(reader, writer, f"{parts.hostname}:{parts.port}")
+
+    async def request(self, method: str, path: str, token: str, body: bytes | None = None) -> tuple[int, bytes]:
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\nAuthorization: Bearer {token}\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self._writer.write(head.encode("ascii") + b"\r\n" + (body or b""))
+        status_line = await self._reader.readline()
+        status = int(status_line.split(b" ", 2)[1])
+        length = 0
+        while (line := await self._reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        return status, await self._reader.readexactly(length)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+# --- logging in ---------------------------------------------------------------------------------------------------
+
+
+def random_nip() -> str:
+    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+    while True:
+        digits = [secrets.randbelow(9) + 1] + [secrets.randbelow(10) for _ in range(8)]
+        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        if check != 10 and not (digits[1] == 0 and digits[2] == 0):
+            return "".join(map(str, digits)) + str(check)
+
+
+def person(nip: str, now: datetime) -> XadesSigner:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.GIVEN_NAME, "Jan"),
+            x509.NameAttribute(NameOID.SURNAME, "Testowy"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"TINPL-{nip}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Jan Testowy"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return XadesSigner(key, certificate)
+
+
+@dataclass
+class Subject:
+    token: str
+    bodies: list[bytes]
+
+
+async def log_in(client: httpx.AsyncClient, count: int) -> Subject:
+    """A new NIP owner logged into its own context, with `count` ready enrollment request bodies."""
+    nip, now = random_nip(), datetime.now(UTC)
+    challenge = (await client.post("/v2/auth/challenge")).json()["challenge"]
+    request = build_auth_token_request(
+        challenge, ContextIdentifier(ContextIdentifierType.NIP, nip), SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT
+    )
+    started = await client.post(
+        "/v2/auth/xades-signature",
+        content=person(nip, now).sign(request, now=now - timedelta(seconds=5)),
+        headers={"Content-Type": "application/xml"},
+    )
+    started.raise_for_status()
+    authentication = started.json()["authenticationToken"]["token"]
+    redeemed = await client.post("/v2/auth/token/redeem", headers={"Authorization": f"Bearer {authentication}"})
+    redeemed.raise_for_status()
+    token = redeemed.json()["accessToken"]["token"]
+    data_response = await client.get("/v2/certificates/enrollments/data", headers={"Authorization": f"Bearer {token}"})
+    data = EnrollmentData.from_api(data_response.json())
+    bodies = [
+        json.dumps(
+            {
+                "certificateName": f"Bench {index:05d}",
+                "certificateType": "Authentication",
+                "csr": create_csr(ec.generate_private_key(ec.SECP256R1()), data),
+            }
+        ).encode()
+        for index in range(count)
+    ]
+    return Subject(token, bodies)
+
+
+# --- the load -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    issued: int
+    seconds: float
+    latencies: list[float]
+    requests: int
+
+    @property
+    def rate(self) -> float:
+        return self.issued / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+async def run_client(base_url: str, subject: Subject, poll: float, latencies: list[float], counter: list[int]) -> None:
+    connection = await Connection.open(base_url)
+    try:
+        for body in subject.bodies:
+            started = time.perf_counter()
+            status, answer = await connection.request("POST", "/v2/certificates/enrollments", subject.token, body)
+            counter[0] += 1
+            if status != 202:
+                raise RuntimeError(f"enrollment refused: {status} {answer[:300]!r}")
+            path = f"/v2/certificates/enrollments/{json.loads(answer)['referenceNumber']}"
+            while True:
+                await asyncio.sleep(poll)
+                status, answer = await connection.request("GET", path, subject.token)
+                counter[0] += 1
+                code = json.loads(answer)["status"]["code"]
+                if code == 200:
+                    break
+                if code != 100:
+                    raise RuntimeError(f"enrollment ended with {answer[:300]!r}")
+            latencies.append(time.perf_counter() - started)
+    finally:
+        connection.close()
+
+
+async def load(base_url: str, clients: int, count: int, poll: float) -> Result:
+    per_client = max(1, count // clients)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        subjects = []
+        for _ in range(clients):
+            subjects.append(await log_in(client, per_client + 2))
+    # Warm-up (connections, caches, the worker's first batches), then the timed part.
+    warm: list[float] = []
+    await asyncio.gather(*(run_client(base_url, Subject(s.token, s.bodies[:2]), poll, warm, [0]) for s in subjects))
+    latencies: list[float] = []
+    counter = [0]
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(run_client(base_url, Subject(s.token, s.bodies[2:]), poll, latencies, counter) for s in subjects)
+    )
+    return Result(len(latencies), time.perf_counter() - started, latencies, counter[0])
+
+
+# --- configurations -----------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(admin_url)
+    name = f"ksef_mcu_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_available(url: str) -> bool:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except SQLAlchemyError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def measure(database_url: str, *, workers: int, api_processes: int, args: argparse.Namespace) -> Result:
+    directory = Path(tempfile.mkdtemp(prefix="ksef-mcu-bench-"))
+    data_dir = directory / "data"
+    extra = ["--log-level", "warning"]  # no access log: it would cost more than the requests
+    if api_processes > 1:
+        extra += ["--workers", str(api_processes)]
+    processes: list[Serve | Worker] = []
+    try:
+        server = Serve(data_dir, database_url, *extra, **SERVER_SETTINGS)
+        processes.append(server)
+        for index in range(workers - api_processes):
+            processes.append(Worker(data_dir, database_url, f"bench-{index}", **SERVER_SETTINGS))
+        return asyncio.run(load(server.base_url, args.clients, args.count, args.poll_ms / 1000))
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def report(label: str, result: Result) -> None:
+    print(
+        f"{label:<44} {result.rate:8.1f} cert/s   p50 {result.percentile(0.50):7.1f} ms   "
+        f"p99 {result.percentile(0.99):7.1f} ms   ({result.issued} certificates, "
+        f"{result.requests / result.issued:.2f} requests each)",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients, one subject each (default 50)")
+    parser.add_argument("--count", type=int, default=2000, help="certificates per configuration (default 2000)")
+    parser.add_argument("--poll-ms", type=float, default=25.0, help="status poll interval in ms (default 25)")
+    parser.add_argument("--api-processes", type=int, default=1, help="`ksef-mcu serve --workers` (default 1)")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="run just one database")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("KSEF_MCU_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="an existing PostgreSQL database to create the temporary benchmark database from",
+    )
+    parser.add_argument("--raw-count", type=int, default=3000, help="signatures for the raw CA rate (default 3000)")
+    args = parser.parse_args()
+
+    checked, bare = raw_signing_rate(args.raw_count)
+    print(f"machine: {os.cpu_count()} CPUs; clients {args.clients}; poll every {args.poll_ms:g} ms", flush=True)
+    print(f"{'raw CA: prepare + sign + check (Issuer)':<44} {checked:8.1f} cert/s", flush=True)
+    print(f"{'raw CA: CertificateBuilder.sign alone':<44} {bare:8.1f} cert/s", flush=True)
+    processes = args.api_processes
+    if args.only in (None, "sqlite"):
+        with tempfile.TemporaryDirectory() as directory:
+            url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
+            report(
+                f"HTTP, SQLite, {processes} API process(es), 1 worker",
+                measure(url, workers=processes, api_processes=processes, args=args),
+            )
+    if args.only in (None, "postgresql"):
+        if not postgres_available(args.postgres_url):
+            print(f"PostgreSQL at {args.postgres_url} is not reachable: skipped")
+            return
+        for workers in (processes, processes + 1):
+            with postgres_database(args.postgres_url) as url:
+                label = f"HTTP, PostgreSQL, {processes} API process(es), {workers} worker(s)"
+                report(label, measure(url, workers=workers, api_processes=processes, args=args))
+
+
+if __name__ == "__main__":
+    main()
