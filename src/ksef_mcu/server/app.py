@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from ksef_mcu import __version__
@@ -151,13 +151,13 @@ def create_app(
     app.state.components = components
     install_error_handlers(app)
     app.include_router(health_router)
-    v2 = APIRouter(prefix=API_PREFIX)
-    v2.include_router(sessions_router)  # before auth_router: /auth/sessions is not /auth/{referenceNumber}
-    v2.include_router(auth_router)
-    v2.include_router(security_router)
+    # One level of routers (nesting costs route matching on every request). Sessions come before auth_router:
+    # /auth/sessions is not an /auth/{referenceNumber}.
+    app.include_router(sessions_router, prefix=API_PREFIX)
+    app.include_router(auth_router, prefix=API_PREFIX)
+    app.include_router(security_router, prefix=API_PREFIX)
     if settings.mode is ServerMode.SANDBOX:
-        v2.include_router(testdata_router)
-    app.include_router(v2)
+        app.include_router(testdata_router, prefix=API_PREFIX)
 
     for module in default_modules(settings) if modules is None else modules:
         module.install(app, components)

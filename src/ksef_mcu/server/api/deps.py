@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -14,20 +15,21 @@ from ksef_mcu.server.components import ServerComponents
 from ksef_mcu.server.errors import ForbiddenError, UnauthorizedError
 
 
-async def get_components(request: Request) -> ServerComponents:
+def _components(request: Request) -> ServerComponents:
     components: ServerComponents = request.app.state.components
     return components
 
 
-Components = Annotated[ServerComponents, Depends(get_components)]
-
-
-async def client_ip(request: Request) -> str:
-    """The caller's address as the server sees it (behind a proxy: as uvicorn's proxy-headers settings decide)."""
+def _client_ip(request: Request) -> str:
     return request.client.host if request.client is not None else "0.0.0.0"  # noqa: S104 - unknown peer
 
 
-ClientIp = Annotated[str, Depends(client_ip)]
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("Wymagane jest uwierzytelnienie: brak nagłówka Authorization: Bearer <token>.")
+    return token.strip()
 
 
 def _endpoint(request: Request) -> str:
@@ -36,29 +38,62 @@ def _endpoint(request: Request) -> str:
     return f"{request.method} {path}"
 
 
+# Each dependency below reads the request itself instead of depending on smaller dependencies: FastAPI resolves
+# every dependency on every request, and on the login path that bookkeeping cost more than the work.
+
+
+async def get_components(request: Request) -> ServerComponents:
+    return _components(request)
+
+
+Components = Annotated[ServerComponents, Depends(get_components)]
+
+
+async def client_ip(request: Request) -> str:
+    """The caller's address as the server sees it (behind a proxy: as uvicorn's proxy-headers settings decide)."""
+    return _client_ip(request)
+
+
+ClientIp = Annotated[str, Depends(client_ip)]
+
+
 async def bearer_token(request: Request) -> str:
     """The token from `Authorization: Bearer …`; 401 if there is none."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise UnauthorizedError("Wymagane jest uwierzytelnienie: brak nagłówka Authorization: Bearer <token>.")
-    return token.strip()
+    return _bearer(request)
 
 
 BearerToken = Annotated[str, Depends(bearer_token)]
 
 
-def rate_limit_by_ip(group: str) -> Callable[..., Coroutine[Any, Any, None]]:
-    """A dependency counting requests to an endpoint that needs no token (limits per client IP)."""
+@dataclass(frozen=True, slots=True)
+class PublicCall:
+    """A request to an endpoint that needs no access token, already counted against its per-IP limit."""
 
-    async def dependency(request: Request, components: Components, ip: ClientIp) -> None:
+    components: ServerComponents
+    client_ip: str
+
+
+def public_call(group: str = "public") -> Callable[..., Coroutine[Any, Any, PublicCall]]:
+    """A dependency for endpoints without an access token: counts the request per client IP in `group`."""
+
+    async def dependency(request: Request) -> PublicCall:
+        components, ip = _components(request), _client_ip(request)
         components.rate_limiter.hit(group, (_endpoint(request), ip), now=components.clock.now().timestamp())
+        return PublicCall(components, ip)
 
     return dependency
 
 
-PublicRateLimit = Depends(rate_limit_by_ip("public"))
+Public = Annotated[PublicCall, Depends(public_call())]
 """The official public endpoints' limit: 60 requests per second per IP."""
+
+
+def rate_limit_by_ip(group: str) -> Callable[..., Coroutine[Any, Any, PublicCall]]:
+    """Count requests per client IP in `group` (use as `dependencies=[Depends(rate_limit_by_ip("other"))]`)."""
+    return public_call(group)
+
+
+PublicRateLimit = Depends(public_call())
 
 
 def _ip_allowed(ip: str, allowed: AllowedIps) -> bool:
@@ -88,9 +123,10 @@ def _verified(components: ServerComponents, token: str, *kinds: TokenKind) -> Ve
     return components.tokens.verify(token, kinds=kinds, now=components.clock.now())
 
 
-async def access_principal(request: Request, components: Components, token: BearerToken, ip: ClientIp) -> Principal:
+async def access_principal(request: Request) -> Principal:
     """The caller behind a valid access token; enforces its IP policy and the per-(context, IP) rate limit."""
-    principal = _verified(components, token, TokenKind.ACCESS).principal()
+    components, ip = _components(request), _client_ip(request)
+    principal = _verified(components, _bearer(request), TokenKind.ACCESS).principal()
     if principal.allowed_ips is not None and not _ip_allowed(ip, principal.allowed_ips):
         raise ForbiddenError(
             "Żądanie pochodzi z adresu IP innego niż wskazany podczas uwierzytelnienia.",
@@ -108,8 +144,9 @@ AccessPrincipal = Annotated[Principal, Depends(access_principal)]
 def token_of_kinds(*kinds: TokenKind) -> Callable[..., Coroutine[Any, Any, VerifiedToken]]:
     """A dependency accepting a bearer token of one of `kinds` (rate-limited like protected endpoints)."""
 
-    async def dependency(request: Request, components: Components, token: BearerToken, ip: ClientIp) -> VerifiedToken:
-        verified = _verified(components, token, *kinds)
+    async def dependency(request: Request) -> VerifiedToken:
+        components, ip = _components(request), _client_ip(request)
+        verified = _verified(components, _bearer(request), *kinds)
         context = (verified.claims.get("cit"), verified.claims.get("civ"))
         components.rate_limiter.hit("other", (_endpoint(request), *context, ip), now=components.clock.now().timestamp())
         return verified

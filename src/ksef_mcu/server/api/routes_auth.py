@@ -5,16 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from ksef_mcu.server.api.deps import (
-    AccessPrincipal,
-    BearerToken,
-    ClientIp,
-    Components,
-    PublicRateLimit,
-    token_of_kinds,
-)
+from ksef_mcu.server.api.deps import AccessPrincipal, BearerToken, Components, Public, token_of_kinds
 from ksef_mcu.server.api.schemas import (
     AuthenticationChallengeResponse,
     AuthenticationInitResponse,
@@ -78,15 +70,14 @@ async def _read_xml_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@auth_router.post(
-    "/auth/challenge",
-    summary="Inicjalizacja uwierzytelnienia",
-    dependencies=[PublicRateLimit],
-)
-def create_challenge(components: Components, ip: ClientIp) -> AuthenticationChallengeResponse:
-    issued = components.challenges.issue(ip)
+@auth_router.post("/auth/challenge", summary="Inicjalizacja uwierzytelnienia")
+async def create_challenge(call: Public) -> AuthenticationChallengeResponse:
+    issued = call.components.challenges.issue(call.client_ip)
     return AuthenticationChallengeResponse(
-        challenge=issued.challenge, timestamp=issued.timestamp, timestamp_ms=issued.timestamp_ms, client_ip=ip
+        challenge=issued.challenge,
+        timestamp=issued.timestamp,
+        timestamp_ms=issued.timestamp_ms,
+        client_ip=issued.client_ip,
     )
 
 
@@ -94,61 +85,48 @@ def create_challenge(components: Components, ip: ClientIp) -> AuthenticationChal
     "/auth/xades-signature",
     summary="Uwierzytelnienie z wykorzystaniem podpisu XAdES",
     status_code=202,
-    dependencies=[PublicRateLimit],
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
     },
 )
 async def submit_xades_signature(
     request: Request,
-    components: Components,
-    ip: ClientIp,
+    call: Public,
     verify_certificate_chain: Annotated[bool | None, Query(alias="verifyCertificateChain")] = None,
 ) -> AuthenticationInitResponse:
+    components = call.components
     xml = await _read_xml_body(request, components.settings.max_request_body_bytes)
-    started = await run_in_threadpool(
-        components.authentication.start_xades,
-        xml,
-        verify_certificate_chain=bool(verify_certificate_chain),
-        client_ip=ip,
+    started = components.authentication.start_xades(
+        xml, verify_certificate_chain=bool(verify_certificate_chain), client_ip=call.client_ip
     )
     return AuthenticationInitResponse(
         reference_number=started.reference_number, authentication_token=_token_info(started.authentication_token)
     )
 
 
-@auth_router.post(
-    "/auth/token/redeem",
-    summary="Pobranie tokenów dostępowych",
-    dependencies=[PublicRateLimit],
-)
-def redeem_tokens(components: Components, token: BearerToken) -> AuthenticationTokensResponse:
-    redeemed = components.authentication.redeem(token)
+@auth_router.post("/auth/token/redeem", summary="Pobranie tokenów dostępowych")
+async def redeem_tokens(call: Public, token: BearerToken) -> AuthenticationTokensResponse:
+    redeemed = call.components.authentication.redeem(token)
     return AuthenticationTokensResponse(
         access_token=_token_info(redeemed.access_token), refresh_token=_token_info(redeemed.refresh_token)
     )
 
 
-@auth_router.post(
-    "/auth/token/refresh",
-    summary="Odświeżenie tokena dostępowego",
-    dependencies=[PublicRateLimit],
-)
-def refresh_access_token(components: Components, token: BearerToken) -> AuthenticationTokenRefreshResponse:
-    return AuthenticationTokenRefreshResponse(access_token=_token_info(components.authentication.refresh(token)))
+@auth_router.post("/auth/token/refresh", summary="Odświeżenie tokena dostępowego")
+async def refresh_access_token(call: Public, token: BearerToken) -> AuthenticationTokenRefreshResponse:
+    return AuthenticationTokenRefreshResponse(access_token=_token_info(call.components.authentication.refresh(token)))
 
 
 # Registered after the /auth/sessions routes (see `include_routers`) so that "sessions" is not a reference number.
 @auth_router.get(
     "/auth/{referenceNumber}",
     summary="Pobranie statusu uwierzytelniania",
-    dependencies=[PublicRateLimit],
     response_model_exclude_none=True,
 )
-def authentication_status(
-    components: Components, token: BearerToken, reference_number: ReferenceNumberPath
+async def authentication_status(
+    call: Public, token: BearerToken, reference_number: ReferenceNumberPath
 ) -> AuthenticationOperationStatusResponse:
-    return status_response(components.authentication.status(reference_number, token))
+    return status_response(call.components.authentication.status(reference_number, token))
 
 
 @sessions_router.get("/auth/sessions", summary="Pobranie listy aktywnych sesji", response_model_exclude_none=True)

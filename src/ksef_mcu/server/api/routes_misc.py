@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ksef_mcu import __version__
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.api.deps import Components, PublicRateLimit, rate_limit_by_ip
+from ksef_mcu.server.api.deps import Components, Public, PublicRateLimit, rate_limit_by_ip
 from ksef_mcu.server.api.schemas import (
     ContextAuthenticationBlockRequest,
     HealthResponse,
@@ -36,10 +36,9 @@ testdata_router = APIRouter(tags=["Dane testowe"])
 health_router = APIRouter(tags=["Stan serwera"])
 
 
-@security_router.get(
-    "/security/public-key-certificates", summary="Pobranie certyfikatów", dependencies=[PublicRateLimit]
-)
-def public_key_certificates(components: Components) -> list[PublicKeyCertificate]:
+@security_router.get("/security/public-key-certificates", summary="Pobranie certyfikatów")
+async def public_key_certificates(call: Public) -> list[PublicKeyCertificate]:
+    components = call.components
     return [
         PublicKeyCertificate(
             certificate=base64.b64encode(entry.certificate_der).decode("ascii"),

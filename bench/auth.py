@@ -1,0 +1,355 @@
+"""Full XAdES logins per second against a running server: challenge → signed AuthTokenRequest → status → redeem.
+
+Run: `.venv/bin/python bench/auth.py [--url URL | --backend sqlite|postgresql|both] [--workers N] [--clients N]
+[--logins N] [--client-processes N]`.
+
+Without `--url` the script starts `ksef-mcu serve` itself (rate limits off, a temporary data directory; PostgreSQL in
+a temporary database created from `--postgres-url`, `KSEF_MCU_BENCH_POSTGRES_URL` or `KSEF_MCU_TEST_POSTGRES_URL`),
+once per backend. With `--url` the server must have rate limits off (`KSEF_MCU_RATE_LIMITS_ENABLED=false`): the
+official limit is 60 requests/s per IP on these endpoints.
+
+The load generator is a minimal keep-alive HTTP/1.1 client on asyncio streams (httpx costs milliseconds of CPU
+per request, which would measure the client). Each client is its own subject (an EC P-256 self-signed person
+certificate with its own NIP) logging into its own NIP context as the owner, so the first status poll must already
+say 200. Clients run as asyncio tasks spread over `--client-processes` processes, which share the machine with the
+server: the figures are for the whole box.
+Prints logins/s and the p50/p99 latency of one whole login.
+
+Goal on a 2-core machine: ≥ 150 logins/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ksef_mcu.crypto.xades import (
+    AuthTokenNamespace,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifierTypeXml,
+    XadesSigner,
+    build_auth_token_request,
+)
+
+KSEF_MCU = Path(sys.executable).with_name("ksef-mcu")
+
+
+def random_nip() -> str:
+    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+    while True:
+        digits = [random.randint(1, 9)] + [random.randint(0, 9) for _ in range(8)]
+        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
+        nip = "".join(map(str, digits)) + str(check)
+        if check != 10 and nip[1:3] != "00":  # the schema's NIP pattern refuses 00 in the 2nd-3rd digits
+            return nip
+
+
+def make_signer(nip: str, now: datetime) -> XadesSigner:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.GIVEN_NAME, "Jan"),
+            x509.NameAttribute(NameOID.SURNAME, "Testowy"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"TINPL-{nip}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Jan Testowy"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+        ]
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return XadesSigner(key, certificate)
+
+
+class LoginFailedError(RuntimeError):
+    pass
+
+
+class Connection:
+    """A minimal HTTP/1.1 keep-alive client: the load generator must cost far less than the server it measures
+    (httpx spends milliseconds of CPU per request, which on a 2-core machine starves the server)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: str = "") -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
+        self.writer.write(head.encode("ascii") + body)
+        status_and_headers = await self.reader.readuntil(b"\r\n\r\n")
+        lines = status_and_headers.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length) if length else b""
+        return status, payload
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            await self.writer.wait_closed()
+
+
+async def one_login(connection: Connection, signer: XadesSigner, nip: str) -> None:
+    status, body = await connection.request("POST", "/v2/auth/challenge")
+    if status != 200:
+        raise LoginFailedError(f"challenge: HTTP {status}")
+    xml = build_auth_token_request(
+        json.loads(body)["challenge"],
+        ContextIdentifier(ContextIdentifierType.NIP, nip),
+        SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT,
+        namespace=AuthTokenNamespace.V2_0,
+    )
+    signed = signer.sign(xml, now=datetime.now(UTC))
+    status, body = await connection.request(
+        "POST", "/v2/auth/xades-signature", signed, "Content-Type: application/xml\r\n"
+    )
+    if status != 202:
+        raise LoginFailedError(f"xades-signature: HTTP {status} {body[:200]!r}")
+    started = json.loads(body)
+    authorization = f"Authorization: Bearer {started['authenticationToken']['token']}\r\n"
+    status, body = await connection.request("GET", f"/v2/auth/{started['referenceNumber']}", headers=authorization)
+    if status != 200 or json.loads(body)["status"]["code"] != 200:
+        raise LoginFailedError(f"status: HTTP {status} {body[:200]!r}")
+    status, body = await connection.request("POST", "/v2/auth/token/redeem", headers=authorization)
+    if status != 200:
+        raise LoginFailedError(f"redeem: HTTP {status} {body[:200]!r}")
+
+
+async def client_loop(url: str, clients: int, logins: int, warmup: int) -> tuple[list[float], list[str], float]:
+    now = datetime.now(UTC)
+    parsed = urllib.parse.urlsplit(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
+    identities = [(make_signer(nip, now), nip) for nip in (random_nip() for _ in range(clients))]
+    connections = [Connection(host, port) for _ in identities]
+    latencies: list[float] = []
+    errors: list[str] = []
+    remaining = warmup
+
+    async def warm(connection: Connection, signer: XadesSigner, nip: str) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            try:
+                await one_login(connection, signer, nip)
+            except (LoginFailedError, OSError, asyncio.IncompleteReadError) as error:
+                errors.append(f"warm-up: {error}")
+
+    async def run(connection: Connection, signer: XadesSigner, nip: str) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            try:
+                await one_login(connection, signer, nip)
+            except (LoginFailedError, OSError, asyncio.IncompleteReadError) as error:
+                errors.append(str(error))
+                continue
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(warm(c, s, n) for c, (s, n) in zip(connections, identities, strict=True)))
+    remaining = logins
+    began = time.perf_counter()
+    await asyncio.gather(*(run(c, s, n) for c, (s, n) in zip(connections, identities, strict=True)))
+    elapsed = time.perf_counter() - began
+    for connection in connections:
+        await connection.close()
+    return latencies, errors, elapsed
+
+
+def _client_process(url: str, clients: int, logins: int, warmup: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    results.put(asyncio.run(client_loop(url, clients, logins, warmup)))
+
+
+@dataclass
+class Result:
+    logins: int
+    errors: list[str]
+    elapsed: float
+    latencies: list[float]
+
+    def report(self, label: str) -> str:
+        ordered = sorted(self.latencies)
+        p50 = statistics.median(ordered) * 1000 if ordered else float("nan")
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else float("nan")
+        rate = self.logins / self.elapsed if self.elapsed else 0.0
+        line = f"{label:<44} {rate:8.1f} logins/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   errors {len(self.errors)}"
+        if self.errors:
+            line += f"\n    first error: {self.errors[0]}"
+        return line
+
+
+def measure(url: str, *, clients: int, logins: int, processes: int) -> Result:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    per_process = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    share = [logins // processes + (1 if i < logins % processes else 0) for i in range(processes)]
+    workers = [
+        context.Process(target=_client_process, args=(url, n, k, max(n, 20), queue))
+        for n, k in zip(per_process, share, strict=True)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    latencies = [latency for outcome in outcomes for latency in outcome[0]]
+    errors = [error for outcome in outcomes for error in outcome[1]]
+    elapsed = max(outcome[2] for outcome in outcomes)
+    return Result(len(latencies), errors, elapsed, latencies)
+
+
+# --- starting a server ----------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, database_url: str, data_dir: Path, workers: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {**os.environ, "KSEF_MCU_RATE_LIMITS_ENABLED": "false"}
+        command = [
+            str(KSEF_MCU),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(data_dir),
+            "--database-url",
+            database_url,
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit("the server did not start")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def postgres_database(base_url: str) -> tuple[str, str]:
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(base_url)
+    name = f"ksef_mcu_bench_{secrets.token_hex(4)}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+def drop_postgres_database(base_url: str, name: str) -> None:
+    from sqlalchemy import create_engine, make_url, text
+
+    engine = create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running server (rate limits off); otherwise the script starts its own")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("KSEF_MCU_BENCH_POSTGRES_URL") or os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"),
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server processes (ksef-mcu serve --workers)")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent logins in flight")
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--logins", type=int, default=3000)
+    args = parser.parse_args()
+
+    print(
+        f"{os.cpu_count()} CPUs; {args.clients} concurrent clients in {args.client_processes} processes; "
+        f"{args.logins} logins per run"
+    )
+    if args.url:
+        result = measure(args.url, clients=args.clients, logins=args.logins, processes=args.client_processes)
+        print(result.report(args.url))
+        return
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        with tempfile.TemporaryDirectory() as scratch:
+            data_dir = Path(scratch) / "data"
+            dropped: str | None = None
+            if backend == "sqlite":
+                database_url = f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}"
+            elif not args.postgres_url:
+                print("postgresql: skipped (give --postgres-url or KSEF_MCU_BENCH_POSTGRES_URL)")
+                continue
+            else:
+                database_url, dropped = postgres_database(args.postgres_url)
+            server = Server(database_url, data_dir, args.workers)
+            try:
+                result = measure(server.url, clients=args.clients, logins=args.logins, processes=args.client_processes)
+            finally:
+                server.stop()
+                if dropped is not None:
+                    drop_postgres_database(args.postgres_url, dropped)
+            print(result.report(f"{backend}, {args.workers} server worker(s)"))
+
+
+if __name__ == "__main__":
+    main()
