@@ -214,12 +214,36 @@ async def log_in(client: httpx.AsyncClient, count: int) -> Subject:
 # --- the load -----------------------------------------------------------------------------------------------------
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its live descendants (uvicorn's worker processes), from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(member, 0.0) for member in tree)
+
+
 @dataclass
 class Result:
     issued: int
     seconds: float
     latencies: list[float]
     requests: int
+    server_cpu: float = 0.0
+    client_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -307,19 +331,29 @@ def postgres_available(url: str) -> bool:
         engine.dispose()
 
 
-def measure(database_url: str, *, workers: int, api_processes: int, args: argparse.Namespace) -> Result:
+def measure(database_url: str, *, workers: int, in_process: bool, args: argparse.Namespace) -> Result:
+    """Start the processes, run the load, stop them. `in_process`: `serve` issues itself (one worker per API
+    process); otherwise `serve` only answers HTTP and `workers` separate `ksef-mcu worker` processes issue."""
     directory = Path(tempfile.mkdtemp(prefix="ksef-mcu-bench-"))
     data_dir = directory / "data"
     extra = ["--log-level", "warning"]  # no access log: it would cost more than the requests
-    if api_processes > 1:
-        extra += ["--workers", str(api_processes)]
+    if args.api_processes > 1:
+        extra += ["--workers", str(args.api_processes)]
     processes: list[Serve | Worker] = []
     try:
-        server = Serve(data_dir, database_url, *extra, **SERVER_SETTINGS)
+        server = Serve(data_dir, database_url, *extra, issuance_worker=str(in_process).lower(), **SERVER_SETTINGS)
         processes.append(server)
-        for index in range(workers - api_processes):
+        for index in range(0 if in_process else workers):
             processes.append(Worker(data_dir, database_url, f"bench-{index}", **SERVER_SETTINGS))
-        return asyncio.run(load(server.base_url, args.clients, args.count, args.poll_ms / 1000))
+        started = [process_cpu_seconds(process.process.pid) for process in processes]
+        client_started = time.process_time()
+        result = asyncio.run(load(server.base_url, args.clients, args.count, args.poll_ms / 1000))
+        result.client_cpu = time.process_time() - client_started
+        result.server_cpu = sum(
+            process_cpu_seconds(process.process.pid) - before
+            for process, before in zip(processes, started, strict=True)
+        )
+        return result
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -330,7 +364,9 @@ def report(label: str, result: Result) -> None:
     print(
         f"{label:<44} {result.rate:8.1f} cert/s   p50 {result.percentile(0.50):7.1f} ms   "
         f"p99 {result.percentile(0.99):7.1f} ms   ({result.issued} certificates, "
-        f"{result.requests / result.issued:.2f} requests each)",
+        f"{result.requests / result.issued:.2f} requests each; CPU per certificate: "
+        f"server {1000 * result.server_cpu / result.issued:.1f} ms, "
+        f"clients {1000 * result.client_cpu / result.issued:.1f} ms)",
         flush=True,
     )
 
@@ -352,24 +388,23 @@ def main() -> None:
 
     checked, bare = raw_signing_rate(args.raw_count)
     print(f"machine: {os.cpu_count()} CPUs; clients {args.clients}; poll every {args.poll_ms:g} ms", flush=True)
-    print(f"{'raw CA: prepare + sign + check (Issuer)':<44} {checked:8.1f} cert/s", flush=True)
-    print(f"{'raw CA: CertificateBuilder.sign alone':<44} {bare:8.1f} cert/s", flush=True)
-    processes = args.api_processes
+    print(f"{'raw CA: prepare + sign + check (Issuer)':<58} {checked:7.1f} cert/s", flush=True)
+    print(f"{'raw CA: CertificateBuilder.sign alone':<58} {bare:7.1f} cert/s", flush=True)
+    api = f"{args.api_processes} API process{'es' if args.api_processes > 1 else ''}"
     if args.only in (None, "sqlite"):
-        with tempfile.TemporaryDirectory() as directory:
-            url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
-            report(
-                f"HTTP, SQLite, {processes} API process(es), 1 worker",
-                measure(url, workers=processes, api_processes=processes, args=args),
-            )
+        for in_process in (True, False):
+            with tempfile.TemporaryDirectory() as directory:
+                url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
+                where = "in-process worker" if in_process else "1 worker process"
+                report(f"HTTP, SQLite, {api}, {where}", measure(url, workers=1, in_process=in_process, args=args))
     if args.only in (None, "postgresql"):
         if not postgres_available(args.postgres_url):
             print(f"PostgreSQL at {args.postgres_url} is not reachable: skipped")
             return
-        for workers in (processes, processes + 1):
+        for workers in (1, 2):
             with postgres_database(args.postgres_url) as url:
-                label = f"HTTP, PostgreSQL, {processes} API process(es), {workers} worker(s)"
-                report(label, measure(url, workers=workers, api_processes=processes, args=args))
+                label = f"HTTP, PostgreSQL, {api}, {workers} worker process{'es' if workers > 1 else ''}"
+                report(label, measure(url, workers=workers, in_process=False, args=args))
 
 
 if __name__ == "__main__":

@@ -140,12 +140,15 @@ class ServerSettings(BaseSettings):
     issuance_batch_size: int = Field(default=64, ge=1, le=1000)
     """How many pending enrollments a worker claims at once."""
 
+    issuance_batch_window: timedelta = timedelta(milliseconds=20)
+    """How long a worker woken by a new request waits for more before it claims a batch (0 = at once)."""
+
     issuance_claim_lease: timedelta = timedelta(seconds=30)
     """How long a claim lasts: enrollments claimed by a worker that died are taken over after this."""
 
-    issuance_poll_interval: timedelta = timedelta(seconds=1)
-    """How often an idle worker looks for work it was not told about (other processes' requests on SQLite,
-    leases that ran out)."""
+    issuance_poll_interval: timedelta = timedelta(milliseconds=100)
+    """How often an idle worker looks for work it was not told about: requests made by other processes on SQLite
+    (PostgreSQL wakes workers with NOTIFY), claims whose lease ran out. A look is one indexed read."""
 
     crl_lifetime: timedelta = timedelta(days=7)
     """`nextUpdate` of the CRL; it is re-signed when half of this has passed, and on every revocation."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 
 from ksef_mcu.server.api.certificate_schemas import (
     CertificateEffectiveSubjectLimits,
@@ -61,6 +62,15 @@ async def get_services(request: Request) -> CertificateServices:
 
 
 Services = Annotated[CertificateServices, Depends(get_services)]
+
+
+def json_response(body: BaseModel, *, status_code: int = 200) -> Response:
+    """`body` as JSON (aliases, no null fields), skipping FastAPI's second validation of an already typed model."""
+    return Response(
+        body.model_dump_json(by_alias=True, exclude_none=True), status_code=status_code, media_type="application/json"
+    )
+
+
 ReferenceNumberPath = Annotated[str, Path(alias="referenceNumber", min_length=36, max_length=36)]
 SerialNumberPath = Annotated[
     str, Path(alias="certificateSerialNumber", min_length=16, max_length=16, pattern=r"^[0-9A-Fa-f]{16}$")
@@ -88,10 +98,13 @@ def enrollment_data(services: Services, principal: AccessPrincipal) -> Certifica
     return CertificateEnrollmentDataResponse.model_validate(data.to_api())
 
 
-@certificates_router.post("/certificates/enrollments", summary="Wysyłka wniosku certyfikacyjnego", status_code=202)
-def submit_enrollment(
-    services: Services, principal: AccessPrincipal, body: EnrollCertificateRequest
-) -> EnrollCertificateResponse:
+@certificates_router.post(
+    "/certificates/enrollments",
+    summary="Wysyłka wniosku certyfikacyjnego",
+    status_code=202,
+    response_model=EnrollCertificateResponse,
+)
+async def submit_enrollment(services: Services, principal: AccessPrincipal, body: EnrollCertificateRequest) -> Response:
     accepted = services.enrollment.submit(
         principal,
         EnrollmentRequest(
@@ -101,26 +114,34 @@ def submit_enrollment(
             valid_from=body.valid_from,
         ),
     )
-    return EnrollCertificateResponse(reference_number=accepted.reference_number, timestamp=accepted.timestamp)
+    return json_response(
+        EnrollCertificateResponse(reference_number=accepted.reference_number, timestamp=accepted.timestamp),
+        status_code=202,
+    )
 
 
 @certificates_router.get(
     "/certificates/enrollments/{referenceNumber}",
     summary="Pobranie statusu przetwarzania wniosku certyfikacyjnego",
+    response_model=CertificateEnrollmentStatusResponse,
     response_model_exclude_none=True,
 )
-def enrollment_status(
+async def enrollment_status(
     services: Services, principal: AccessPrincipal, reference_number: ReferenceNumberPath
-) -> CertificateEnrollmentStatusResponse:
+) -> Response:
+    # The poll clients repeat until the certificate is there: one primary-key read, run on the event loop (reads
+    # never wait for writers, on SQLite's WAL or on PostgreSQL), answered without a second validation pass.
     report = services.enrollment.status(principal, reference_number)
-    return CertificateEnrollmentStatusResponse(
-        request_date=report.request_date,
-        status=StatusInfo(
-            code=int(report.status.code),
-            description=report.status.description,
-            details=list(report.status.details) or None,
-        ),
-        certificate_serial_number=report.serial_number,
+    return json_response(
+        CertificateEnrollmentStatusResponse(
+            request_date=report.request_date,
+            status=StatusInfo(
+                code=int(report.status.code),
+                description=report.status.description,
+                details=list(report.status.details) or None,
+            ),
+            certificate_serial_number=report.serial_number,
+        )
     )
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import enum
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,6 +100,9 @@ def _json_claim(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+VERIFIED_TOKEN_CACHE_SIZE = 4096
+
+
 class TokenService:
     """Issues and verifies the server's JWTs. Stateless apart from the key; safe to share between threads."""
 
@@ -106,6 +111,10 @@ class TokenService:
         self._verification_key = signing_key.public_key()
         self._key_id = key_id
         self._issuer = issuer
+        # Clients present the same token on every request; its signature and claims never change, so they are
+        # checked once (ES256 + PyJWT cost ~0.7 ms) and kept. Kind, expiry and iat are still checked every time.
+        self._verified_claims: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def _issue(
         self,
@@ -167,9 +176,12 @@ class TokenService:
             claims["ipp"] = _json_claim({"allowedIps": allowed_ips.to_json()})
         return self._issue(TokenKind.ACCESS, reference_number, now=now, lifetime=lifetime, claims=claims)
 
-    def verify(self, token: str, *, kinds: Collection[TokenKind], now: datetime) -> VerifiedToken:
-        """Check signature, issuer, audience, kind and lifetime. Raises `UnauthorizedError` (401) on any failure."""
-        expected = " albo ".join(kind.polish_name for kind in kinds)
+    def _claims(self, token: str, expected: str) -> dict[str, Any]:
+        """The claims of a token whose header, signature, issuer and audience check out (cached). Raises 401."""
+        with self._cache_lock:
+            cached = self._verified_claims.get(token)
+        if cached is not None:
+            return cached
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != ALGORITHM or header.get("kid") != self._key_id:
@@ -189,6 +201,16 @@ class TokenService:
             )
         except jwt.PyJWTError as error:
             raise UnauthorizedError(f"Nieprawidłowy token: oczekiwano: {expected}.") from error
+        with self._cache_lock:
+            self._verified_claims[token] = claims
+            while len(self._verified_claims) > VERIFIED_TOKEN_CACHE_SIZE:
+                self._verified_claims.popitem(last=False)
+        return claims
+
+    def verify(self, token: str, *, kinds: Collection[TokenKind], now: datetime) -> VerifiedToken:
+        """Check signature, issuer, audience, kind and lifetime. Raises `UnauthorizedError` (401) on any failure."""
+        expected = " albo ".join(kind.polish_name for kind in kinds)
+        claims = self._claims(token, expected)
         try:
             kind = TokenKind(claims["typ"])
             issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)

@@ -35,6 +35,16 @@ class CertificateFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class IssuedCertificate:
+    """A certificate to store: the registry record and what it was issued from."""
+
+    record: CertificateRecord
+    enrollment_data: EnrollmentData
+    public_key_sha256: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCrl:
     crl_number: int
     this_update: datetime
@@ -78,11 +88,39 @@ _CERTIFY_KEY: dict[str, Any] = {}
 def _certify_key_statement(dialect: str) -> Any:
     statement = _CERTIFY_KEY.get(dialect)
     if statement is None:
-        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-            certified_public_keys
-        ).on_conflict_do_nothing(index_elements=["public_key_sha256"])
+        statement = (
+            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(certified_public_keys)
+            .on_conflict_do_nothing(index_elements=["public_key_sha256"])
+            .returning(certified_public_keys.c.public_key_sha256)
+        )
         _CERTIFY_KEY[dialect] = statement
     return statement
+
+
+def _certificate_values(
+    record: CertificateRecord, enrollment_data: EnrollmentData, public_key_sha256: str, issued_at: datetime
+) -> dict[str, Any]:
+    return {
+        "serial_number": record.serial_number,
+        "reference_number": record.reference_number,
+        "subject_type": record.subject.type.value,
+        "subject_value": record.subject.value,
+        "name": record.name,
+        "name_folded": fold(record.name),
+        "certificate_type": record.certificate_type.value,
+        "common_name": record.common_name,
+        "enrollment_data": enrollment_data.to_api(),
+        "status": record.stored_status.value,
+        "valid_from": record.valid_from,
+        "valid_to": record.valid_to,
+        "request_date": record.request_date,
+        "issued_at": issued_at,
+        "last_use_date": record.last_use_date,
+        "public_key_sha256": public_key_sha256,
+        "der": record.der,
+        "revoked_at": None,
+        "revocation_reason": None,
+    }
 
 
 def _record(row: Row[Any], *, with_der: bool) -> CertificateRecord:
@@ -117,30 +155,18 @@ class CertificateRepository:
     def add(
         self, record: CertificateRecord, *, enrollment_data: EnrollmentData, public_key_sha256: str, issued_at: datetime
     ) -> None:
-        self._connection.execute(
-            _INSERT_CERTIFICATE,
-            {
-                "serial_number": record.serial_number,
-                "reference_number": record.reference_number,
-                "subject_type": record.subject.type.value,
-                "subject_value": record.subject.value,
-                "name": record.name,
-                "name_folded": fold(record.name),
-                "certificate_type": record.certificate_type.value,
-                "common_name": record.common_name,
-                "enrollment_data": enrollment_data.to_api(),
-                "status": record.stored_status.value,
-                "valid_from": record.valid_from,
-                "valid_to": record.valid_to,
-                "request_date": record.request_date,
-                "issued_at": issued_at,
-                "last_use_date": record.last_use_date,
-                "public_key_sha256": public_key_sha256,
-                "der": record.der,
-                "revoked_at": None,
-                "revocation_reason": None,
-            },
-        )
+        self.add_many([IssuedCertificate(record, enrollment_data, public_key_sha256, issued_at)])
+
+    def add_many(self, issued: Sequence[IssuedCertificate]) -> None:
+        """Store freshly issued certificates (one round trip)."""
+        if issued:
+            self._connection.execute(
+                _INSERT_CERTIFICATE,
+                [
+                    _certificate_values(item.record, item.enrollment_data, item.public_key_sha256, item.issued_at)
+                    for item in issued
+                ],
+            )
 
     def get(self, serial_number: str, *, with_der: bool = False) -> CertificateRecord | None:
         columns = list(certificates.c) if with_der else _SUMMARY_COLUMNS
@@ -236,7 +262,7 @@ class CertificateRepository:
         self, public_key_sha256: str, subject: SubjectIdentifier, *, now: datetime
     ) -> SubjectIdentifier:
         """Bind the key to `subject` unless it is bound already; return whom it is bound to."""
-        self._connection.execute(
+        inserted = self._connection.execute(
             _certify_key_statement(self._connection.dialect.name),
             {
                 "public_key_sha256": public_key_sha256,
@@ -244,7 +270,9 @@ class CertificateRepository:
                 "subject_value": subject.value,
                 "certified_at": now,
             },
-        )
+        ).first()
+        if inserted is not None:
+            return subject
         row = self._connection.execute(_KEY_OWNER, {"public_key_sha256": public_key_sha256}).one()
         return SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value)
 

@@ -96,11 +96,11 @@ def _usage_statement(*, reserved_only: bool) -> Select[Any]:
         _enrollment.subject_value == bindparam("subject_value"),
     )
     made = select(func.count()).where(*of_subject, _enrollment.request_date > bindparam("since")).scalar_subquery()
-    pending = select(func.count()).where(
-        *of_subject, _enrollment.status_code == _PENDING, _enrollment.reference_number != bindparam("exclude")
-    )
+    pending = select(func.count()).where(*of_subject, _enrollment.status_code == _PENDING)
     if reserved_only:
-        pending = pending.where(_enrollment.serial_number.is_not(None))
+        pending = pending.where(
+            _enrollment.serial_number.is_not(None), _enrollment.claimed_by != bindparam("worker_id")
+        )
     active = (
         select(func.count())
         .select_from(certificates)
@@ -124,6 +124,14 @@ _CLAIMABLE = (
     .order_by(_enrollment.request_date, _enrollment.reference_number)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
+)
+_HAS_CLAIMABLE = (
+    select(_enrollment.reference_number)
+    .where(
+        _enrollment.status_code == _PENDING,
+        (_enrollment.claim_expires_at.is_(None)) | (_enrollment.claim_expires_at < bindparam("now")),
+    )
+    .limit(1)
 )
 _CLAIM = (
     update(certificate_enrollments)
@@ -165,19 +173,14 @@ _FINISH = (
         claim_expires_at=None,
     )
 )
-_RESERVE_SERIAL: dict[str, Any] = {}
-
-
-def _reserve_serial_statement(dialect: str) -> Any:
-    statement = _RESERVE_SERIAL.get(dialect)
-    if statement is None:
-        statement = (
-            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(certificate_serials)
-            .on_conflict_do_nothing(index_elements=["serial_number"])
-            .returning(certificate_serials.c.serial_number)
-        )
-        _RESERVE_SERIAL[dialect] = statement
-    return statement
+_LOCK_PENDING = (
+    select(_enrollment.reference_number, _enrollment.serial_number)
+    .where(
+        _enrollment.reference_number.in_(bindparam("references", expanding=True)),
+        _enrollment.status_code == _PENDING,
+    )
+    .with_for_update()
+)
 
 
 _USAGE = _usage_statement(reserved_only=False)
@@ -305,39 +308,27 @@ class EnrollmentRepository:
         )
 
     def count_usage(
-        self,
-        subject: SubjectIdentifier,
-        *,
-        now: datetime,
-        since: datetime,
-        reserved_only: bool = False,
-        exclude: str | None = None,
+        self, subject: SubjectIdentifier, *, now: datetime, since: datetime, reserved_by_others_than: str | None = None
     ) -> tuple[int, int]:
         """(requests made after `since`, certificates held) for the subject, read in ONE statement.
 
-        Held = active certificates that have not expired (future-dated ones included) + requests still at status 100
-        (only those that already hold a serial, with `reserved_only`; `exclude` leaves one request out). One
-        statement means one snapshot: a worker that moves a request from "pending" to "issued" in between two reads
-        would otherwise make it vanish from both counts (PostgreSQL runs each statement on a fresh snapshot).
+        Held = active certificates that have not expired (future-dated ones included) + requests still at status 100;
+        with `reserved_by_others_than` (a worker id) only those requests that another worker has reserved a serial
+        for. One statement means one snapshot: a worker that moves a request from "pending" to "issued" in between two
+        reads would otherwise make it vanish from both counts (PostgreSQL runs each statement on a fresh snapshot).
         """
-        statement = _USAGE_OF_RESERVED if reserved_only else _USAGE
-        row = self._connection.execute(
-            statement,
-            {
-                "subject_type": subject.type.value,
-                "subject_value": subject.value,
-                "since": since,
-                "now": now,
-                "exclude": exclude or "",
-            },
-        ).one()
+        parameters = {"subject_type": subject.type.value, "subject_value": subject.value, "since": since, "now": now}
+        if reserved_by_others_than is None:
+            row = self._connection.execute(_USAGE, parameters).one()
+        else:
+            row = self._connection.execute(
+                _USAGE_OF_RESERVED, {**parameters, "worker_id": reserved_by_others_than}
+            ).one()
         return int(row[0]), int(row[1])
 
-    def has_pending(self) -> bool:
-        """Whether any request waits at status 100."""
-        table = certificate_enrollments.c
-        row = self._connection.execute(select(table.reference_number).where(table.status_code == _PENDING).limit(1))
-        return row.first() is not None
+    def has_claimable(self, *, now: datetime) -> bool:
+        """Whether any request waits at status 100 with no live claim on it."""
+        return self._connection.execute(_HAS_CLAIMABLE, {"now": now}).first() is not None
 
     # --- the queue ------------------------------------------------------------------------------------------------
 
@@ -357,29 +348,54 @@ class EnrollmentRepository:
         )
         return [_record(row) for row in rows]
 
-    def reserve_serial(self, reference_number: str, serial_number: str, *, now: datetime) -> bool:
-        """Record `serial_number` for the request before anything is signed with it.
-
-        False if the serial was ever reserved before (the caller draws another one).
-        """
-        # RETURNING tells whether the row went in (rowcount of INSERT … ON CONFLICT is not reliable on psycopg).
-        inserted = self._connection.execute(
-            _reserve_serial_statement(self._connection.dialect.name),
-            {"serial_number": serial_number, "reference_number": reference_number, "reserved_at": now},
-        ).first()
-        if inserted is None:
-            return False
-        self._connection.execute(_SET_SERIAL, {"ref": reference_number, "new_serial_number": serial_number})
-        return True
-
-    def finish_issued(self, reference_number: str, serial_number: str, *, now: datetime) -> bool:
-        """Set status 200 — only if the request is still pending with this serial (a worker whose claim was taken
-        over after its lease ran out finds a different serial and must throw its certificate away)."""
-        result = self._connection.execute(
-            _FINISH_ISSUED,
-            {"ref": reference_number, "expected_serial_number": serial_number, "finished": now},
+    def reserve_serials(self, serials: dict[str, str], *, now: datetime) -> set[str]:
+        """Record serials (reference number → serial) as reserved, before anything is signed with them; set each on
+        its request. Returns the references whose serial was taken already (ever reserved before): draw again."""
+        if not serials:
+            return set()
+        table = certificate_serials
+        insert_statement = (postgresql.insert if self._connection.dialect.name == "postgresql" else sqlite.insert)(
+            table
         )
-        return result.rowcount == 1
+        inserted = set(
+            self._connection.execute(
+                insert_statement.values(
+                    [
+                        {"serial_number": serial, "reference_number": reference, "reserved_at": now}
+                        for reference, serial in serials.items()
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["serial_number"])
+                .returning(table.c.serial_number)
+            ).scalars()
+        )
+        # RETURNING tells what went in (rowcount of INSERT … ON CONFLICT is not reliable on psycopg).
+        taken = {reference for reference, serial in serials.items() if serial not in inserted}
+        recorded = [
+            {"ref": reference, "new_serial_number": serial}
+            for reference, serial in serials.items()
+            if reference not in taken
+        ]
+        if recorded:
+            self._connection.execute(_SET_SERIAL, recorded)
+        return taken
+
+    def lock_pending(self, reference_numbers: Sequence[str]) -> dict[str, str | None]:
+        """The serials of those of `reference_numbers` still at status 100, locked until the transaction ends (so a
+        worker taking over an expired claim waits, or skips them)."""
+        rows = self._connection.execute(_LOCK_PENDING, {"references": list(reference_numbers)})
+        return {row.reference_number: row.serial_number for row in rows}
+
+    def finish_issued(self, issued: dict[str, str], *, now: datetime) -> None:
+        """Set status 200 on pending requests (reference number → the serial they must still hold)."""
+        if issued:
+            self._connection.execute(
+                _FINISH_ISSUED,
+                [
+                    {"ref": reference, "expected_serial_number": serial, "finished": now}
+                    for reference, serial in issued.items()
+                ],
+            )
 
     def finish(self, reference_number: str, status: EnrollmentStatus, *, now: datetime) -> bool:
         """End a pending request with a final non-200 status; False if it was no longer pending."""
