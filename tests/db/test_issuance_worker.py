@@ -16,11 +16,9 @@ from sqlalchemy import func, select
 
 from conftest import TEST_START
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.crypto.csr import EnrollmentData, create_csr, inspect_csr
 from ksef_mcu.server.certificates.model import (
     CERTIFICATE_LIMIT_DETAIL,
     KEY_ALREADY_CERTIFIED_DETAIL,
-    EnrollmentStatus,
     EnrollmentStatusCode,
 )
 from ksef_mcu.server.clock import ManualClock
@@ -30,9 +28,9 @@ from ksef_mcu.server.db.repositories.enrollments import EnrollmentRecord, Enroll
 from ksef_mcu.server.enrollment.ca import CertificateAuthority, open_certificate_authority
 from ksef_mcu.server.enrollment.issuer import IssuanceError, Issuer, PreparedCertificate
 from ksef_mcu.server.enrollment.worker import MAX_ATTEMPTS, BatchOutcome, IssuanceWorker
-from ksef_mcu.server.identifiers import ReferenceKind, new_reference_number
 from ksef_mcu.server.keys import KeyStore
 from ksef_mcu.server.settings import ServerSettings
+from support.enrollments import add_pending as store_pending
 from support.pki import PrivateKey, ec_key, random_nip
 
 pytestmark = pytest.mark.db
@@ -73,12 +71,6 @@ def nip_subject() -> SubjectIdentifier:
     return SubjectIdentifier(SubjectIdentifierType.NIP, random_nip())
 
 
-def data_for(subject: SubjectIdentifier) -> EnrollmentData:
-    return EnrollmentData(
-        common_name=f"Firma {subject.value}", country_name="PL", serial_number=f"TINPL-{subject.value}"
-    )
-
-
 def add_pending(
     database: Database,
     subject: SubjectIdentifier,
@@ -87,26 +79,8 @@ def add_pending(
     certificate_type: KsefCertificateType = KsefCertificateType.AUTHENTICATION,
     at: timedelta = timedelta(0),
 ) -> str:
-    """Store an accepted request (status 100) as the registration authority would."""
-    data = data_for(subject)
-    csr = inspect_csr(create_csr(key or ec_key(), data))
-    reference = new_reference_number(ReferenceKind.ENROLLMENT, now=NOW + at)
-    with database.write() as connection:
-        EnrollmentRepository(connection).add(
-            EnrollmentRecord(
-                reference_number=reference,
-                subject=subject,
-                certificate_name="Certyfikat",
-                certificate_type=certificate_type,
-                csr_der=csr.der,
-                public_key_sha256=csr.spki_sha256,
-                enrollment_data=data,
-                requested_valid_from=None,
-                request_date=NOW + at,
-                status=EnrollmentStatus(EnrollmentStatusCode.ACCEPTED),
-            )
-        )
-    return reference
+    """An accepted request made `at` after the test's start."""
+    return store_pending(database, subject, now=NOW + at, key=key, certificate_type=certificate_type)
 
 
 def statuses(database: Database, references: list[str]) -> dict[str, EnrollmentStatusCode]:

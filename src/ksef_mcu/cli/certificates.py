@@ -19,7 +19,9 @@ import typer
 
 from ksef_mcu.cli.server import DatabaseUrlOption, DataDirOption, _fail, _log_config, _prepare, _settings
 
-ca_app = typer.Typer(name="ca", help="Urząd certyfikacji serwera: certyfikaty CA.", no_args_is_help=True)
+ca_app = typer.Typer(
+    name="ca", help="Urząd certyfikacji serwera: certyfikaty CA, blokowanie certyfikatów.", no_args_is_help=True
+)
 
 
 def worker(
@@ -108,6 +110,50 @@ def ca_export(
         raise _fail(f"nie można zapisać {output}: {error.strerror}") from error
     what = "certyfikat główny" if root_only else "certyfikaty urzędu (wystawca i główny)"
     typer.echo(f"Zapisano {what} do {output}.")
+
+
+SerialArgument = Annotated[str, typer.Argument(help="Numer seryjny certyfikatu (16 cyfr szesnastkowych).")]
+
+
+def _set_blocked(serial: str, *, blocked: bool, data_dir: Path | None, database_url: str | None) -> None:
+    from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.certificates.service import CertificateService  # noqa: PLC0415
+    from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
+    from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
+    from ksef_mcu.server.errors import BadRequestError  # noqa: PLC0415
+    from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    _prepare(settings)
+    try:
+        store = KeyStore(settings.keys_dir, load_or_create_secret(settings))
+        authority = open_certificate_authority(
+            store, now=datetime.now(UTC), crl_url=f"{settings.resolved_public_url}/ca/crl"
+        )
+    except (KeyStoreError, OSError) as error:
+        raise _fail(f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}") from error
+    database = open_database(settings)
+    try:
+        service = CertificateService(settings=settings, database=database, clock=SystemClock(), authority=authority)
+        record = service.set_blocked(serial, blocked=blocked)
+    except BadRequestError as error:
+        raise _fail(" ".join([error.description, *error.details])) from error
+    finally:
+        database.dispose()
+    state = "zablokowany (lista CRL wymienia go jako wstrzymany)" if blocked else "znów aktywny"
+    typer.echo(f"Certyfikat {record.serial_number} „{record.name}” jest {state}.")
+
+
+@ca_app.command("block")
+def ca_block(serial: SerialArgument, data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Zablokuj certyfikat (status Blocked): przestaje działać przy logowaniu, trafia na listę CRL."""
+    _set_blocked(serial, blocked=True, data_dir=data_dir, database_url=database_url)
+
+
+@ca_app.command("unblock")
+def ca_unblock(serial: SerialArgument, data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Odblokuj zablokowany certyfikat (status Active)."""
+    _set_blocked(serial, blocked=False, data_dir=data_dir, database_url=database_url)
 
 
 def register(app: typer.Typer) -> None:

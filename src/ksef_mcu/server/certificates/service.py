@@ -108,6 +108,29 @@ class CertificateService:
                 raise CertificateNotRevocableError(_not_revocable_detail(serial_number, status))
             self._publish_crl(connection, now)
 
+    def set_blocked(self, serial_number: str, *, blocked: bool) -> CertificateRecord:
+        """Operator action: block an Active certificate (it stops logging in, the CRL lists it on hold) or unblock a
+        blocked one; the CRL is re-signed in the same transaction. Raises 25008 (unknown) or 25009 (wrong state)."""
+        serial_number = serial_number.upper()
+        now = self._clock.now()
+        with self._database.write() as connection:
+            repository = CertificateRepository(connection)
+            record = repository.get(serial_number)
+            if record is None:
+                raise CertificateNotFoundError(serial_number)
+            status = record.status_at(now)
+            wanted = CertificateStatus.ACTIVE if blocked else CertificateStatus.BLOCKED
+            if status is not wanted:
+                raise CertificateNotRevocableError(_not_revocable_detail(serial_number, status))
+            repository.set_status(
+                serial_number, CertificateStatus.BLOCKED if blocked else CertificateStatus.ACTIVE, now=now
+            )
+            self._publish_crl(connection, now)
+            updated = repository.get(serial_number)
+        if updated is None:  # pragma: no cover - it was there a moment ago, inside the same transaction
+            raise CertificateNotFoundError(serial_number)
+        return updated
+
     def _sign_crl(self, connection: Connection, *, number: int, now: datetime) -> StoredCrl:
         entries = [
             RevokedEntry(
@@ -208,6 +231,6 @@ def _not_revocable_detail(serial_number: str, status: CertificateStatus) -> str:
         CertificateStatus.REVOKED: "jest już unieważniony",
         CertificateStatus.BLOCKED: "jest zablokowany",
         CertificateStatus.EXPIRED: "wygasł",
-        CertificateStatus.ACTIVE: "zmienił stan w trakcie operacji",
+        CertificateStatus.ACTIVE: "jest aktywny",
     }
     return f"Certyfikat {serial_number} {reasons[status]}."

@@ -225,10 +225,13 @@ class CertificateRepository:
         return result.rowcount == 1
 
     def set_status(self, serial_number: str, status: CertificateStatus, *, now: datetime) -> bool:
-        """Set the stored status (operator actions, e.g. blocking). Blocking or revoking records when it happened."""
+        """Set the stored status (operator actions: blocking, unblocking). Blocking or revoking records when it
+        happened; back to Active clears that."""
         values: dict[str, Any] = {"status": status.value}
         if status in (CertificateStatus.REVOKED, CertificateStatus.BLOCKED):
             values["revoked_at"] = now
+        elif status is CertificateStatus.ACTIVE:
+            values["revoked_at"] = None
         result = self._connection.execute(
             update(certificates).where(certificates.c.serial_number == serial_number).values(**values)
         )
