@@ -214,6 +214,23 @@ async def log_in(client: httpx.AsyncClient, count: int) -> Subject:
 # --- the load -----------------------------------------------------------------------------------------------------
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU seconds used so far by every `postgres` process on the machine (the database server's share)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="ascii")
+        except OSError:
+            continue
+        name, _, rest = stat.partition(" (")[2].partition(")")
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process and all its live descendants (uvicorn's worker processes), from /proc."""
     parents: dict[int, int] = {}
@@ -244,6 +261,7 @@ class Result:
     requests: int
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    database_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -346,9 +364,11 @@ def measure(database_url: str, *, workers: int, in_process: bool, args: argparse
         for index in range(0 if in_process else workers):
             processes.append(Worker(data_dir, database_url, f"bench-{index}", **SERVER_SETTINGS))
         started = [process_cpu_seconds(process.process.pid) for process in processes]
+        database_started = postgres_cpu_seconds()
         client_started = time.process_time()
         result = asyncio.run(load(server.base_url, args.clients, args.count, args.poll_ms / 1000))
         result.client_cpu = time.process_time() - client_started
+        result.database_cpu = postgres_cpu_seconds() - database_started
         result.server_cpu = sum(
             process_cpu_seconds(process.process.pid) - before
             for process, before in zip(processes, started, strict=True)
@@ -366,6 +386,7 @@ def report(label: str, result: Result) -> None:
         f"p99 {result.percentile(0.99):7.1f} ms   ({result.issued} certificates, "
         f"{result.requests / result.issued:.2f} requests each; CPU per certificate: "
         f"server {1000 * result.server_cpu / result.issued:.1f} ms, "
+        f"PostgreSQL {1000 * result.database_cpu / result.issued:.1f} ms, "
         f"clients {1000 * result.client_cpu / result.issued:.1f} ms)",
         flush=True,
     )

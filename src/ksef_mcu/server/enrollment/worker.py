@@ -6,9 +6,9 @@ below are the same as there:
 
 1. Claim — one write transaction takes up to `issuance_batch_size` pending requests, oldest first, that no live
    claim holds (`FOR UPDATE SKIP LOCKED` on PostgreSQL), until now + `issuance_claim_lease`.
-2. Decide — in the same transaction, per subject under the subject's lock: a request that has been claimed too often
-   is cancelled (550); if the subject already holds its limit of certificates (counting other requests that hold a
-   serial) the request is rejected (400); if its public key was certified for another subject, rejected (400).
+2. Decide — in the same transaction, with the subjects locked: a request that has been claimed too often is
+   cancelled (550); if its public key was certified for another subject it is rejected (400); if the subject already
+   holds its limit of certificates (counting other requests that hold a serial) it is rejected (400).
 3. Record the serial — a random 63-bit serial is drawn and recorded as reserved (unique for ever) on the request.
 4. Prepare — the validity period is fixed (from the later of the requested start and now, two years) and the CA
    builds and checks the certificate from its profile. The transaction commits: the serial is recorded before
@@ -35,12 +35,12 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import groupby
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Connection
 
+from ksef_mcu.crypto.certificates import SubjectIdentifier
 from ksef_mcu.crypto.serials import format_serial, generate_serial
 from ksef_mcu.server.certificates.model import (
     CANCELLED_DETAIL,
@@ -180,49 +180,46 @@ class IssuanceWorker:
     def _decide(
         self, connection: Connection, claimed: list[EnrollmentRecord], now: datetime, outcome: BatchOutcome
     ) -> list[EnrollmentRecord]:
-        """Step 2, per subject under its lock (subjects in a fixed order, so workers never deadlock)."""
+        """Step 2, in a handful of statements for the whole batch: the subjects are locked (in a fixed order, so
+        workers never deadlock), their certificates counted, the public keys bound to their first claimant."""
         enrollments = EnrollmentRepository(connection)
-        certificates = CertificateRepository(connection)
+        candidates: list[EnrollmentRecord] = []
+        for record in claimed:
+            if record.attempts + 1 > MAX_ATTEMPTS:
+                logger.error(
+                    "%s claimed %d times without finishing; cancelling", record.reference_number, record.attempts + 1
+                )
+                self._finish(
+                    enrollments, record, EnrollmentStatusCode.CANCELLED, CANCELLED_DETAIL, now=now, outcome=outcome
+                )
+            else:
+                candidates.append(record)
+        subjects = [record.subject for record in candidates]
+        own = enrollments.lock_subjects(subjects, now=now)
+        # Active certificates plus requests other workers hold a serial for; ours are counted as we go.
+        held = enrollments.held_by(subjects, now=now, reserved_by_others_than=self.worker_id)
+        claims: dict[str, SubjectIdentifier] = {}
+        for record in candidates:  # oldest first: the first request for a key claims it
+            claims.setdefault(record.public_key_sha256, record.subject)
+        owners = CertificateRepository(connection).certify_public_keys(claims, now=now)
         accepted: list[EnrollmentRecord] = []
-        by_subject = sorted(claimed, key=lambda record: (record.subject.type.value, record.subject.value))
-        for subject, group in groupby(by_subject, key=lambda record: record.subject):
-            own = enrollments.lock_subject(subject, now=now)
+        for record in candidates:
+            subject = record.subject
+            limits = own[subject]
             limit = effective_limits(
-                subject.type, defaults=self._defaults, override=LimitOverride(own.max_enrollments, own.max_certificates)
+                subject.type,
+                defaults=self._defaults,
+                override=LimitOverride(limits.max_enrollments, limits.max_certificates),
             ).max_certificates
-            # Active certificates plus requests other workers hold a serial for; ours are counted as we go.
-            _, held = enrollments.count_usage(subject, now=now, since=now, reserved_by_others_than=self.worker_id)
-            for record in group:
-                if record.attempts + 1 > MAX_ATTEMPTS:
-                    logger.error(
-                        "%s claimed %d times without finishing; cancelling",
-                        record.reference_number,
-                        record.attempts + 1,
-                    )
-                    self._finish(
-                        enrollments, record, EnrollmentStatusCode.CANCELLED, CANCELLED_DETAIL, now=now, outcome=outcome
-                    )
-                elif held >= limit:
-                    self._finish(
-                        enrollments,
-                        record,
-                        EnrollmentStatusCode.REJECTED,
-                        CERTIFICATE_LIMIT_DETAIL,
-                        now=now,
-                        outcome=outcome,
-                    )
-                elif certificates.certify_public_key(record.public_key_sha256, subject, now=now) != subject:
-                    self._finish(
-                        enrollments,
-                        record,
-                        EnrollmentStatusCode.REJECTED,
-                        KEY_ALREADY_CERTIFIED_DETAIL,
-                        now=now,
-                        outcome=outcome,
-                    )
-                else:
-                    held += 1
-                    accepted.append(record)
+            if owners[record.public_key_sha256] != subject:
+                detail = KEY_ALREADY_CERTIFIED_DETAIL
+            elif held[subject] >= limit:
+                detail = CERTIFICATE_LIMIT_DETAIL
+            else:
+                held[subject] += 1
+                accepted.append(record)
+                continue
+            self._finish(enrollments, record, EnrollmentStatusCode.REJECTED, detail, now=now, outcome=outcome)
         return accepted
 
     @staticmethod

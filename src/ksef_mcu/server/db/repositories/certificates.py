@@ -79,22 +79,6 @@ _RECORD_USE = (
     .where(certificates.c.serial_number == bindparam("serial"))
     .values(last_use_date=bindparam("used_at"))
 )
-_KEY_OWNER = select(certified_public_keys.c.subject_type, certified_public_keys.c.subject_value).where(
-    certified_public_keys.c.public_key_sha256 == bindparam("public_key_sha256")
-)
-_CERTIFY_KEY: dict[str, Any] = {}
-
-
-def _certify_key_statement(dialect: str) -> Any:
-    statement = _CERTIFY_KEY.get(dialect)
-    if statement is None:
-        statement = (
-            (postgresql.insert if dialect == "postgresql" else sqlite.insert)(certified_public_keys)
-            .on_conflict_do_nothing(index_elements=["public_key_sha256"])
-            .returning(certified_public_keys.c.public_key_sha256)
-        )
-        _CERTIFY_KEY[dialect] = statement
-    return statement
 
 
 def _certificate_values(
@@ -261,23 +245,39 @@ class CertificateRepository:
 
     # --- public keys ----------------------------------------------------------------------------------------------
 
-    def certify_public_key(
-        self, public_key_sha256: str, subject: SubjectIdentifier, *, now: datetime
-    ) -> SubjectIdentifier:
-        """Bind the key to `subject` unless it is bound already; return whom it is bound to."""
-        inserted = self._connection.execute(
-            _certify_key_statement(self._connection.dialect.name),
-            {
-                "public_key_sha256": public_key_sha256,
-                "subject_type": subject.type.value,
-                "subject_value": subject.value,
-                "certified_at": now,
-            },
-        ).first()
-        if inserted is not None:
-            return subject
-        row = self._connection.execute(_KEY_OWNER, {"public_key_sha256": public_key_sha256}).one()
-        return SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value)
+    def certify_public_keys(
+        self, claims: dict[str, SubjectIdentifier], *, now: datetime
+    ) -> dict[str, SubjectIdentifier]:
+        """`certify_public_key` for several keys (key SHA-256 → the subject asking) in two statements; returns each
+        key's owner (the subject asking, unless another got it first)."""
+        if not claims:
+            return {}
+        table = certified_public_keys
+        insert_statement = (postgresql.insert if self._connection.dialect.name == "postgresql" else sqlite.insert)(
+            table
+        )
+        self._connection.execute(
+            insert_statement.values(
+                [
+                    {
+                        "public_key_sha256": key,
+                        "subject_type": subject.type.value,
+                        "subject_value": subject.value,
+                        "certified_at": now,
+                    }
+                    for key, subject in sorted(claims.items())
+                ]
+            ).on_conflict_do_nothing(index_elements=["public_key_sha256"])
+        )
+        rows = self._connection.execute(
+            select(table.c.public_key_sha256, table.c.subject_type, table.c.subject_value).where(
+                table.c.public_key_sha256.in_(list(claims))
+            )
+        )
+        return {
+            row.public_key_sha256: SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value)
+            for row in rows
+        }
 
     # --- the CRL --------------------------------------------------------------------------------------------------
 

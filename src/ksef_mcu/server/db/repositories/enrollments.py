@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, select, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
@@ -90,17 +90,13 @@ _GET_STATUS = select(
 ).where(_enrollment.reference_number == bindparam("reference_number"))
 
 
-def _usage_statement(*, reserved_only: bool) -> Select[Any]:
+def _usage_statement() -> Select[Any]:
     of_subject = (
         _enrollment.subject_type == bindparam("subject_type"),
         _enrollment.subject_value == bindparam("subject_value"),
     )
     made = select(func.count()).where(*of_subject, _enrollment.request_date > bindparam("since")).scalar_subquery()
     pending = select(func.count()).where(*of_subject, _enrollment.status_code == _PENDING)
-    if reserved_only:
-        pending = pending.where(
-            _enrollment.serial_number.is_not(None), _enrollment.claimed_by != bindparam("worker_id")
-        )
     active = (
         select(func.count())
         .select_from(certificates)
@@ -183,8 +179,7 @@ _LOCK_PENDING = (
 )
 
 
-_USAGE = _usage_statement(reserved_only=False)
-_USAGE_OF_RESERVED = _usage_statement(reserved_only=True)
+_USAGE = _usage_statement()
 _LOCK_SUBJECT: dict[str, Any] = {}
 
 
@@ -226,6 +221,70 @@ class EnrollmentRepository:
             {"subject_type": subject.type.value, "subject_value": subject.value, "updated_at": now},
         ).one()
         return SubjectLimits(row.max_enrollments, row.max_certificates)
+
+    def lock_subjects(
+        self, subjects: Sequence[SubjectIdentifier], *, now: datetime
+    ) -> dict[SubjectIdentifier, SubjectLimits]:
+        """`lock_subject` for several subjects in one statement, always in the same order (so two workers locking
+        overlapping sets never wait for each other crosswise)."""
+        ordered = sorted(set(subjects), key=lambda subject: (subject.type.value, subject.value))
+        if not ordered:
+            return {}
+        table = certificate_subjects
+        insert_statement = (postgresql.insert if self._connection.dialect.name == "postgresql" else sqlite.insert)(
+            table
+        )
+        rows = self._connection.execute(
+            insert_statement.values(
+                [{"subject_type": s.type.value, "subject_value": s.value, "updated_at": now} for s in ordered]
+            )
+            .on_conflict_do_update(
+                index_elements=["subject_type", "subject_value"],
+                set_={"updated_at": insert_statement.excluded.updated_at},
+            )
+            .returning(table.c.subject_type, table.c.subject_value, table.c.max_enrollments, table.c.max_certificates)
+        )
+        return {
+            SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value): SubjectLimits(
+                row.max_enrollments, row.max_certificates
+            )
+            for row in rows
+        }
+
+    def held_by(
+        self, subjects: Sequence[SubjectIdentifier], *, now: datetime, reserved_by_others_than: str
+    ) -> dict[SubjectIdentifier, int]:
+        """Per subject: active, unexpired certificates + requests another worker holds a serial for — in ONE
+        statement (one snapshot, see `count_usage`)."""
+        keys = [(subject.type.value, subject.value) for subject in set(subjects)]
+        if not keys:
+            return {}
+        issued = certificates.c
+        active = (
+            select(issued.subject_type, issued.subject_value, func.count().label("held"))
+            .where(
+                tuple_(issued.subject_type, issued.subject_value).in_(keys),
+                issued.status == CertificateStatus.ACTIVE.value,
+                issued.valid_to >= now,
+            )
+            .group_by(issued.subject_type, issued.subject_value)
+        )
+        reserved = (
+            select(_enrollment.subject_type, _enrollment.subject_value, func.count().label("held"))
+            .where(
+                tuple_(_enrollment.subject_type, _enrollment.subject_value).in_(keys),
+                _enrollment.status_code == _PENDING,
+                _enrollment.serial_number.is_not(None),
+                _enrollment.claimed_by != reserved_by_others_than,
+            )
+            .group_by(_enrollment.subject_type, _enrollment.subject_value)
+        )
+        held: dict[SubjectIdentifier, int] = dict.fromkeys(
+            (SubjectIdentifier(SubjectIdentifierType(kind), value) for kind, value in keys), 0
+        )
+        for row in self._connection.execute(union_all(active, reserved)):
+            held[SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value)] += int(row.held)
+        return held
 
     def subject_limits(self, subject: SubjectIdentifier) -> SubjectLimits:
         """The subject's own limits, without locking (for reporting)."""
@@ -307,23 +366,16 @@ class EnrollmentRepository:
             row.serial_number if status.code is EnrollmentStatusCode.ISSUED else None,
         )
 
-    def count_usage(
-        self, subject: SubjectIdentifier, *, now: datetime, since: datetime, reserved_by_others_than: str | None = None
-    ) -> tuple[int, int]:
+    def count_usage(self, subject: SubjectIdentifier, *, now: datetime, since: datetime) -> tuple[int, int]:
         """(requests made after `since`, certificates held) for the subject, read in ONE statement.
 
-        Held = active certificates that have not expired (future-dated ones included) + requests still at status 100;
-        with `reserved_by_others_than` (a worker id) only those requests that another worker has reserved a serial
-        for. One statement means one snapshot: a worker that moves a request from "pending" to "issued" in between two
+        Held = active certificates that have not expired (future-dated ones included) + requests still at status 100.
+        One statement means one snapshot: a worker that moves a request from "pending" to "issued" in between two
         reads would otherwise make it vanish from both counts (PostgreSQL runs each statement on a fresh snapshot).
         """
-        parameters = {"subject_type": subject.type.value, "subject_value": subject.value, "since": since, "now": now}
-        if reserved_by_others_than is None:
-            row = self._connection.execute(_USAGE, parameters).one()
-        else:
-            row = self._connection.execute(
-                _USAGE_OF_RESERVED, {**parameters, "worker_id": reserved_by_others_than}
-            ).one()
+        row = self._connection.execute(
+            _USAGE, {"subject_type": subject.type.value, "subject_value": subject.value, "since": since, "now": now}
+        ).one()
         return int(row[0]), int(row[1])
 
     def has_claimable(self, *, now: datetime) -> bool:
