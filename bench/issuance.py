@@ -1,17 +1,21 @@
 """Benchmark of certificate issuance: the raw CA signing rate, then end to end over HTTP against real processes.
 
-For every configuration (SQLite; PostgreSQL with 1 and 2 issuance workers) it starts `ksef-mcu serve` (and, for the
-second worker, a `ksef-mcu worker` process), logs in one subject per client, and lets N concurrent clients each run
-the user-guide loop — "Wyślij wniosek o wydanie certyfikatu", then "Odśwież" until the certificate is there:
+For every configuration — SQLite with the worker inside `ksef-mcu serve` and with a separate `ksef-mcu worker`
+process; PostgreSQL with 1 and 2 `ksef-mcu worker` processes — it starts the processes (`serve --workers N` with
+`--api-processes N`), logs in one subject per client, and lets N concurrent clients each run the user-guide loop —
+"Wyślij wniosek o wydanie certyfikatu", then "Odśwież" until the certificate is there:
 
     POST /v2/certificates/enrollments  →  GET /v2/certificates/enrollments/{ref} every --poll-ms until status 200
 
-It prints certificates issued per second (all clients together, over the timed part) and the enrollment→Active
-latency (from sending the POST until a poll sees status 200) at p50/p99. The clients speak HTTP/1.1 over kept-alive
-asyncio connections with a tiny hand-written codec, so that the client side costs little of the shared CPU; key
-pairs and CSRs are made before the clock starts (they happen on the user's machine in real life).
+It prints certificates issued per second (all clients together, over the timed part), the enrollment→Active latency
+(from sending the POST until a poll sees status 200) at p50/p99, HTTP requests per certificate, and the CPU time per
+certificate of the server processes, of PostgreSQL and of the load generator during the timed part. The clients
+speak HTTP/1.1 over kept-alive asyncio connections with a tiny hand-written codec, so that the client side costs
+little of the shared CPU; key pairs and CSRs are made before the clock starts (they happen on the user's machine in
+real life).
 
-Run: `.venv/bin/python bench/issuance.py [--clients 50] [--count 2000] [--poll-ms 25] [--only sqlite|postgresql]`.
+Run: `.venv/bin/python bench/issuance.py [--clients 50] [--count 2000] [--poll-ms 25] [--api-processes 1]
+[--only sqlite|postgresql]`.
 PostgreSQL comes from `--postgres-url` / `KSEF_MCU_BENCH_POSTGRES_URL` (default the local `test` database; a
 temporary database is created and dropped); without it the PostgreSQL rows are skipped. Rate limits are switched off
 and subject limits raised for the run (the official limits would stop a benchmark after 300 requests).
@@ -28,7 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -296,7 +300,7 @@ async def run_client(base_url: str, subject: Subject, poll: float, latencies: li
         connection.close()
 
 
-async def load(base_url: str, clients: int, count: int, poll: float) -> Result:
+async def load(base_url: str, clients: int, count: int, poll: float, *, cpu: Callable[[], float]) -> Result:
     per_client = max(1, count // clients)
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         subjects = []
@@ -307,11 +311,16 @@ async def load(base_url: str, clients: int, count: int, poll: float) -> Result:
     await asyncio.gather(*(run_client(base_url, Subject(s.token, s.bodies[:2]), poll, warm, [0]) for s in subjects))
     latencies: list[float] = []
     counter = [0]
+    server_before, database_before, client_before = cpu(), postgres_cpu_seconds(), time.process_time()
     started = time.perf_counter()
     await asyncio.gather(
         *(run_client(base_url, Subject(s.token, s.bodies[2:]), poll, latencies, counter) for s in subjects)
     )
-    return Result(len(latencies), time.perf_counter() - started, latencies, counter[0])
+    result = Result(len(latencies), time.perf_counter() - started, latencies, counter[0])
+    result.server_cpu = cpu() - server_before
+    result.database_cpu = postgres_cpu_seconds() - database_before
+    result.client_cpu = time.process_time() - client_before
+    return result
 
 
 # --- configurations -----------------------------------------------------------------------------------------------
@@ -363,17 +372,11 @@ def measure(database_url: str, *, workers: int, in_process: bool, args: argparse
         processes.append(server)
         for index in range(0 if in_process else workers):
             processes.append(Worker(data_dir, database_url, f"bench-{index}", **SERVER_SETTINGS))
-        started = [process_cpu_seconds(process.process.pid) for process in processes]
-        database_started = postgres_cpu_seconds()
-        client_started = time.process_time()
-        result = asyncio.run(load(server.base_url, args.clients, args.count, args.poll_ms / 1000))
-        result.client_cpu = time.process_time() - client_started
-        result.database_cpu = postgres_cpu_seconds() - database_started
-        result.server_cpu = sum(
-            process_cpu_seconds(process.process.pid) - before
-            for process, before in zip(processes, started, strict=True)
-        )
-        return result
+
+        def server_cpu() -> float:
+            return sum(process_cpu_seconds(process.process.pid) for process in processes)
+
+        return asyncio.run(load(server.base_url, args.clients, args.count, args.poll_ms / 1000, cpu=server_cpu))
     finally:
         for process in reversed(processes):
             process.terminate()
@@ -382,7 +385,7 @@ def measure(database_url: str, *, workers: int, in_process: bool, args: argparse
 
 def report(label: str, result: Result) -> None:
     print(
-        f"{label:<44} {result.rate:8.1f} cert/s   p50 {result.percentile(0.50):7.1f} ms   "
+        f"{label:<58} {result.rate:7.1f} cert/s   p50 {result.percentile(0.50):7.1f} ms   "
         f"p99 {result.percentile(0.99):7.1f} ms   ({result.issued} certificates, "
         f"{result.requests / result.issued:.2f} requests each; CPU per certificate: "
         f"server {1000 * result.server_cpu / result.issued:.1f} ms, "
