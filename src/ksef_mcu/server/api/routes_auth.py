@@ -29,8 +29,8 @@ ReferenceNumberPath = Annotated[str, Path(alias="referenceNumber", min_length=36
 _XML_CONTENT_TYPES = ("application/xml", "text/xml")
 
 # Like the official API, fields without a value are left out of responses rather than sent as null.
-auth_router = APIRouter(tags=["Uzyskiwanie dostępu"])
-sessions_router = APIRouter(tags=["Aktywne sesje"])
+auth_router = APIRouter(prefix="/v2", tags=["Uzyskiwanie dostępu"])
+sessions_router = APIRouter(prefix="/v2", tags=["Aktywne sesje"])
 
 
 def _token_info(token: IssuedToken) -> TokenInfo:

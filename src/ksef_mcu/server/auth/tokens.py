@@ -11,20 +11,30 @@ accepted where another kind is expected. Claims follow what the official clients
     rol  roles of the context entity (JSON array string, when any)    ipp  IP policy (JSON string, when one was set)
 
 plus `iss`, `aud`, `iat`, `exp` and a unique `jti`. Expiry is checked against the injected clock, not the wall clock.
+
+The JWS layer is done here with `cryptography` rather than PyJWT: a login checks and issues five tokens, and PyJWT's
+per-character segment checks cost more than the ECDSA operations. Verification is strict by construction: the
+header segment must be exactly the one this key produces (so `alg: none`, HS256 with the public key, or another key
+id never reach the signature check), the signature must be a 64-byte P-256 `r‖s`, and the payload a JSON object.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import json
+import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from ksef_mcu.server.auth.model import (
     AllowedIps,
@@ -38,6 +48,19 @@ from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 ALGORITHM = "ES256"
 _CLOCK_SKEW = timedelta(seconds=60)
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_REQUIRED_CLAIMS = ("iss", "aud", "iat", "exp", "jti", "typ", "arn")
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(segment: str) -> bytes:
+    if not _SEGMENT.fullmatch(segment):
+        raise ValueError("not a base64url segment")
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 class TokenKind(enum.StrEnum):
@@ -102,10 +125,13 @@ class TokenService:
     """Issues and verifies the server's JWTs. Stateless apart from the key; safe to share between threads."""
 
     def __init__(self, *, signing_key: ec.EllipticCurvePrivateKey, key_id: str, issuer: str) -> None:
+        if not isinstance(signing_key.curve, ec.SECP256R1):
+            raise ValueError("the token signing key must be an EC P-256 key (ES256)")
         self._signing_key = signing_key
         self._verification_key = signing_key.public_key()
-        self._key_id = key_id
         self._issuer = issuer
+        header = {"alg": ALGORITHM, "kid": key_id, "typ": "JWT"}
+        self._header = _b64(json.dumps(header, separators=(",", ":"), sort_keys=True).encode("ascii"))
 
     def _issue(
         self,
@@ -129,8 +155,11 @@ class TokenService:
             "arn": reference_number,
             **(claims or {}),
         }
-        token = jwt.encode(payload, self._signing_key, algorithm=ALGORITHM, headers={"kid": self._key_id})
-        return IssuedToken(token, datetime.fromtimestamp(expires_at, UTC), token_id)
+        body = _b64(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        signing_input = f"{self._header}.{body}"
+        r, s = decode_dss_signature(self._signing_key.sign(signing_input.encode("ascii"), _ECDSA_SHA256))
+        signature = _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        return IssuedToken(f"{signing_input}.{signature}", datetime.fromtimestamp(expires_at, UTC), token_id)
 
     def issue_authentication_token(self, reference_number: str, *, now: datetime, lifetime: timedelta) -> IssuedToken:
         return self._issue(TokenKind.AUTHENTICATION, reference_number, now=now, lifetime=lifetime)
@@ -170,25 +199,24 @@ class TokenService:
     def verify(self, token: str, *, kinds: Collection[TokenKind], now: datetime) -> VerifiedToken:
         """Check signature, issuer, audience, kind and lifetime. Raises `UnauthorizedError` (401) on any failure."""
         expected = " albo ".join(kind.polish_name for kind in kinds)
+        invalid = UnauthorizedError(f"Nieprawidłowy token: oczekiwano: {expected}.")
+        header, _, rest = token.partition(".")
+        body, _, signature_segment = rest.partition(".")
+        if header != self._header or not body or "." in signature_segment:
+            raise invalid
         try:
-            header = jwt.get_unverified_header(token)
-            if header.get("alg") != ALGORITHM or header.get("kid") != self._key_id:
-                raise UnauthorizedError(f"Nieprawidłowy token: oczekiwano: {expected}.")
-            claims = jwt.decode(
-                token,
-                self._verification_key,
-                algorithms=[ALGORITHM],
-                audience=self._issuer,
-                issuer=self._issuer,
-                options={
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                    "require": ["exp", "iat", "jti", "typ", "arn"],
-                },
-            )
-        except jwt.PyJWTError as error:
-            raise UnauthorizedError(f"Nieprawidłowy token: oczekiwano: {expected}.") from error
+            signature = _unb64(signature_segment)
+            if len(signature) != 64:
+                raise invalid
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+            self._verification_key.verify(der, f"{header}.{body}".encode("ascii"), _ECDSA_SHA256)
+            claims = json.loads(_unb64(body))
+        except (InvalidSignature, ValueError, binascii.Error, UnicodeError) as error:
+            raise invalid from error
+        if not isinstance(claims, dict) or any(name not in claims for name in _REQUIRED_CLAIMS):
+            raise invalid
+        if claims["iss"] != self._issuer or claims["aud"] != self._issuer:
+            raise invalid
         try:
             kind = TokenKind(claims["typ"])
             issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
