@@ -190,14 +190,21 @@ def canonicalize(
     canonicalizing an element in place with lxml loses the default namespace on its grandchildren when that
     namespace is declared above the element (it emits `xmlns=""`), which would break every C#-style signature.
     The xml:* attributes that inclusive C14N would inherit from ancestors are not carried over; callers refuse
-    documents that have them there.
+    documents that have them there. Raises `XadesError` (MALFORMED_XML) when the document cannot be canonicalized.
     """
     if isinstance(node, etree._Element):
         node = etree.fromstring(etree.tostring(node, with_tail=False), _parser())
-    return etree.tostring(
-        node,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=with_comments,
-        inclusive_ns_prefixes=inclusive_prefixes or None,
-    )
+    try:
+        return etree.tostring(
+            node,
+            method="c14n",
+            exclusive=exclusive,
+            with_comments=with_comments,
+            inclusive_ns_prefixes=inclusive_prefixes or None,
+        )
+    except etree.C14NError:
+        # Canonical XML is undefined for relative namespace URIs (e.g. xmlns="http+//..."); libxml2 refuses them.
+        raise XadesError(
+            XadesRejection.MALFORMED_XML,
+            "Dokumentu nie można kanonikalizować (np. względny URI przestrzeni nazw).",
+        ) from None

@@ -569,9 +569,16 @@ def _key_info_parts(key_info: etree._Element | None) -> tuple[list[bytes], list[
 
 def _load_certificate(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        certificate = x509.load_der_x509_certificate(der)
+        # cryptography parses lazily: read now what verification uses later, so a bad field fails here.
+        _ = certificate.subject, certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    except (ValueError, TypeError, x509.InvalidVersion, Warning):
+        # cryptography warns about some non-conforming certificates (non-positive serial, bad country length); under
+        # warnings-as-errors the warning arrives here as an exception and the certificate counts as unreadable.
         raise _fail(XadesRejection.CERTIFICATE_UNREADABLE) from None
+    if certificate.serial_number <= 0:
+        raise _fail(XadesRejection.CERTIFICATE_UNREADABLE, "Numer seryjny certyfikatu musi być dodatni (RFC 5280).")
+    return certificate
 
 
 def _signing_certificate(ders: list[bytes], references: list[_CertReference]) -> x509.Certificate:
