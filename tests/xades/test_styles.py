@@ -280,3 +280,19 @@ def test_generators_agree_with_xmlsec1(
     result = xmlsec1_verifies(xmlsec1, document, tmp_path)
     assert result.returncode == 0, result.stderr
     _verify(document)
+
+
+def test_ecdsa_halves_shorter_than_the_curve_are_accepted() -> None:
+    """DSS sizes r||s from max(r, s), so about one P-256 signature in 65 536 is 62 bytes (31 + 31)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    from ksef_mcu.crypto.xades.verifier import _verify_signature_value
+
+    # Found once by search: RFC 6979 (deterministic) ECDSA of this message under this key has r, s < 2**248.
+    key = ec.derive_private_key(0x4B5345462D4D43552D5841444553, ec.SECP256R1())
+    message = b"KSeF DSS short r||s 10283"
+    r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
+    value = r.to_bytes(31, "big") + s.to_bytes(31, "big")
+    _verify_signature_value(value, message, SignatureMethod.ECDSA_SHA256, key.public_key())

@@ -571,7 +571,7 @@ def _load_certificate(der: bytes) -> x509.Certificate:
     try:
         certificate = x509.load_der_x509_certificate(der)
         # cryptography parses lazily: read now what verification uses later, so a bad field fails here.
-        _ = certificate.subject, certificate.not_valid_before_utc, certificate.not_valid_after_utc
+        _ = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     except (ValueError, TypeError, x509.InvalidVersion, Warning):
         # cryptography warns about some non-conforming certificates (non-positive serial, bad country length); under
         # warnings-as-errors the warning arrives here as an exception and the certificate counts as unreadable.
@@ -760,12 +760,18 @@ def parse_signing_time(text: str) -> datetime:
 def _subject(subject_type: SubjectIdentifierTypeXml, certificate: x509.Certificate) -> SubjectIdentifier:
     if subject_type is SubjectIdentifierTypeXml.CERTIFICATE_FINGERPRINT:
         return SubjectIdentifier(SubjectIdentifierType.FINGERPRINT, certificate_fingerprint(certificate))
-    subject = certificate.subject
+    try:
+        subject = certificate.subject
+    except (ValueError, TypeError, Warning):  # see _load_certificate
+        raise _fail(XadesRejection.CERTIFICATE_UNREADABLE, "Nie można odczytać nazwy podmiotu certyfikatu.") from None
     identifier = identifier_from_subject(subject)
     if identifier is None:
         raise _fail(XadesRejection.CERTIFICATE_WITHOUT_IDENTIFIER)
-    if any(subject.get_attributes_for_oid(oid) for oid in _GIVEN_NAME_OR_SURNAME):
-        # A seal is a certificate identified by its organizationIdentifier (no person identifier in serialNumber).
+    if identifier.type is SubjectIdentifierType.NIP and any(
+        subject.get_attributes_for_oid(oid) for oid in _GIVEN_NAME_OR_SURNAME
+    ):
+        # A seal is a certificate identified by its organizationIdentifier (no person identifier in serialNumber);
+        # a PESEL only ever comes from a person's serialNumber.
         person = x509.Name([attribute for attribute in subject if attribute.oid == NameOID.SERIAL_NUMBER])
         if identifier_from_subject(person) is None:
             raise _fail(XadesRejection.SEAL_WITH_PERSON_ATTRIBUTES)
