@@ -42,9 +42,9 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _certificate(key: PrivateKey) -> x509.Certificate:
+def _certificate(key: PrivateKey, subject: x509.Name | None = None) -> x509.Certificate:
     now = _now()
-    return make_certificate(key, not_before=now - dt.timedelta(hours=1), not_after=now + dt.timedelta(days=1))
+    return make_certificate(key, subject, not_before=now - dt.timedelta(hours=1), not_after=now + dt.timedelta(days=1))
 
 
 def _pem(certificate: x509.Certificate) -> str:
@@ -134,16 +134,25 @@ def test_signxml_verifies_ours(key_name: str) -> None:
 XMLSEC_IDS = ["--id-attr:Id", "http://uri.etsi.org/01903/v1.3.2#:SignedProperties"]
 
 
+PREFIXED_ROOT = (
+    '<k:AuthTokenRequest xmlns:z="urn:z" xmlns:k="http://ksef.mf.gov.pl/auth/token/2.0" xmlns:a="urn:a?b=c">'
+    f"<k:Challenge>{CHALLENGE}</k:Challenge><k:ContextIdentifier><k:Nip>{NIP}</k:Nip></k:ContextIdentifier>"
+    "<k:SubjectIdentifierType>certificateSubject</k:SubjectIdentifierType></k:AuthTokenRequest>"
+).encode()
+
+
 @pytest.mark.parametrize("key_name", sorted(KEYS))
-@pytest.mark.parametrize("namespaces", ["plain", "extra"])
+@pytest.mark.parametrize("namespaces", ["plain", "csharp-layout", "prefixed-root"])
 def test_xmlsec1_verifies_ours(xmlsec1: str, tmp_path: Path, key_name: str, namespaces: str) -> None:
     key = KEYS[key_name]()
-    certificate = _certificate(key)
+    # A seal whose (self-signed) issuer name holds '&' and '<': IssuerSerial text must be escaped consistently.
+    certificate = _certificate(key, seal_name())
     if namespaces == "plain":
         signed = _ours(key, certificate)
     else:
         # Inclusive C14N of SignedInfo carries the root's namespace declarations: check them with libxmlsec1 too.
-        signed = XadesSigner(key, certificate).sign(unsigned_request(layout="csharp"), now=_now())
+        unsigned = unsigned_request(layout="csharp") if namespaces == "csharp-layout" else PREFIXED_ROOT
+        signed = XadesSigner(key, certificate).sign(unsigned, now=_now())
     path = tmp_path / "signed.xml"
     path.write_bytes(signed)
     result = subprocess.run(  # noqa: PLW1510

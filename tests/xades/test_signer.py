@@ -167,8 +167,12 @@ def test_signing_time_is_utc_whatever_the_zone_of_now() -> None:
         (unsigned_request(context=("Nip", "0265877635")), XadesRejection.SCHEMA_INVALID),
         (b'<!DOCTYPE x [<!ENTITY e "e">]>' + unsigned_request(), XadesRejection.DTD_FORBIDDEN),
         (b"<AuthTokenRequest", XadesRejection.MALFORMED_XML),
+        (
+            unsigned_request().replace(b"<AuthTokenRequest ", b'<AuthTokenRequest xmlns:a="urn:a&amp;b" '),
+            XadesRejection.MALFORMED_XML,
+        ),
     ],
-    ids=["schema", "doctype", "malformed"],
+    ids=["schema", "doctype", "malformed", "namespace-with-ampersand"],
 )
 def test_refuses_what_it_cannot_sign(unsigned: bytes, reason: XadesRejection) -> None:
     key = ec_key()

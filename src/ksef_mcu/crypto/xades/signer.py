@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 
-from ksef_mcu.crypto.errors import CertificateError
+from ksef_mcu.crypto.errors import CertificateError, XadesError, XadesRejection
 from ksef_mcu.crypto.xades._xml import canonicalize, parse_document
 from ksef_mcu.crypto.xades.algorithms import (
     DSIG_NS,
@@ -56,16 +56,7 @@ SIGNED_PROPERTIES_ID = "SignedProperties"
 _EC_METHODS = {256: SignatureMethod.ECDSA_SHA256, 384: SignatureMethod.ECDSA_SHA384, 521: SignatureMethod.ECDSA_SHA512}
 
 
-def _c14n_attribute(value: str) -> str:
-    """Escape an attribute value the way Canonical XML does."""
-    return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace('"', "&quot;")
-        .replace("\t", "&#x9;")
-        .replace("\n", "&#xA;")
-        .replace("\r", "&#xD;")
-    )
+_NEEDS_ESCAPING = frozenset('&<"\t\n\r')
 
 
 def _b64(data: bytes) -> str:
@@ -125,12 +116,16 @@ class XadesSigner:
 
         der = certificate.public_bytes(Encoding.DER)
         sha256 = DigestMethod.SHA256.value
+        try:
+            issuer_name = certificate.issuer.rfc4514_string()
+        except ValueError:
+            raise CertificateError("Nie można odczytać nazwy wystawcy certyfikatu.") from None
         signing_certificate = (
             "<xades:SigningCertificate><xades:Cert><xades:CertDigest>"
             f'<DigestMethod Algorithm="{sha256}"></DigestMethod>'
             f"<DigestValue>{_b64(hashlib.sha256(der).digest())}</DigestValue>"
             "</xades:CertDigest><xades:IssuerSerial>"
-            f"<X509IssuerName>{escape(certificate.issuer.rfc4514_string())}</X509IssuerName>"
+            f"<X509IssuerName>{escape(issuer_name)}</X509IssuerName>"
             f"<X509SerialNumber>{certificate.serial_number}</X509SerialNumber>"
             "</xades:IssuerSerial></xades:Cert></xades:SigningCertificate>"
         )
@@ -146,7 +141,10 @@ class XadesSigner:
         )
         self._object_prefix, self._object_suffix = object_xml.split(marker)
         # The digest covers the exclusive canonical form of SignedProperties; let lxml produce it once.
-        template = etree.fromstring(f'<Signature xmlns="{DSIG_NS}">{object_xml}</Signature>')
+        try:
+            template = etree.fromstring(f'<Signature xmlns="{DSIG_NS}">{object_xml}</Signature>')
+        except etree.XMLSyntaxError:
+            raise CertificateError("Nazwa wystawcy certyfikatu zawiera znaki niedozwolone w XML.") from None
         signed_properties = template.find(f"{{{DSIG_NS}}}Object/{{{XADES_NS}}}QualifyingProperties/*")
         assert signed_properties is not None  # noqa: S101 - the template above always has it
         canonical = canonicalize(signed_properties, exclusive=True)
@@ -198,11 +196,16 @@ class XadesSigner:
         # SignedInfo is canonicalized (inclusive C14N) inside the document, so it carries every namespace in scope:
         # the signature's default namespace and whatever prefixes the request root declares.
         declarations = [f'xmlns="{DSIG_NS}"']
-        declarations.extend(
-            f'xmlns:{prefix}="{_c14n_attribute(uri)}"'
-            for prefix, uri in sorted(root.nsmap.items(), key=_prefix_key)
-            if prefix is not None
-        )
+        for prefix, uri in sorted(root.nsmap.items(), key=_prefix_key):
+            if prefix is None:
+                continue
+            if _NEEDS_ESCAPING.intersection(uri):
+                # Canonical XML implementations disagree on escaping namespace URIs (libxml2 does not escape them).
+                raise XadesError(
+                    XadesRejection.MALFORMED_XML,
+                    f"Przestrzeń nazw '{uri}' zawiera znaki, których nie da się jednoznacznie kanonikalizować.",
+                )
+            declarations.append(f'xmlns:{prefix}="{uri}"')
         canonical_signed_info = f"<SignedInfo {' '.join(declarations)}>{body}".encode()
         signature_value = _b64(self._sign(canonical_signed_info))
 

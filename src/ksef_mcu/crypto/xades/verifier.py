@@ -78,6 +78,7 @@ _DATE_TIME = re.compile(
 )
 _SIGNATURE_SELECTORS = ("/descendant::{}:Signature", "//{}:Signature", "/descendant-or-self::{}:Signature")
 _GIVEN_NAME_OR_SURNAME = (NameOID.GIVEN_NAME, NameOID.SURNAME)
+_ISSUER_SERIALS = (f"{{{XADES_NS}}}IssuerSerial", f"{{{XADES_NS}}}IssuerSerialV2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,8 @@ def _read_properties(signature: etree._Element, objects: list[etree._Element]) -
             XadesRejection.QUALIFYING_PROPERTIES_INVALID, "Podpis zawiera więcej niż jedne QualifyingProperties."
         )
     properties = qualifying[0]
+    if any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in properties.attrib):
+        raise _fail(XadesRejection.SIGNATURE_MALFORMED, "Atrybuty xml:* na QualifyingProperties nie są obsługiwane.")
     signature_id = signature.get("Id")
     if signature_id is None or properties.get("Target") != "#" + signature_id:
         raise _fail(
@@ -359,11 +362,11 @@ def _read_cert_reference(cert: etree._Element) -> _CertReference:
             XadesRejection.QUALIFYING_PROPERTIES_INVALID,
             f"SigningCertificate: nieoczekiwany element {local_name(cert.tag)}.",
         )
-    parts = {local_name(child.tag): child for child in _children(cert, "Cert")}
-    digest = parts.get("CertDigest")
-    if digest is None:
-        raise _fail(XadesRejection.QUALIFYING_PROPERTIES_INVALID, "Cert nie zawiera CertDigest.")
-    digest_parts = _children(digest, "CertDigest")
+    # Cert = CertDigest, then IssuerSerial (SigningCertificate) or IssuerSerialV2 (SigningCertificateV2), optional.
+    parts = _children(cert, "Cert")
+    if not parts or parts[0].tag != f"{{{XADES_NS}}}CertDigest" or len(parts) > 2:
+        raise _fail(XadesRejection.QUALIFYING_PROPERTIES_INVALID, "Cert musi zawierać CertDigest i IssuerSerial.")
+    digest_parts = _children(parts[0], "CertDigest")
     if (
         len(digest_parts) != 2
         or not _dsig(digest_parts[0], "DigestMethod")
@@ -372,9 +375,15 @@ def _read_cert_reference(cert: etree._Element) -> _CertReference:
         raise _fail(
             XadesRejection.QUALIFYING_PROPERTIES_INVALID, "CertDigest musi zawierać DigestMethod i DigestValue."
         )
+    issuer_serial = parts[1] if len(parts) == 2 else None
+    if issuer_serial is not None and issuer_serial.tag not in _ISSUER_SERIALS:
+        raise _fail(
+            XadesRejection.QUALIFYING_PROPERTIES_INVALID,
+            f"Cert: nieoczekiwany element {local_name(issuer_serial.tag)}.",
+        )
     serial_number = None
-    issuer_serial = parts.get("IssuerSerial")
-    if issuer_serial is not None:
+    # IssuerSerialV2 is a DER IssuerAndSerialNumber; CertDigest already binds the certificate, so it is not decoded.
+    if issuer_serial is not None and issuer_serial.tag == f"{{{XADES_NS}}}IssuerSerial":
         serials = [child for child in _children(issuer_serial, "IssuerSerial") if _dsig(child, "X509SerialNumber")]
         if len(serials) != 1:
             raise _fail(XadesRejection.QUALIFYING_PROPERTIES_INVALID, "IssuerSerial musi zawierać X509SerialNumber.")
@@ -822,7 +831,6 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     certificate = _signing_certificate(certificate_ders, properties.certificates)
     public_key = _checked_public_key(certificate, signed_info.method)
     _check_key_values(key_values, public_key)
-    signing_time = parse_signing_time(properties.signing_time)
 
     # SignedInfo is canonicalized in its document context: inclusive C14N sees the namespaces of its ancestors.
     canonical_signed_info = signed_info.c14n.apply(signed_info.element, keep_comments=True)
@@ -840,6 +848,7 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
         assert request_object is not None  # noqa: S101 - enveloping: the request sits in this ds:Object
         _check_digest(roles[_Role.DOCUMENT], c14n_by_role[_Role.DOCUMENT].apply(request_object))
     content = read_auth_token_request(request)
+    signing_time = parse_signing_time(properties.signing_time)
 
     if now < certificate.not_valid_before_utc:
         raise _fail(
