@@ -186,13 +186,15 @@ def canonicalize(
 ) -> bytes:
     """Canonical XML 1.0 (inclusive or exclusive) of a whole document or of one element in its document context.
 
-    An element is serialized first (lxml writes every namespace in scope on it) and parsed back as a document root:
-    canonicalizing an element in place with lxml loses the default namespace on its grandchildren when that
-    namespace is declared above the element (it emits `xmlns=""`), which would break every C#-style signature.
-    The xml:* attributes that inclusive C14N would inherit from ancestors are not carried over; callers refuse
-    documents that have them there. Raises `XadesError` (MALFORMED_XML) when the document cannot be canonicalized.
+    For inclusive C14N an element is serialized first (lxml writes every namespace in scope on it) and parsed back as
+    a document root: canonicalizing an element in place with lxml loses the default namespace on its grandchildren
+    when that namespace is declared above the element (it emits `xmlns=""`), which would break every C#-style
+    signature. Exclusive C14N in place is not affected (`tests/xades/test_canonicalization.py` checks both), so it
+    skips the round trip. The xml:* attributes that inclusive C14N would inherit from ancestors are not carried
+    over; callers refuse documents that have them there. Raises `XadesError` (MALFORMED_XML) when the document
+    cannot be canonicalized.
     """
-    if isinstance(node, etree._Element):
+    if isinstance(node, etree._Element) and not exclusive:
         node = etree.fromstring(etree.tostring(node, with_tail=False), _parser())
     try:
         return etree.tostring(

@@ -284,7 +284,7 @@ def build_auth_token_request(
 
 
 def _check_attributes(element: etree._Element, name: str, namespace: str) -> None:
-    for key, raw_value in element.attrib.items():
+    for key, raw_value in element.items():
         attribute, value = str(key), str(raw_value)
         if attribute in _XSI_SCHEMA_LOCATIONS:
             continue

@@ -157,6 +157,11 @@ def _fail(reason: XadesRejection, detail: str | None = None) -> XadesError:
     return XadesError(reason, detail)
 
 
+def _has_xml_attribute(element: etree._Element) -> bool:
+    """Whether the element carries xml:lang/xml:space/xml:base/xml:id (inherited by inclusive C14N subsets)."""
+    return any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in element.keys())  # noqa: SIM118
+
+
 def _dsig(element: etree._Element, name: str) -> bool:
     return element.tag == f"{{{DSIG_NS}}}{name}"
 
@@ -309,7 +314,7 @@ def _read_properties(signature: etree._Element, objects: list[etree._Element]) -
             XadesRejection.QUALIFYING_PROPERTIES_INVALID, "Podpis zawiera więcej niż jedne QualifyingProperties."
         )
     properties = qualifying[0]
-    if any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in properties.attrib):
+    if _has_xml_attribute(properties):
         raise _fail(XadesRejection.SIGNATURE_MALFORMED, "Atrybuty xml:* na QualifyingProperties nie są obsługiwane.")
     signature_id = signature.get("Id")
     if signature_id is None or properties.get("Target") != "#" + signature_id:
@@ -802,7 +807,7 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     root = tree.getroot()
     signature, request, request_object = _locate(root)
     for element in (signature, *signature.iterancestors()):
-        if any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in element.attrib):
+        if _has_xml_attribute(element):
             raise _fail(
                 XadesRejection.SIGNATURE_MALFORMED, "Atrybuty xml:* na podpisie i jego przodkach nie są obsługiwane."
             )
@@ -819,7 +824,7 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     if not all(_dsig(item, "Object") for item in rest):
         raise _fail(XadesRejection.SIGNATURE_MALFORMED, "Po KeyInfo podpis może zawierać wyłącznie elementy Object.")
     for item in rest:
-        if any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in item.attrib):
+        if _has_xml_attribute(item):
             raise _fail(XadesRejection.SIGNATURE_MALFORMED, "Atrybuty xml:* na elementach Object nie są obsługiwane.")
 
     properties = _read_properties(signature, [item for item in rest if item is not request_object])
