@@ -144,3 +144,16 @@ def test_reader_explains_what_is_wrong(xml: bytes, detail: str) -> None:
         validate_auth_token_request(xml)
     assert caught.value.reason is XadesRejection.SCHEMA_INVALID
     assert detail in caught.value.details[0]
+
+
+def test_echoed_values_are_shortened() -> None:
+    long_nip = "5" * 5000
+    xml = (
+        '<AuthTokenRequest xmlns="http://ksef.mf.gov.pl/auth/token/2.1">'
+        f"<Challenge>{CHALLENGE}</Challenge><ContextIdentifier><Nip>{long_nip}</Nip></ContextIdentifier>"
+        "<SubjectIdentifierType>certificateSubject</SubjectIdentifierType></AuthTokenRequest>"
+    ).encode()
+    with pytest.raises(XadesError) as caught:
+        validate_auth_token_request(xml)
+    assert len(caught.value.details[0]) < 200
+    assert "…" in caught.value.details[0]

@@ -104,7 +104,7 @@ def parse_document(data: bytes) -> etree._ElementTree:
     if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise XadesError(
             XadesRejection.INVALID_ENCODING,
-            f"Deklaracja XML wskazuje kodowanie '{encoding}'; wymagane jest UTF-8.",
+            f"Deklaracja XML wskazuje kodowanie '{shown(encoding)}'; wymagane jest UTF-8.",
         )
     if _declares_doctype(data):
         raise XadesError(XadesRejection.DTD_FORBIDDEN)
@@ -170,6 +170,12 @@ def element_children(element: etree._Element) -> list[etree._Element] | None:
         if tag.__class__ is str:
             children.append(child)
     return children
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value from the document for an error detail: at most `limit` characters (details are echoed to clients)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def local_name(tag: str) -> str:

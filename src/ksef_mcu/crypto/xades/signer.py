@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 
 from ksef_mcu.crypto.errors import CertificateError, XadesError, XadesRejection
-from ksef_mcu.crypto.xades._xml import canonicalize, parse_document
+from ksef_mcu.crypto.xades._xml import canonicalize, parse_document, shown
 from ksef_mcu.crypto.xades.algorithms import (
     DSIG_NS,
     SIGNED_PROPERTIES_TYPE,
@@ -203,7 +203,7 @@ class XadesSigner:
                 # Canonical XML implementations disagree on escaping namespace URIs (libxml2 does not escape them).
                 raise XadesError(
                     XadesRejection.MALFORMED_XML,
-                    f"Przestrzeń nazw '{uri}' zawiera znaki, których nie da się jednoznacznie kanonikalizować.",
+                    f"Przestrzeń nazw '{shown(uri)}' zawiera znaki, których nie da się jednoznacznie kanonikalizować.",
                 )
             declarations.append(f'xmlns:{prefix}="{uri}"')
         canonical_signed_info = f"<SignedInfo {' '.join(declarations)}>{body}".encode()

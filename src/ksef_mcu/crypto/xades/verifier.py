@@ -42,7 +42,7 @@ from lxml import etree
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, identifier_from_subject
 from ksef_mcu.crypto.certificates import sha256_fingerprint as certificate_fingerprint
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
-from ksef_mcu.crypto.xades._xml import canonicalize, element_children, local_name, parse_document, simple_text
+from ksef_mcu.crypto.xades._xml import canonicalize, element_children, local_name, parse_document, shown, simple_text
 from ksef_mcu.crypto.xades.algorithms import (
     DSIG11_NS,
     DSIG_NS,
@@ -204,7 +204,7 @@ def _digest_method(element: etree._Element) -> DigestMethod:
     except ValueError:
         raise _fail(
             XadesRejection.UNSUPPORTED_ALGORITHM,
-            f"Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego (DigestMethod {algorithm}).",
+            f"Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego (DigestMethod {shown(algorithm)}).",
         ) from None
 
 
@@ -215,14 +215,16 @@ def _canonicalization(element: etree._Element, what: str) -> _C14n:
     except ValueError:
         raise _fail(
             XadesRejection.UNSUPPORTED_ALGORITHM,
-            f"Niewspierany algorytm kanonikalizacji ({what} {algorithm}).",
+            f"Niewspierany algorytm kanonikalizacji ({what} {shown(algorithm)}).",
         ) from None
     prefixes: tuple[str, ...] | None = None
     for child in _children(element, what):
         if method.exclusive and child.tag == f"{{{EXC_C14N_NS}}}InclusiveNamespaces" and prefixes is None:
             prefixes = tuple((child.get("PrefixList") or "").split())
         else:
-            raise _fail(XadesRejection.SIGNATURE_MALFORMED, f"{what}: nieoczekiwany element {local_name(child.tag)}.")
+            raise _fail(
+                XadesRejection.SIGNATURE_MALFORMED, f"{what}: nieoczekiwany element {shown(local_name(child.tag))}."
+            )
     return _C14n(method, prefixes)
 
 
@@ -249,7 +251,7 @@ def _locate(root: etree._Element) -> tuple[etree._Element, etree._Element, etree
     if local_name(root.tag) != "AuthTokenRequest":
         raise _fail(
             XadesRejection.SCHEMA_INVALID,
-            f"Elementem głównym musi być AuthTokenRequest, a jest '{local_name(root.tag)}'.",
+            f"Elementem głównym musi być AuthTokenRequest, a jest '{shown(local_name(root.tag))}'.",
         )
     if signature.getparent() is not root:
         raise _fail(XadesRejection.SIGNATURE_MISPLACED)
@@ -277,7 +279,8 @@ def _read_signed_info(element: etree._Element) -> _SignedInfo:
     except ValueError:
         raise _fail(
             XadesRejection.UNSUPPORTED_ALGORITHM,
-            f"Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego (SignatureMethod {algorithm}).",
+            "Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego "
+            f"(SignatureMethod {shown(algorithm)}).",
         ) from None
     if _children(children[1], "SignatureMethod"):
         raise _fail(XadesRejection.SIGNATURE_MALFORMED, "SignatureMethod nie może mieć parametrów.")
@@ -285,7 +288,7 @@ def _read_signed_info(element: etree._Element) -> _SignedInfo:
     for child in children[2:]:
         if not _dsig(child, "Reference"):
             raise _fail(
-                XadesRejection.SIGNATURE_MALFORMED, f"SignedInfo: nieoczekiwany element {local_name(child.tag)}."
+                XadesRejection.SIGNATURE_MALFORMED, f"SignedInfo: nieoczekiwany element {shown(local_name(child.tag))}."
             )
         references.append(_read_reference(child))
     return _SignedInfo(element, c14n, method, references)
@@ -365,7 +368,7 @@ def _read_cert_reference(cert: etree._Element) -> _CertReference:
     if cert.tag != f"{{{XADES_NS}}}Cert":
         raise _fail(
             XadesRejection.QUALIFYING_PROPERTIES_INVALID,
-            f"SigningCertificate: nieoczekiwany element {local_name(cert.tag)}.",
+            f"SigningCertificate: nieoczekiwany element {shown(local_name(cert.tag))}.",
         )
     # Cert = CertDigest, then IssuerSerial (SigningCertificate) or IssuerSerialV2 (SigningCertificateV2), optional.
     parts = _children(cert, "Cert")
@@ -384,7 +387,7 @@ def _read_cert_reference(cert: etree._Element) -> _CertReference:
     if issuer_serial is not None and issuer_serial.tag not in _ISSUER_SERIALS:
         raise _fail(
             XadesRejection.QUALIFYING_PROPERTIES_INVALID,
-            f"Cert: nieoczekiwany element {local_name(issuer_serial.tag)}.",
+            f"Cert: nieoczekiwany element {shown(local_name(issuer_serial.tag))}.",
         )
     serial_number = None
     # IssuerSerialV2 is a DER IssuerAndSerialNumber; CertDigest already binds the certificate, so it is not decoded.
@@ -443,10 +446,12 @@ def _classify(
             if not targets:
                 raise _fail(
                     XadesRejection.REFERENCE_TARGET_NOT_FOUND,
-                    f"Element wskazywany przez referencję '{uri}' nie został odnaleziony.",
+                    f"Element wskazywany przez referencję '{shown(uri)}' nie został odnaleziony.",
                 )
             if len(targets) > 1:
-                raise _fail(XadesRejection.DUPLICATE_ID, f"Identyfikator '{uri[1:]}' występuje {len(targets)} razy.")
+                raise _fail(
+                    XadesRejection.DUPLICATE_ID, f"Identyfikator '{shown(uri[1:])}' występuje {len(targets)} razy."
+                )
             target = targets[0]
             if target is signed_properties:
                 role = _Role.SIGNED_PROPERTIES
@@ -457,14 +462,18 @@ def _classify(
             else:
                 raise _fail(
                     XadesRejection.UNEXPECTED_REFERENCE,
-                    f"Referencja '{uri}' wskazuje element {local_name(target.tag)}, który nie może być podpisany.",
+                    f"Referencja '{shown(uri)}' wskazuje element {shown(local_name(target.tag))}, "
+                    "który nie może być podpisany.",
                 )
         elif uri.startswith("#"):
-            raise _fail(XadesRejection.UNEXPECTED_REFERENCE, f"Referencje XPointer ('{uri}') nie są obsługiwane.")
+            raise _fail(
+                XadesRejection.UNEXPECTED_REFERENCE, f"Referencje XPointer ('{shown(uri)}') nie są obsługiwane."
+            )
         else:
             raise _fail(
                 XadesRejection.DETACHED_SIGNATURE,
-                f"Referencja '{uri}' wskazuje dane spoza dokumentu; podpis zewnętrzny (detached) nie jest akceptowany.",
+                f"Referencja '{shown(uri)}' wskazuje dane spoza dokumentu; "
+                "podpis zewnętrzny (detached) nie jest akceptowany.",
             )
         if role in roles:
             raise _fail(
@@ -512,7 +521,7 @@ def _removes_signature(transform: etree._Element) -> bool:
 def _reference_c14n(role: _Role, reference: _Reference, enveloped: bool) -> _C14n:
     """The canonicalization a reference ends with, after checking its transforms are allowed for its role."""
     transforms = list(reference.transforms)
-    label = "''" if reference.uri == "" else f"'{reference.uri}'"
+    label = "''" if reference.uri == "" else f"'{shown(reference.uri)}'"
     if role is _Role.DOCUMENT and enveloped:
         if not transforms or not _removes_signature(transforms[0]):
             raise _fail(
@@ -530,7 +539,7 @@ def _reference_c14n(role: _Role, reference: _Reference, enveloped: bool) -> _C14
             pass
         else:
             return _canonicalization(transforms[0], "Transform")
-    names = ", ".join(transform.get("Algorithm") or "?" for transform in reference.transforms)
+    names = ", ".join(shown(transform.get("Algorithm") or "?") for transform in reference.transforms)
     raise _fail(XadesRejection.UNSUPPORTED_TRANSFORM, f"Niedozwolone transformaty referencji {label}: {names}.")
 
 
@@ -539,7 +548,7 @@ def _check_digest(reference: _Reference, data: bytes) -> None:
     if not hmac.compare_digest(digest, reference.digest_value):
         raise _fail(
             XadesRejection.DIGEST_MISMATCH,
-            f"Nieprawidłowa wartość skrótu dla referencji wskazującej na element '{reference.uri}'.",
+            f"Nieprawidłowa wartość skrótu dla referencji wskazującej na element '{shown(reference.uri)}'.",
         )
 
 
@@ -665,7 +674,9 @@ def _check_key_values(keys: list[etree._Element], public_key: PublicKey) -> None
         elif value.tag == f"{{{DSIG11_NS}}}ECKeyValue":
             _check_ec_key_value(value, public_key)
         else:
-            raise _fail(XadesRejection.KEY_VALUE_MISMATCH, f"Nieobsługiwany rodzaj KeyValue: {local_name(value.tag)}.")
+            raise _fail(
+                XadesRejection.KEY_VALUE_MISMATCH, f"Nieobsługiwany rodzaj KeyValue: {shown(local_name(value.tag))}."
+            )
 
 
 def _check_rsa_key_value(value: etree._Element, public_key: PublicKey) -> None:
@@ -699,7 +710,7 @@ def _check_ec_key_value(value: etree._Element, public_key: PublicKey) -> None:
     try:
         curve = ec.get_curve_for_oid(x509.ObjectIdentifier(curve_uri.removeprefix("urn:oid:")))()
     except (ValueError, LookupError):
-        raise _fail(XadesRejection.KEY_VALUE_MISMATCH, f"Nieznana krzywa w ECKeyValue: '{curve_uri}'.") from None
+        raise _fail(XadesRejection.KEY_VALUE_MISMATCH, f"Nieznana krzywa w ECKeyValue: '{shown(curve_uri)}'.") from None
     point = _base64(_text(parts["PublicKey"], "PublicKey"), XadesRejection.KEY_VALUE_MISMATCH, "ECKeyValue/PublicKey")
     if curve.name != public_key.curve.name:
         raise _fail(XadesRejection.KEY_VALUE_MISMATCH)
@@ -753,7 +764,9 @@ def parse_signing_time(text: str) -> datetime:
     """
     match = _DATE_TIME.fullmatch(text)
     if match is None:
-        raise _fail(XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{text.strip()}' nie jest datą i godziną.")
+        raise _fail(
+            XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{shown(text.strip())}' nie jest datą i godziną."
+        )
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         tz = UTC
@@ -767,7 +780,7 @@ def parse_signing_time(text: str) -> datetime:
         return moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise _fail(
-            XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{text.strip()}' nie jest datą i godziną."
+            XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{shown(text.strip())}' nie jest datą i godziną."
         ) from None
 
 
