@@ -11,7 +11,7 @@ The signature (unprefixed XML-DSig namespace, appended as the last child of Auth
       KeyInfo/X509Data/X509Certificate  the signing certificate (DER, base64)
       Object/xades:QualifyingProperties Target="#Signature"
         xades:SignedProperties Id="SignedProperties"
-          SigningTime, SigningCertificate/Cert/(CertDigest SHA-256, IssuerSerial)
+          SigningTime (now - 1 minute, like the C# client), SigningCertificate/Cert/(CertDigest SHA-256, IssuerSerial)
 
 Speed: everything that depends only on the key and certificate (certificate base64 and digest, issuer/serial, the
 canonical and serialized forms of SignedProperties around the signing time) is computed once in `XadesSigner`.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 from cryptography import x509
@@ -63,11 +63,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+#: SigningTime is written this far before `now`, as the official C# client does, so that a signer whose clock runs a
+#: little ahead of the server's is not refused for signing "in the future".
+SIGNING_TIME_BACKDATE = timedelta(minutes=1)
+
+
 def format_signing_time(now: datetime) -> str:
-    """`now` as an XML Schema dateTime in UTC with a `Z`, whole seconds (e.g. `2026-04-22T10:57:27Z`)."""
+    """SigningTime for a signature made at `now`: `now - SIGNING_TIME_BACKDATE` as an XML Schema dateTime in UTC,
+    whole seconds, `Z` (e.g. `2026-04-22T10:56:27Z`). Raises `ValueError` for a naive `now`."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (now - SIGNING_TIME_BACKDATE).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class XadesSigner:
@@ -179,8 +185,9 @@ class XadesSigner:
     def sign(self, xml: bytes, *, now: datetime) -> bytes:
         """Return `xml` (an unsigned AuthTokenRequest, UTF-8) with the signature appended to its root.
 
-        `now` (timezone-aware) becomes SigningTime. Raises `XadesError` when `xml` is not a schema-valid
-        AuthTokenRequest (a document that is already signed is not) or cannot be read.
+        `now` (timezone-aware) is the signing moment; SigningTime is written a minute earlier. Raises `XadesError`
+        when `xml` is not a schema-valid AuthTokenRequest (a document that is already signed is not) or cannot be
+        read.
         """
         signing_time = format_signing_time(now)
         tree = parse_document(xml)
