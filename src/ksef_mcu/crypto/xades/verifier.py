@@ -72,7 +72,7 @@ MIN_EC_CURVE_BITS = 256
 _SIGNATURE = f"{{{DSIG_NS}}}Signature"
 _XML_NS_ATTRIBUTE = "{http://www.w3.org/XML/1998/namespace}"
 _ID_ATTRIBUTES = ("Id", "ID", "id", _XML_NS_ATTRIBUTE + "id")
-_WITHOUT_XML_SPACE = str.maketrans("", "", " \t\r\n")
+_XML_SPACE_RUN = re.compile("[ \t\r\n]+")
 _DATE_TIME = re.compile(
     r"[ \t\r\n]*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?[ \t\r\n]*", re.ASCII
 )
@@ -168,7 +168,10 @@ def _dsig(element: etree._Element, name: str) -> bool:
 
 def _base64(text: str | None, reason: XadesRejection, what: str) -> bytes:
     try:
-        value = base64.b64decode((text or "").translate(_WITHOUT_XML_SPACE), validate=True)
+        text = text or ""
+        if " " in text or "\n" in text or "\r" in text or "\t" in text:  # base64Binary may be wrapped
+            text = _XML_SPACE_RUN.sub("", text)
+        value = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise _fail(reason, f"{what}: wartość nie jest poprawnym base64.") from None
     if not value:
