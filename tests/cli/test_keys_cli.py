@@ -101,11 +101,12 @@ def test_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_missing_output_directory(runner: CliRunner, tmp_path: Path) -> None:
-    code, _, err = _generate(
+    code, out, err = _generate(
         runner, "certyfikat", "--out", str(tmp_path / "nope"), password_input=f"{PASSWORD}\n{PASSWORD}\n"
     )
     assert code == 1
-    assert "nie istnieje" in err
+    assert f"Katalog {tmp_path / 'nope'} nie istnieje." in err
+    assert "Hasło" not in out  # refused before asking
 
 
 def test_missing_or_empty_password_file(runner: CliRunner, tmp_path: Path) -> None:

@@ -167,7 +167,10 @@ def load_key_file(path: Path, password_file: Path | None = None) -> PrivateKey:
 
 
 def refuse_existing(path: Path) -> None:
-    """Fail early, before any work, if `path` exists (we never overwrite)."""
+    """Fail early, before any work, if `path` exists (we never overwrite) or its directory does not."""
+    directory = path.parent if str(path.parent) else Path()
+    if not directory.is_dir():
+        fail(f"Katalog {directory} nie istnieje.")
     if path.exists() or path.is_symlink():
         fail(f"Plik {path} już istnieje — nie nadpisuję go. Usuń go, przenieś albo wskaż inną nazwę.")
 
@@ -194,8 +197,6 @@ def write_new_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     file is never replaced, even if it appears meanwhile.
     """
     directory = path.parent if str(path.parent) else Path()
-    if not directory.is_dir():
-        fail(f"Katalog {directory} nie istnieje.")
     refuse_existing(path)
     try:
         with _temporary_file(directory, mode) as (descriptor, temporary):

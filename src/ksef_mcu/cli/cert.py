@@ -33,6 +33,7 @@ from ksef_mcu.crypto.certificates import (
     sha256_fingerprint,
     validity_state,
 )
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import key_kind
 
@@ -70,6 +71,8 @@ def describe_certificate(certificate: x509.Certificate, now: dt.datetime) -> lis
     except UnsupportedKeyError as error:
         key_label = f"[red]{error.message}[/]"
     state = validity_state(certificate, now)
+    with tolerate_ksef_quirks():
+        subject, issuer = certificate.subject, certificate.issuer
     return [
         (
             "Typ",
@@ -77,10 +80,10 @@ def describe_certificate(certificate: x509.Certificate, now: dt.datetime) -> lis
             if certificate_type is not None
             else "[yellow]to nie jest certyfikat KSeF (keyUsage inne niż digitalSignature albo nonRepudiation)[/]",
         ),
-        ("Podmiot", escape(format_name(certificate.subject))),
+        ("Podmiot", escape(format_name(subject))),
         ("Identyfikator", f"{IDENTIFIER_LABELS[identifier.type]} {escape(identifier.value)}"),
         ("Numer seryjny", certificate_serial(certificate)),
-        ("Wystawca", escape(format_name(certificate.issuer))),
+        ("Wystawca", escape(format_name(issuer))),
         ("Ważny od", format_time(certificate.not_valid_before_utc)),
         ("Ważny do", format_time(certificate.not_valid_after_utc)),
         (f"Stan na {now.astimezone(dt.UTC):%Y-%m-%d}", VALIDITY_LABELS[state]),
