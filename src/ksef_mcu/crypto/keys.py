@@ -91,11 +91,11 @@ def key_kind(key: object) -> KeyKind:
 
 
 def _supported(key: object) -> PrivateKey:
-    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        key_kind(key)  # raises UnsupportedKeyError naming the algorithm
-        raise UnsupportedKeyError("Nieobsługiwany klucz.")  # pragma: no cover - key_kind always raises here
-    key_kind(key)
-    return key
+    """`key` as a `PrivateKey` if KSeF accepts it; `UnsupportedKeyError` (naming the key) otherwise."""
+    kind = key_kind(key)
+    if isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        return key
+    raise UnsupportedKeyError(f"Oczekiwano klucza prywatnego {kind.label}, a podano klucz publiczny.")
 
 
 def public_key_sha256_fingerprint(key: PrivateKey | PublicKey | x509.Certificate) -> str:
