@@ -217,3 +217,32 @@ def test_naive_now_is_a_programming_error() -> None:
     key = ec_key()
     with pytest.raises(ValueError, match="timezone-aware"):
         XadesSigner(key, make_certificate(key)).sign(_request(), now=NOW.replace(tzinfo=None))
+
+
+def test_long_polish_names_sign_and_verify() -> None:
+    """A 64+-byte commonName (Polish company name) makes cryptography warn; signing and verifying still work."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
+    from ksef_mcu.crypto.compat import tolerate_ksef_quirks
+
+    with tolerate_ksef_quirks():
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Przedsiębiorstwo Różnorodnych Usług Żółć"),
+                x509.NameAttribute(ORGANIZATION_IDENTIFIER, f"VATPL-{NIP}"),
+                x509.NameAttribute(
+                    NameOID.COMMON_NAME,
+                    "PRZEDSIĘBIORSTWO ŻÓŁTE ŹRÓDŁA SPÓŁKA JAWNA (uwierzytelnienie)",
+                    _validate=False,
+                ),
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+            ]
+        )
+    key = ec_key()
+    with tolerate_ksef_quirks():
+        certificate = make_certificate(key, name)
+    certificate = x509.load_der_x509_certificate(certificate.public_bytes(Encoding.DER))  # parsed afresh
+    signed = XadesSigner(key, certificate).sign(_request(), now=NOW)
+    assert verify_auth_token_request(signed, now=NOW).subject_identifier.value == NIP

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, sha256_fingerprint
@@ -296,3 +297,28 @@ def test_ecdsa_halves_shorter_than_the_curve_are_accepted() -> None:
     r, s = decode_dss_signature(key.sign(message, ec.ECDSA(hashes.SHA256(), deterministic_signing=True)))
     value = r.to_bytes(31, "big") + s.to_bytes(31, "big")
     _verify_signature_value(value, message, SignatureMethod.ECDSA_SHA256, key.public_key())
+
+
+def test_real_ksef_certificate_logs_in(official_vectors: dict[str, object]) -> None:
+    """A certificate issued by the KSeF TEST CA (ECDSA-SHA512 with NULL parameters) and its published key."""
+    import base64
+    import warnings
+
+    from ksef_mcu.crypto.keys import load_private_key
+    from ksef_mcu.crypto.xades import XadesSigner, build_auth_token_request
+
+    vector = official_vectors["kod2_docs_rsa_pss"]
+    assert isinstance(vector, dict)
+    der = base64.b64decode(vector["certificate_der_base64"])
+    key = load_private_key(vector["private_key_pkcs1_der_base64"].encode())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        certificate = x509.load_der_x509_certificate(der)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    request = build_auth_token_request(
+        CHALLENGE, ContextIdentifier(ContextIdentifierType.NIP, NIP), SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT
+    )
+    signed = XadesSigner(key, certificate).sign(request, now=now)  # type: ignore[arg-type]
+    login = _verify(signed, now)
+    assert login.subject_identifier == SubjectIdentifier(SubjectIdentifierType.NIP, "5265877635")
+    assert login.certificate.public_bytes(Encoding.DER) == der

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import CertificateError, XadesError, XadesRejection
 from ksef_mcu.crypto.xades._xml import canonicalize, parse_document, shown
 from ksef_mcu.crypto.xades.algorithms import (
@@ -123,7 +124,8 @@ class XadesSigner:
         der = certificate.public_bytes(Encoding.DER)
         sha256 = DigestMethod.SHA256.value
         try:
-            issuer_name = certificate.issuer.rfc4514_string()
+            with tolerate_ksef_quirks():  # e.g. an issuer commonName longer than 64 bytes
+                issuer_name = certificate.issuer.rfc4514_string()
         except ValueError:
             raise CertificateError("Nie można odczytać nazwy wystawcy certyfikatu.") from None
         signing_certificate = (

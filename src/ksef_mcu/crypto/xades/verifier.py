@@ -41,6 +41,7 @@ from lxml import etree
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, identifier_from_subject
 from ksef_mcu.crypto.certificates import sha256_fingerprint as certificate_fingerprint
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
 from ksef_mcu.crypto.xades._xml import canonicalize, element_children, local_name, parse_document, shown, simple_text
 from ksef_mcu.crypto.xades.algorithms import (
@@ -595,12 +596,13 @@ def _key_info_parts(key_info: etree._Element | None) -> tuple[list[bytes], list[
 
 def _load_certificate(der: bytes) -> x509.Certificate:
     try:
-        certificate = x509.load_der_x509_certificate(der)
-        # cryptography parses lazily: read now what verification uses later, so a bad field fails here.
-        _ = certificate.not_valid_before_utc, certificate.not_valid_after_utc
+        # KSeF's own certificates carry quirks cryptography warns about (NULL ECDSA parameters, long names).
+        with tolerate_ksef_quirks():
+            certificate = x509.load_der_x509_certificate(der)
+            # cryptography parses lazily: read now what verification uses later, so a bad field fails here.
+            _ = certificate.subject, certificate.not_valid_before_utc, certificate.not_valid_after_utc
     except (ValueError, TypeError, x509.InvalidVersion, Warning):
-        # cryptography warns about some non-conforming certificates (non-positive serial, bad country length); under
-        # warnings-as-errors the warning arrives here as an exception and the certificate counts as unreadable.
+        # Other warnings (e.g. a non-positive serial) arrive as exceptions under warnings-as-errors: unreadable.
         raise _fail(XadesRejection.CERTIFICATE_UNREADABLE) from None
     if certificate.serial_number <= 0:
         raise _fail(XadesRejection.CERTIFICATE_UNREADABLE, "Numer seryjny certyfikatu musi być dodatni (RFC 5280).")
@@ -790,10 +792,7 @@ def parse_signing_time(text: str) -> datetime:
 def _subject(subject_type: SubjectIdentifierTypeXml, certificate: x509.Certificate) -> SubjectIdentifier:
     if subject_type is SubjectIdentifierTypeXml.CERTIFICATE_FINGERPRINT:
         return SubjectIdentifier(SubjectIdentifierType.FINGERPRINT, certificate_fingerprint(certificate))
-    try:
-        subject = certificate.subject
-    except (ValueError, TypeError, Warning):  # see _load_certificate
-        raise _fail(XadesRejection.CERTIFICATE_UNREADABLE, "Nie można odczytać nazwy podmiotu certyfikatu.") from None
+    subject = certificate.subject  # parsed (and cached by cryptography) in _load_certificate
     identifier = identifier_from_subject(subject)
     if identifier is None:
         raise _fail(XadesRejection.CERTIFICATE_WITHOUT_IDENTIFIER)
