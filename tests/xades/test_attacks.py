@@ -198,6 +198,13 @@ def _detached_signature_document() -> bytes:
 R = XadesRejection
 
 
+def _unknown_string_type(der: bytes) -> bytes:
+    """The certificate with its commonName tagged 0x28 instead of UTF8String (cryptography 48 raises KeyError)."""
+    common_name = b"\x06\x03\x55\x04\x03\x0c"
+    assert common_name in der
+    return der.replace(common_name, common_name[:-1] + b"\x28")
+
+
 def _drop_all_references(root: etree._Element) -> None:
     for reference in references(root):
         parent = reference.getparent()
@@ -370,6 +377,11 @@ def _cases() -> list[tuple[str, Callable[[], bytes], XadesRejection]]:
         (
             "certificate garbage",
             lambda: edit(csharp(), _replace_certificate(b"\x30\x03\x02\x01\x01")),
+            R.CERTIFICATE_UNREADABLE,
+        ),
+        (
+            "certificate name with an unknown string type",
+            lambda: edit(csharp(), _replace_certificate(_unknown_string_type(cert.public_bytes(Encoding.DER)))),
             R.CERTIFICATE_UNREADABLE,
         ),
         ("rsa 1024", lambda: signed(CSHARP, key=rsa_1024), R.KEY_TOO_WEAK),

@@ -601,8 +601,9 @@ def _load_certificate(der: bytes) -> x509.Certificate:
             certificate = x509.load_der_x509_certificate(der)
             # cryptography parses lazily: read now what verification uses later, so a bad field fails here.
             _ = certificate.subject, certificate.not_valid_before_utc, certificate.not_valid_after_utc
-    except (ValueError, TypeError, x509.InvalidVersion, Warning):
-        # Other warnings (e.g. a non-positive serial) arrive as exceptions under warnings-as-errors: unreadable.
+    except Exception:
+        # Whatever cryptography raises on malformed DER (ValueError, TypeError, InvalidVersion, and in 48.x even
+        # KeyError for unknown string types), and warnings raised as errors (a non-positive serial): unreadable.
         raise _fail(XadesRejection.CERTIFICATE_UNREADABLE) from None
     if certificate.serial_number <= 0:
         raise _fail(XadesRejection.CERTIFICATE_UNREADABLE, "Numer seryjny certyfikatu musi być dodatni (RFC 5280).")
@@ -635,7 +636,7 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 def _checked_public_key(certificate: x509.Certificate, method: SignatureMethod) -> PublicKey:
     try:
         key = certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, KeyError, TypeError):
         raise _fail(
             XadesRejection.CERTIFICATE_UNREADABLE, "Nie można odczytać klucza publicznego certyfikatu."
         ) from None
