@@ -13,7 +13,6 @@ from cryptography import x509
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Connection, text
 
-from conftest import TEST_START, running
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict
 from ksef_mcu.server.auth.model import CertificateProblem
@@ -21,6 +20,7 @@ from ksef_mcu.server.components import ServerComponents
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from support.login import Identity, login, start_login, status_of
 from support.pki import TestCa, ec_key, random_nip
+from support.server import TEST_START, running
 from support.tokens import claims
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]

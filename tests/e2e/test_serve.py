@@ -18,9 +18,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from conftest import temporary_database
 from support.login import Identity, bearer, login, start_login, status_of
 from support.pki import random_nip
+from support.server import temporary_database
 from support.tokens import claims
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
