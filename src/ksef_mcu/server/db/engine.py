@@ -29,10 +29,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 _WRITE_OPTION = "ksef_mcu_write"
 
 
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def sqlite_path(url: str | URL) -> Path | None:
     """The database file of a file-based SQLite URL (None for other databases and in-memory SQLite)."""
     parsed = make_url(url)
