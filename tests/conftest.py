@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +18,6 @@ if TYPE_CHECKING:
     from ksef_mcu.server.db.engine import Database
     from ksef_mcu.server.keys import ServerKeys
     from ksef_mcu.server.settings import ServerSettings
-    from support.openapi import OpenApiContract
 
 POSTGRES_URL_VARIABLE = "KSEF_MCU_TEST_POSTGRES_URL"
 
@@ -50,6 +47,31 @@ def database_backends(config: pytest.Config) -> list[str]:
     return ["sqlite", "postgresql"] if has_postgres else ["sqlite"]
 
 
+RESEARCH_VECTORS = Path("research") / "official-clients-vectors.json"
+
+
+def find_shared_dir() -> Path | None:
+    """`KSEF_MCU_SHARED_DIR`, else the nearest `shared/` beside an ancestor of this repository that has ksef-docs."""
+    if configured := os.environ.get("KSEF_MCU_SHARED_DIR"):
+        return Path(configured)
+    for ancestor in Path(__file__).resolve().parents:
+        candidate = ancestor / "shared"
+        if (candidate / "ksef-docs").is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def official_vectors() -> dict[str, Any]:
+    """The official KSeF clients' test vectors (KOD I, KOD II, key-file parameters) from the shared research."""
+    shared = find_shared_dir()
+    if shared is None or not (shared / RESEARCH_VECTORS).is_file():
+        pytest.skip(f"the shared research folder with {RESEARCH_VECTORS} is not available")
+    with (shared / RESEARCH_VECTORS).open(encoding="utf-8") as handle:
+        vectors: dict[str, Any] = json.load(handle)
+    return vectors
+
+
 # --- databases (tests marked `db`) ----------------------------------------------------------------------------------
 # Every test that asks for `db_backend` (directly or through `database`, `app`, `client`, …) runs once per backend from
 # `database_backends`, and is marked `db` so `-m db` selects it. One database per backend and test session is created
@@ -73,28 +95,12 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@contextmanager
-def temporary_database(db_backend: str, directory: Path) -> Iterator[str]:
-    """An empty database: a SQLite file in `directory`, or a uniquely named PostgreSQL database created from
-    `KSEF_MCU_TEST_POSTGRES_URL` (dropped afterwards), so parallel runs and helpers never collide."""
-    from sqlalchemy import create_engine, make_url, text
-
-    if db_backend == "sqlite":
-        yield f"sqlite:///{directory / 'ksef-mcu.sqlite3'}"
-        return
-    base = make_url(os.environ[POSTGRES_URL_VARIABLE])
-    name = f"ksef_mcu_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+from support.server import (  # noqa: E402 - after the options, like the fixtures that use them
+    TEST_START,
+    ContractChecker,
+    running,
+    temporary_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -144,11 +150,6 @@ def database(shared_database: Database) -> Database:
 
 # --- the server -----------------------------------------------------------------------------------------------------
 
-TEST_START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-"""Where every test's clock starts (a Monday morning, UTC)."""
-
-TEST_CLIENT_IP = "203.0.113.7"
-
 
 @pytest.fixture(scope="session")
 def server_keys(tmp_path_factory: pytest.TempPathFactory) -> ServerKeys:
@@ -191,19 +192,6 @@ def app(app_factory: Callable[..., FastAPI], settings: ServerSettings) -> FastAP
     return app_factory(settings)
 
 
-def in_process_client(app: FastAPI, *, client_ip: str = TEST_CLIENT_IP) -> httpx.AsyncClient:
-    """An httpx client talking to `app` in-process from `client_ip` (the app's lifespan is not run)."""
-    transport = httpx.ASGITransport(app=app, client=(client_ip, 50123), raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-@asynccontextmanager
-async def running(app: FastAPI, *, client_ip: str = TEST_CLIENT_IP) -> AsyncIterator[httpx.AsyncClient]:
-    """An httpx client talking to `app` in-process, with the app's lifespan running."""
-    async with app.router.lifespan_context(app), in_process_client(app, client_ip=client_ip) as client:
-        yield client
-
-
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with running(app) as client:
@@ -216,14 +204,3 @@ def contract() -> ContractChecker:
     from support.openapi import load_contract
 
     return ContractChecker(load_contract())
-
-
-class ContractChecker:
-    def __init__(self, contract: OpenApiContract | None) -> None:
-        self.contract = contract
-
-    def check(self, response: httpx.Response, path: str) -> None:
-        """Validate `response` against the contract's schema for `path` (a no-op without the contract; the test
-        `test_official_contract_is_available` reports that as a skip)."""
-        if self.contract is not None:
-            self.contract.check_response(response, path)

@@ -11,7 +11,6 @@ import asyncio
 import httpx
 import pytest
 
-from conftest import TEST_START
 from ksef_mcu.crypto.csr import create_csr
 from support.certificates import (
     enrollment_data,
@@ -25,6 +24,7 @@ from support.certificates import (
 )
 from support.login import bearer
 from support.pki import ec_key
+from support.server import TEST_START
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from cryptography import x509
 
-from conftest import TEST_START, running
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, sha256_fingerprint
 from ksef_mcu.crypto.csr import create_csr
 from ksef_mcu.server.auth.model import AuthenticationMethod, Principal
@@ -40,6 +39,7 @@ from support.certificates import (
 )
 from support.login import Identity, bearer, login, signed_request, start_login, status_of
 from support.pki import ec_key, random_nip
+from support.server import TEST_START, running
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

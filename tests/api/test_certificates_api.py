@@ -16,7 +16,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from conftest import TEST_START, ContractChecker, running
 from ksef_mcu.crypto.certificates import KsefCertificateType, classify_certificate
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
 from ksef_mcu.server.certificates.model import CertificateStatus
@@ -40,6 +39,7 @@ from support.certificates import (
 )
 from support.login import bearer
 from support.pki import ec_key, rsa_key
+from support.server import TEST_START, ContractChecker, running
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

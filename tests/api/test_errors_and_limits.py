@@ -9,10 +9,10 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from conftest import ContractChecker, in_process_client, running
 from ksef_mcu.server.clock import ManualClock
 from ksef_mcu.server.components import ServerComponents
 from ksef_mcu.server.settings import RateLimit, ServerSettings
+from support.server import ContractChecker, in_process_client, running
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

@@ -13,7 +13,6 @@ from cryptography import x509
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Connection, text
 
-from conftest import TEST_START, running
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict
 from ksef_mcu.server.auth.model import CertificateProblem
@@ -21,6 +20,7 @@ from ksef_mcu.server.components import ServerComponents
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from support.login import Identity, login, start_login, status_of
 from support.pki import TestCa, ec_key, random_nip
+from support.server import TEST_START, running
 from support.tokens import claims
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
@@ -146,3 +146,39 @@ async def test_module_trust_anchors_count_for_chain_checks(
     app.state.components.authentication.certificate_authorities.clear()
     async with running(app) as client:
         await login(client, unclaimed, context=nip, now=NOW)
+
+
+async def test_housekeeping_deletes_expired_challenges(
+    app_factory: Any, settings: ServerSettings, database: Any, clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from ksef_mcu.server.db.repositories.challenges import ChallengeRepository
+    from ksef_mcu.server.db.tables import challenges
+
+    with database.write() as connection:
+        repository = ChallengeRepository(connection)
+        repository.add(
+            "20260301-CR-0000000000-0000000001-00",
+            issued_at=NOW - timedelta(hours=3),
+            expires_at=NOW - timedelta(hours=2),
+            client_ip="::1",
+        )
+        repository.add(
+            "20260302-CR-0000000000-0000000002-00",
+            issued_at=NOW,
+            expires_at=NOW + timedelta(minutes=10),
+            client_ip="::1",
+        )
+    app: FastAPI = app_factory(settings.model_copy(update={"housekeeping_interval": timedelta(milliseconds=20)}))
+    async with running(app):
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            with database.read() as connection:
+                if connection.execute(select(func.count()).select_from(challenges)).scalar_one() == 1:
+                    break
+    with database.read() as connection:
+        remaining = [row.challenge for row in connection.execute(select(challenges.c.challenge))]
+    assert remaining == ["20260302-CR-0000000000-0000000002-00"]

@@ -12,10 +12,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from conftest import TEST_CLIENT_IP, TEST_START, ContractChecker
 from ksef_mcu.server.clock import ManualClock
 from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.tables import challenges
+from support.server import TEST_CLIENT_IP, TEST_START, ContractChecker
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
@@ -87,3 +87,22 @@ def test_official_contract_is_available(contract: ContractChecker) -> None:
     if contract.contract is None:
         pytest.skip("shared/ksef-docs/open-api.json is not available: response bodies are not contract-checked")
     assert "/auth/challenge" in contract.contract.document["paths"]
+
+
+class TestSystemWarningEcho:
+    async def test_echoed_ascii_folded_on_success(self, client: httpx.AsyncClient) -> None:
+        response = await client.post(
+            "/v2/auth/challenge", headers={"X-Test-System-Warning": "[sig-001]: Format podpisu niezgodny z profilem"}
+        )
+        assert response.headers["x-system-warning"] == "[sig-001]: Format podpisu niezgodny z profilem"
+        polish = await client.get(
+            "/v2/security/public-key-certificates",
+            headers={"X-Test-System-Warning": "[w-1]: Zażółć gęślą jaźń, Łódź".encode()},
+        )
+        assert polish.headers["x-system-warning"] == "[w-1]: Zazolc gesla jazn, Lodz"
+
+    async def test_not_on_errors_or_without_the_request_header(self, client: httpx.AsyncClient) -> None:
+        failed = await client.post("/v2/testdata/person", json={}, headers={"X-Test-System-Warning": "[x]: y"})
+        assert failed.status_code == 400
+        assert "x-system-warning" not in failed.headers
+        assert "x-system-warning" not in (await client.post("/v2/auth/challenge")).headers

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import TEST_START, ContractChecker
 from support.pki import random_nip, random_pesel
+from support.server import TEST_START, ContractChecker
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 

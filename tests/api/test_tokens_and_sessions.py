@@ -11,11 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from conftest import TEST_START, ContractChecker, running
 from ksef_mcu.server.clock import ManualClock
 from ksef_mcu.server.settings import ServerSettings
 from support.login import Identity, bearer, login, start_login
 from support.pki import random_nip
+from support.server import TEST_START, ContractChecker, running
 from support.tokens import claims
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]

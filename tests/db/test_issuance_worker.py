@@ -14,7 +14,6 @@ import pytest
 from cryptography import x509
 from sqlalchemy import func, select
 
-from conftest import TEST_START
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.model import (
     CERTIFICATE_LIMIT_DETAIL,
@@ -32,6 +31,7 @@ from ksef_mcu.server.keys import KeyStore
 from ksef_mcu.server.settings import ServerSettings
 from support.enrollments import add_pending as store_pending
 from support.pki import PrivateKey, ec_key, random_nip
+from support.server import TEST_START
 
 pytestmark = pytest.mark.db
 

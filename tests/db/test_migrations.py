@@ -11,11 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
-from conftest import temporary_database
 from ksef_mcu.cli import app as cli
 from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from ksef_mcu.server.db.tables import metadata
+from support.server import temporary_database
 
 pytestmark = pytest.mark.db
 

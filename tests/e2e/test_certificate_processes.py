@@ -17,7 +17,6 @@ import pytest
 from cryptography import x509
 from sqlalchemy import func, select
 
-from conftest import temporary_database
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
 from ksef_mcu.server.certificates.model import EnrollmentStatusCode
 from ksef_mcu.server.db.certificate_tables import certificate_enrollments, certificate_serials, certificates
@@ -25,6 +24,7 @@ from ksef_mcu.server.db.engine import Database
 from support.login import Identity, bearer, login
 from support.pki import ec_key
 from support.processes import Serve, Worker
+from support.server import temporary_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 

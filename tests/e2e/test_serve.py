@@ -18,9 +18,9 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from conftest import temporary_database
 from support.login import Identity, bearer, login, start_login, status_of
 from support.pki import random_nip
+from support.server import temporary_database
 from support.tokens import claims
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
@@ -206,3 +206,30 @@ def test_peer_python_client_logs_in(tmp_path: Path) -> None:
     finally:
         if server.process.poll() is None:
             server.process.kill()
+
+
+async def test_several_worker_processes(tmp_path: Path) -> None:
+    """`--workers 2`: the workers build the app from the exported settings and share one set of keys."""
+    data_dir = tmp_path / "data"
+    server = Server(data_dir, f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}", "--workers", "2")
+    try:
+        now = datetime.now(UTC)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+            for _ in range(4):  # connections spread over both workers
+                person = Identity.person_with_nip(now=now)
+                tokens = await login(client, person, context=person.nip or "", now=now)
+                assert (
+                    await client.post("/v2/auth/token/refresh", headers=bearer(tokens.refresh_token))
+                ).status_code == 200
+        server.stop()
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+    # One set of keys: the server's three and the certificates module's CA (root and issuing).
+    assert sorted(path.stem for path in (data_dir / "keys").glob("*.key")) == [
+        "ca-issuing",
+        "ca-root",
+        "encryption-ksef-token",
+        "encryption-symmetric-key",
+        "token-signing",
+    ]

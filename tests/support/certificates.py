@@ -12,11 +12,11 @@ from typing import Any
 import httpx
 from cryptography import x509
 
-from conftest import TEST_START
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
 from ksef_mcu.crypto.xades import XadesSigner
 from support.login import Identity, bearer, login
 from support.pki import PrivateKey, ec_key, random_nip, random_pesel
+from support.server import TEST_START
 
 NOW = TEST_START
 

@@ -158,6 +158,13 @@ class TestSubjectName:
         (serial,) = name.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
         assert serial._type is _ASN1Type.UTF8String
 
+    def test_long_polish_common_name_is_kept(self) -> None:
+        # 45 characters but 75 UTF-8 bytes: within X.520's 64-character bound for commonName.
+        common_name = "Żółć" * 7 + "ĄĘŚĆŃ ŹŻŁÓ ąęśćń źżłó"
+        data = EnrollmentData(common_name, "PL")
+        text = create_csr(EC_KEY, data)
+        assert check_csr(text, data).subject == {("2.5.4.3", common_name), ("2.5.4.6", "PL")}
+
     def test_bad_country(self) -> None:
         with pytest.raises(EnrollmentDataError, match="countryName"):
             build_subject_name(EnrollmentData("X", "POL"))

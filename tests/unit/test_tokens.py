@@ -213,3 +213,32 @@ class TestRefused:
         verified = tokens.verify(forge(claims), kinds=[TokenKind.ACCESS], now=NOW)
         with pytest.raises(UnauthorizedError):
             verified.principal()
+
+
+class TestStandardJws:
+    def test_a_standard_library_verifies_our_tokens(self, tokens: TokenService) -> None:
+        decoded = jwt.decode(
+            access_token(tokens),
+            KEY.public_key(),
+            algorithms=["ES256"],
+            audience="ksef-mcu",
+            options={"verify_exp": False, "verify_iat": False},
+        )
+        assert decoded["typ"] == "ContextToken"
+        assert jwt.get_unverified_header(access_token(tokens)) == {"alg": "ES256", "kid": "test-key", "typ": "JWT"}
+
+    def test_tokens_from_a_standard_library_with_our_key_are_accepted(self, tokens: TokenService) -> None:
+        assert tokens.verify(forge(claims_of(access_token(tokens))), kinds=[TokenKind.ACCESS], now=NOW)
+
+    def test_other_key_id_is_refused(self, tokens: TokenService) -> None:
+        with pytest.raises(UnauthorizedError):
+            tokens.verify(forge(claims_of(access_token(tokens)), kid="other"), kinds=[TokenKind.ACCESS], now=NOW)
+
+    def test_der_encoded_signature_is_refused(self, tokens: TokenService) -> None:
+        from cryptography.hazmat.primitives import hashes
+
+        header, body, _ = access_token(tokens).split(".")
+        der = KEY.sign(f"{header}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+        signature = base64.urlsafe_b64encode(der).rstrip(b"=").decode()
+        with pytest.raises(UnauthorizedError):
+            tokens.verify(f"{header}.{body}.{signature}", kinds=[TokenKind.ACCESS], now=NOW)

@@ -291,7 +291,12 @@ def sign_in_style(
         return f"{{{XADES_NS}}}{name}"
 
     method = style.signature_method or default_method(key)
-    signature = etree.Element(ds("Signature"), nsmap={style.prefix: DSIG_NS})
+    # Built in place: lxml drops namespace declarations it finds redundant when a subtree is moved into a document,
+    # and the XPath transforms need their own `ds` declaration.
+    if style.packaging == "enveloped":
+        signature = etree.SubElement(root, ds("Signature"), nsmap={style.prefix: DSIG_NS})
+    else:
+        signature = etree.Element(ds("Signature"), nsmap={style.prefix: DSIG_NS})
     if style.signature_id:
         signature.set("Id", style.signature_id)
     signed_info = etree.SubElement(signature, ds("SignedInfo"))
@@ -303,30 +308,32 @@ def sign_in_style(
         document_reference.set("Id", style.reference_id)
     object_id = "Object-request"
     document_reference.set("URI", "" if style.packaging == "enveloped" else f"#{object_id}")
-    transforms: list[tuple[str, etree._Element | None]] = []
+    transforms: list[tuple[str, str | None]] = []
     if style.packaging == "enveloped":
-        if style.document_removal == "enveloped":
-            transforms.append((Transform.ENVELOPED_SIGNATURE.value, None))
-        elif style.document_removal == "filter2":
-            xpath = etree.Element(
-                f"{{{XPATH_FILTER2_NS}}}XPath",
-                nsmap={"dsig-filter2": XPATH_FILTER2_NS, "ds": DSIG_NS},
-                Filter="subtract",
-            )
-            xpath.text = "/descendant::ds:Signature"
-            transforms.append((Transform.XPATH_FILTER2.value, xpath))
-        elif style.document_removal == "xpath":
-            xpath = etree.Element(ds("XPath"), nsmap={"ds": DSIG_NS})
-            xpath.text = "not(ancestor-or-self::ds:Signature)"
-            transforms.append((Transform.XPATH.value, xpath))
+        removal = {
+            "enveloped": (Transform.ENVELOPED_SIGNATURE.value, None),
+            "filter2": (Transform.XPATH_FILTER2.value, "/descendant::ds:Signature"),
+            "xpath": (Transform.XPATH.value, "not(ancestor-or-self::ds:Signature)"),
+        }.get(style.document_removal)
+        if removal:
+            transforms.append(removal)
     if style.document_c14n:
         transforms.append((style.document_c14n, None))
     if transforms:
         transforms_element = etree.SubElement(document_reference, ds("Transforms"))
-        for algorithm, child in transforms:
+        for algorithm, expression in transforms:
             transform = etree.SubElement(transforms_element, ds("Transform"), Algorithm=algorithm)
-            if child is not None:
-                transform.append(child)
+            # The XPath element declares the `ds` prefix its expression uses (created in place, so lxml keeps it).
+            if algorithm == Transform.XPATH_FILTER2.value:
+                xpath = etree.SubElement(
+                    transform,
+                    f"{{{XPATH_FILTER2_NS}}}XPath",
+                    nsmap={"dsig-filter2": XPATH_FILTER2_NS, "ds": DSIG_NS},
+                    Filter="subtract",
+                )
+                xpath.text = expression
+            elif algorithm == Transform.XPATH.value:
+                etree.SubElement(transform, ds("XPath"), nsmap={"ds": DSIG_NS}).text = expression
     etree.SubElement(document_reference, ds("DigestMethod"), Algorithm=style.digest_method.value)
     document_digest = etree.SubElement(document_reference, ds("DigestValue"))
 
@@ -398,7 +405,6 @@ def sign_in_style(
         etree.SubElement(data_object, xades("MimeType")).text = "text/xml"
 
     if style.packaging == "enveloped":
-        root.append(signature)
         document = tree
     else:
         request_object = etree.SubElement(signature, ds("Object"), Id=object_id)

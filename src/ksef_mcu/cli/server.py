@@ -64,9 +64,14 @@ def _log_config(level: str) -> dict[str, Any]:
 def _prepare(settings: ServerSettings) -> None:
     """Create the data directory and keys, and bring the schema up to date (before any worker starts)."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.auth.trust import StaticTrustAnchors  # noqa: PLC0415
     from ksef_mcu.server.db.migrate import upgrade_database  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStoreError, open_server_keys  # noqa: PLC0415
 
+    try:
+        StaticTrustAnchors.from_pem_files(settings.trust_anchors)
+    except ValueError as error:
+        raise _fail(f"nie można wczytać zaufanych certyfikatów (KSEF_MCU_TRUST_ANCHORS): {error}") from error
     try:
         open_server_keys(settings, now=datetime.now(UTC))
     except (KeyStoreError, OSError) as error:

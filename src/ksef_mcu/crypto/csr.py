@@ -37,6 +37,7 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID, SignatureAlgorithmOID
 
 from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import CsrError, EnrollmentDataError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import KeyKind, PrivateKey, PublicKey, key_kind
 
@@ -148,7 +149,12 @@ def build_subject_name(data: EnrollmentData) -> x509.Name:
         printable = oid in _PRINTABLE_OIDS and _PRINTABLE_STRING.fullmatch(value)
         string_type = _ASN1Type.PrintableString if printable else _ASN1Type.UTF8String
         try:
-            attributes.append(x509.NameAttribute(oid, value, _type=string_type))
+            with tolerate_ksef_quirks():
+                # X.520 bounds commonName at 64 *characters*; cryptography counts UTF-8 bytes and would refuse a
+                # 40-letter Polish name. KSeF's data is used as given; only countryName keeps its 2-letter check.
+                attributes.append(
+                    x509.NameAttribute(oid, value, _type=string_type, _validate=oid == NameOID.COUNTRY_NAME)
+                )
         except ValueError as error:
             raise EnrollmentDataError(f"Nieprawidłowa wartość atrybutu {_oid_name(oid)}: {value!r}.") from error
     return x509.Name(attributes)
@@ -309,7 +315,8 @@ def inspect_csr_der(der: bytes) -> CsrInfo:
     """
     try:
         request = x509.load_der_x509_csr(der)
-        subject_name = request.subject
+        with tolerate_ksef_quirks():
+            subject_name = request.subject
         attributes = tuple((a.oid.dotted_string, _attribute_value(a.value)) for a in subject_name)
     except x509.InvalidVersion as error:
         raise _error(INVALID_CSR, "Nieobsługiwana wersja żądania PKCS#10 (dozwolona tylko v1).") from error

@@ -147,7 +147,6 @@ class XadesRejection(enum.StrEnum):
     NO_SIGNATURE = "no-signature"
     TOO_MANY_SIGNATURES = "too-many-signatures"
     SIGNATURE_MISPLACED = "signature-misplaced"
-    UNSUPPORTED_PACKAGING = "unsupported-packaging"
     DETACHED_SIGNATURE = "detached-signature"
     SIGNATURE_MALFORMED = "signature-malformed"
     UNSUPPORTED_ALGORITHM = "unsupported-algorithm"
@@ -207,9 +206,6 @@ XADES_REJECTIONS: Final[Mapping[XadesRejection, RejectionInfo]] = MappingProxyTy
         XadesRejection.TOO_MANY_SIGNATURES: RejectionInfo(9103, "Dokument może zawierać tylko jeden podpis."),
         XadesRejection.SIGNATURE_MISPLACED: RejectionInfo(
             9101, "Podpis musi być bezpośrednim elementem podrzędnym AuthTokenRequest (podpis otaczany)."
-        ),
-        XadesRejection.UNSUPPORTED_PACKAGING: RejectionInfo(
-            9105, "Obsługiwany jest wyłącznie podpis otaczany (enveloped) wewnątrz AuthTokenRequest."
         ),
         XadesRejection.DETACHED_SIGNATURE: RejectionInfo(
             9105, "Podpis w formacie zewnętrznym (detached) nie jest akceptowany."

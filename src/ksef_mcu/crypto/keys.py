@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12KeyAndCertificates
 
 from ksef_mcu.crypto import pkcs8
-from ksef_mcu.crypto._compat import tolerate_null_signature_parameters
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import (
     CertificateError,
     KeyFileError,
@@ -91,11 +91,11 @@ def key_kind(key: object) -> KeyKind:
 
 
 def _supported(key: object) -> PrivateKey:
-    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        key_kind(key)  # raises UnsupportedKeyError naming the algorithm
-        raise UnsupportedKeyError("Nieobsługiwany klucz.")  # pragma: no cover - key_kind always raises here
-    key_kind(key)
-    return key
+    """`key` as a `PrivateKey` if KSeF accepts it; `UnsupportedKeyError` (naming the key) otherwise."""
+    kind = key_kind(key)
+    if isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        return key
+    raise UnsupportedKeyError(f"Oczekiwano klucza prywatnego {kind.label}, a podano klucz publiczny.")
 
 
 def public_key_sha256_fingerprint(key: PrivateKey | PublicKey | x509.Certificate) -> str:
@@ -360,13 +360,13 @@ def _pkcs12_contents(data: bytes, password: str | None) -> PKCS12KeyAndCertifica
         # Files exported "without a password" use either no password or the empty one; try both.
         for candidate in (None, b""):
             try:
-                with tolerate_null_signature_parameters():
+                with tolerate_ksef_quirks():
                     return pkcs12.load_pkcs12(data, candidate)
             except ValueError:
                 continue
         raise PasswordRequiredError("Plik PKCS#12 jest chroniony hasłem — podaj hasło.")
     try:
-        with tolerate_null_signature_parameters():
+        with tolerate_ksef_quirks():
             return pkcs12.load_pkcs12(data, _password_bytes(password))
     except ValueError as error:
         raise WrongPasswordError("Nieprawidłowe hasło do pliku PKCS#12 (albo plik jest uszkodzony).") from error

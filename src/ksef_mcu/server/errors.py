@@ -79,20 +79,8 @@ class InputValidationError(BadRequestError):
     default_code = 21405
 
 
-class UnreadableContentError(BadRequestError):
-    default_code = 21001
-
-
 class InvalidChallengeError(BadRequestError):
     default_code = 21111
-
-
-class InvalidCertificateError(BadRequestError):
-    default_code = 21115
-
-
-class SignatureAuthenticationConflictError(BadRequestError):
-    default_code = 21406
 
 
 class NotAuthorizedError(BadRequestError):

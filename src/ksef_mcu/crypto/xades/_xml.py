@@ -104,7 +104,7 @@ def parse_document(data: bytes) -> etree._ElementTree:
     if encoding is not None and encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise XadesError(
             XadesRejection.INVALID_ENCODING,
-            f"Deklaracja XML wskazuje kodowanie '{encoding}'; wymagane jest UTF-8.",
+            f"Deklaracja XML wskazuje kodowanie '{shown(encoding)}'; wymagane jest UTF-8.",
         )
     if _declares_doctype(data):
         raise XadesError(XadesRejection.DTD_FORBIDDEN)
@@ -172,6 +172,12 @@ def element_children(element: etree._Element) -> list[etree._Element] | None:
     return children
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A value from the document for an error detail: at most `limit` characters (details are echoed to clients)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def local_name(tag: str) -> str:
     """`{ns}name` → `name`."""
     return tag.rpartition("}")[2]
@@ -186,18 +192,27 @@ def canonicalize(
 ) -> bytes:
     """Canonical XML 1.0 (inclusive or exclusive) of a whole document or of one element in its document context.
 
-    An element is serialized first (lxml writes every namespace in scope on it) and parsed back as a document root:
-    canonicalizing an element in place with lxml loses the default namespace on its grandchildren when that
-    namespace is declared above the element (it emits `xmlns=""`), which would break every C#-style signature.
-    The xml:* attributes that inclusive C14N would inherit from ancestors are not carried over; callers refuse
-    documents that have them there.
+    For inclusive C14N an element is serialized first (lxml writes every namespace in scope on it) and parsed back as
+    a document root: canonicalizing an element in place with lxml loses the default namespace on its grandchildren
+    when that namespace is declared above the element (it emits `xmlns=""`), which would break every C#-style
+    signature. Exclusive C14N in place is not affected (`tests/xades/test_canonicalization.py` checks both), so it
+    skips the round trip. The xml:* attributes that inclusive C14N would inherit from ancestors are not carried
+    over; callers refuse documents that have them there. Raises `XadesError` (MALFORMED_XML) when the document
+    cannot be canonicalized.
     """
-    if isinstance(node, etree._Element):
+    if isinstance(node, etree._Element) and not exclusive:
         node = etree.fromstring(etree.tostring(node, with_tail=False), _parser())
-    return etree.tostring(
-        node,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=with_comments,
-        inclusive_ns_prefixes=inclusive_prefixes or None,
-    )
+    try:
+        return etree.tostring(
+            node,
+            method="c14n",
+            exclusive=exclusive,
+            with_comments=with_comments,
+            inclusive_ns_prefixes=inclusive_prefixes or None,
+        )
+    except etree.C14NError:
+        # Canonical XML is undefined for relative namespace URIs (e.g. xmlns="http+//..."); libxml2 refuses them.
+        raise XadesError(
+            XadesRejection.MALFORMED_XML,
+            "Dokumentu nie można kanonikalizować (np. względny URI przestrzeni nazw).",
+        ) from None

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
-from ksef_mcu.crypto.xades._xml import collapse, element_children, local_name, parse_document, simple_text
+from ksef_mcu.crypto.xades._xml import collapse, element_children, local_name, parse_document, shown, simple_text
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _NAMESPACE_PREFIX = "http://ksef.mf.gov.pl/auth/token/"
@@ -201,7 +201,7 @@ def check_challenge(value: str) -> None:
     """Raise `XadesError` (SCHEMA_INVALID) unless `value` is a KSeF challenge (36 characters)."""
     if not _CHALLENGE.fullmatch(value):
         raise _invalid(
-            f"Challenge: wartość '{value}' nie jest wyzwaniem KSeF (np. 20250514-CR-226FB7B000-3ACF9BE4C0-10)."
+            f"Challenge: wartość '{shown(value)}' nie jest wyzwaniem KSeF (np. 20250514-CR-226FB7B000-3ACF9BE4C0-10)."
         )
 
 
@@ -209,14 +209,16 @@ def check_context_value(context_type: ContextIdentifierType, value: str) -> None
     """Raise `XadesError` (SCHEMA_INVALID) unless `value` is valid for `context_type`."""
     if not _CONTEXT_VALUE[context_type].fullmatch(value):
         raise _invalid(
-            f"ContextIdentifier/{context_type.value}: wartość '{value}' jest nieprawidłowa "
+            f"ContextIdentifier/{context_type.value}: wartość '{shown(value)}' jest nieprawidłowa "
             f"(oczekiwano: {_CONTEXT_DESCRIPTION[context_type]})."
         )
 
 
 def _check_ip(namespace: AuthTokenNamespace, kind: str, value: str) -> None:
     if not _IP_RULES[namespace][_IP_ELEMENTS.index(kind)].fullmatch(value):
-        raise _invalid(f"AllowedIps/{kind}: wartość '{value}' nie jest poprawna (oczekiwano: {_IP_DESCRIPTION[kind]}).")
+        raise _invalid(
+            f"AllowedIps/{kind}: wartość '{shown(value)}' nie jest poprawna (oczekiwano: {_IP_DESCRIPTION[kind]})."
+        )
 
 
 def check_allowed_ips(namespace: AuthTokenNamespace, allowed_ips: AllowedIps) -> None:
@@ -250,18 +252,20 @@ def build_auth_token_request(
     try:
         version = AuthTokenNamespace(namespace)
     except ValueError:
-        raise _invalid(f"Nieznana wersja schematu AuthTokenRequest: '{namespace}' (dozwolone: 2.0, 2.1).") from None
+        raise _invalid(
+            f"Nieznana wersja schematu AuthTokenRequest: '{shown(namespace)}' (dozwolone: 2.0, 2.1)."
+        ) from None
     try:
         subject_type = SubjectIdentifierTypeXml(subject_identifier_type)
     except ValueError:
         raise _invalid(
-            f"SubjectIdentifierType: wartość '{subject_identifier_type}' jest nieprawidłowa "
+            f"SubjectIdentifierType: wartość '{shown(subject_identifier_type)}' jest nieprawidłowa "
             "(dozwolone: certificateSubject, certificateFingerprint)."
         ) from None
     try:
         context_type = ContextIdentifierType(context.type)
     except ValueError:
-        raise _invalid(f"Nieznany typ kontekstu: '{context.type}'.") from None
+        raise _invalid(f"Nieznany typ kontekstu: '{shown(context.type)}'.") from None
     check_challenge(challenge)
     check_context_value(context_type, context.value)
     parts = [
@@ -284,7 +288,7 @@ def build_auth_token_request(
 
 
 def _check_attributes(element: etree._Element, name: str, namespace: str) -> None:
-    for key, raw_value in element.attrib.items():
+    for key, raw_value in element.items():
         attribute, value = str(key), str(raw_value)
         if attribute in _XSI_SCHEMA_LOCATIONS:
             continue
@@ -292,7 +296,7 @@ def _check_attributes(element: etree._Element, name: str, namespace: str) -> Non
             prefix, _, type_name = collapse(value).rpartition(":")
             if element.nsmap.get(prefix or None) == namespace and type_name == _NAMED_TYPES[name]:
                 continue
-        raise _invalid(f"{name}: niedozwolony atrybut '{attribute}'.")
+        raise _invalid(f"{name}: niedozwolony atrybut '{shown(attribute)}'.")
 
 
 def _children(element: etree._Element, name: str, namespace: str) -> list[etree._Element]:
@@ -302,7 +306,9 @@ def _children(element: etree._Element, name: str, namespace: str) -> list[etree.
     for child in children:
         child_namespace, _, child_name = child.tag[1:].partition("}") if child.tag[0] == "{" else ("", "", child.tag)
         if child_namespace != namespace:
-            raise _invalid(f"{name}: nieoczekiwany element '{child_name}' w przestrzeni nazw '{child_namespace}'.")
+            raise _invalid(
+                f"{name}: nieoczekiwany element '{shown(child_name)}' w przestrzeni nazw '{shown(child_namespace)}'."
+            )
         _check_attributes(child, child_name, namespace)
     return children
 
@@ -328,9 +334,11 @@ class _Sequence:
     def take(self, name: str) -> etree._Element:
         if not self.next_is(name):
             found = (
-                f"'{local_name(self.children[self.position].tag)}'" if self.position < len(self.children) else "koniec"
+                f"'{shown(local_name(self.children[self.position].tag))}'"
+                if self.position < len(self.children)
+                else "koniec"
             )
-            raise _invalid(f"{self.parent_name}: oczekiwano elementu '{name}', znaleziono {found}.")
+            raise _invalid(f"{self.parent_name}: oczekiwano elementu '{shown(name)}', znaleziono {found}.")
         element = self.children[self.position]
         self.position += 1
         return element
@@ -338,7 +346,7 @@ class _Sequence:
     def end(self) -> None:
         if self.position < len(self.children):
             raise _invalid(
-                f"{self.parent_name}: nieoczekiwany element '{local_name(self.children[self.position].tag)}'."
+                f"{self.parent_name}: nieoczekiwany element '{shown(local_name(self.children[self.position].tag))}'."
             )
 
 
@@ -349,12 +357,12 @@ def read_auth_token_request(root: etree._Element) -> AuthTokenRequest:
     """
     tag = root.tag
     if local_name(tag) != "AuthTokenRequest":
-        raise _invalid(f"Elementem głównym musi być AuthTokenRequest, a jest '{local_name(tag)}'.")
+        raise _invalid(f"Elementem głównym musi być AuthTokenRequest, a jest '{shown(local_name(tag))}'.")
     namespace_uri = tag[1:].partition("}")[0] if tag.startswith("{") else ""
     version = AuthTokenNamespace.from_uri(namespace_uri)
     if version is None:
         raise _invalid(
-            f"Nieznana przestrzeń nazw AuthTokenRequest: '{namespace_uri}' "
+            f"Nieznana przestrzeń nazw AuthTokenRequest: '{shown(namespace_uri)}' "
             f"(dozwolone: {AuthTokenNamespace.V2_0.uri}, {AuthTokenNamespace.V2_1.uri})."
         )
     _check_attributes(root, "AuthTokenRequest", namespace_uri)
@@ -370,7 +378,7 @@ def read_auth_token_request(root: etree._Element) -> AuthTokenRequest:
     try:
         context_type = ContextIdentifierType(local_name(choice[0].tag))
     except ValueError:
-        raise _invalid(f"ContextIdentifier: nieoczekiwany element '{local_name(choice[0].tag)}'.") from None
+        raise _invalid(f"ContextIdentifier: nieoczekiwany element '{shown(local_name(choice[0].tag))}'.") from None
     context_value = _value(choice[0], context_type.value)
     check_context_value(context_type, context_value)
 
@@ -379,7 +387,7 @@ def read_auth_token_request(root: etree._Element) -> AuthTokenRequest:
         subject_type = SubjectIdentifierTypeXml(subject_text)
     except ValueError:
         raise _invalid(
-            f"SubjectIdentifierType: wartość '{subject_text}' jest nieprawidłowa "
+            f"SubjectIdentifierType: wartość '{shown(subject_text)}' jest nieprawidłowa "
             "(dozwolone: certificateSubject, certificateFingerprint)."
         ) from None
 

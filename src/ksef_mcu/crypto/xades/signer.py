@@ -11,7 +11,7 @@ The signature (unprefixed XML-DSig namespace, appended as the last child of Auth
       KeyInfo/X509Data/X509Certificate  the signing certificate (DER, base64)
       Object/xades:QualifyingProperties Target="#Signature"
         xades:SignedProperties Id="SignedProperties"
-          SigningTime, SigningCertificate/Cert/(CertDigest SHA-256, IssuerSerial)
+          SigningTime (now - 1 minute, like the C# client), SigningCertificate/Cert/(CertDigest SHA-256, IssuerSerial)
 
 Speed: everything that depends only on the key and certificate (certificate base64 and digest, issuer/serial, the
 canonical and serialized forms of SignedProperties around the signing time) is computed once in `XadesSigner`.
@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 from cryptography import x509
@@ -34,8 +34,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree
 
-from ksef_mcu.crypto.errors import CertificateError
-from ksef_mcu.crypto.xades._xml import canonicalize, parse_document
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
+from ksef_mcu.crypto.errors import CertificateError, XadesError, XadesRejection
+from ksef_mcu.crypto.xades._xml import canonicalize, parse_document, shown
 from ksef_mcu.crypto.xades.algorithms import (
     DSIG_NS,
     SIGNED_PROPERTIES_TYPE,
@@ -56,27 +57,24 @@ SIGNED_PROPERTIES_ID = "SignedProperties"
 _EC_METHODS = {256: SignatureMethod.ECDSA_SHA256, 384: SignatureMethod.ECDSA_SHA384, 521: SignatureMethod.ECDSA_SHA512}
 
 
-def _c14n_attribute(value: str) -> str:
-    """Escape an attribute value the way Canonical XML does."""
-    return (
-        value.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace('"', "&quot;")
-        .replace("\t", "&#x9;")
-        .replace("\n", "&#xA;")
-        .replace("\r", "&#xD;")
-    )
+_NEEDS_ESCAPING = frozenset('&<"\t\n\r')
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+#: SigningTime is written this far before `now`, as the official C# client does, so that a signer whose clock runs a
+#: little ahead of the server's is not refused for signing "in the future".
+SIGNING_TIME_BACKDATE = timedelta(minutes=1)
+
+
 def format_signing_time(now: datetime) -> str:
-    """`now` as an XML Schema dateTime in UTC with a `Z`, whole seconds (e.g. `2026-04-22T10:57:27Z`)."""
+    """SigningTime for a signature made at `now`: `now - SIGNING_TIME_BACKDATE` as an XML Schema dateTime in UTC,
+    whole seconds, `Z` (e.g. `2026-04-22T10:56:27Z`). Raises `ValueError` for a naive `now`."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (now - SIGNING_TIME_BACKDATE).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class XadesSigner:
@@ -125,12 +123,17 @@ class XadesSigner:
 
         der = certificate.public_bytes(Encoding.DER)
         sha256 = DigestMethod.SHA256.value
+        try:
+            with tolerate_ksef_quirks():  # e.g. an issuer commonName longer than 64 bytes
+                issuer_name = certificate.issuer.rfc4514_string()
+        except ValueError:
+            raise CertificateError("Nie można odczytać nazwy wystawcy certyfikatu.") from None
         signing_certificate = (
             "<xades:SigningCertificate><xades:Cert><xades:CertDigest>"
             f'<DigestMethod Algorithm="{sha256}"></DigestMethod>'
             f"<DigestValue>{_b64(hashlib.sha256(der).digest())}</DigestValue>"
             "</xades:CertDigest><xades:IssuerSerial>"
-            f"<X509IssuerName>{escape(certificate.issuer.rfc4514_string())}</X509IssuerName>"
+            f"<X509IssuerName>{escape(issuer_name)}</X509IssuerName>"
             f"<X509SerialNumber>{certificate.serial_number}</X509SerialNumber>"
             "</xades:IssuerSerial></xades:Cert></xades:SigningCertificate>"
         )
@@ -146,7 +149,10 @@ class XadesSigner:
         )
         self._object_prefix, self._object_suffix = object_xml.split(marker)
         # The digest covers the exclusive canonical form of SignedProperties; let lxml produce it once.
-        template = etree.fromstring(f'<Signature xmlns="{DSIG_NS}">{object_xml}</Signature>')
+        try:
+            template = etree.fromstring(f'<Signature xmlns="{DSIG_NS}">{object_xml}</Signature>')
+        except etree.XMLSyntaxError:
+            raise CertificateError("Nazwa wystawcy certyfikatu zawiera znaki niedozwolone w XML.") from None
         signed_properties = template.find(f"{{{DSIG_NS}}}Object/{{{XADES_NS}}}QualifyingProperties/*")
         assert signed_properties is not None  # noqa: S101 - the template above always has it
         canonical = canonicalize(signed_properties, exclusive=True)
@@ -181,8 +187,9 @@ class XadesSigner:
     def sign(self, xml: bytes, *, now: datetime) -> bytes:
         """Return `xml` (an unsigned AuthTokenRequest, UTF-8) with the signature appended to its root.
 
-        `now` (timezone-aware) becomes SigningTime. Raises `XadesError` when `xml` is not a schema-valid
-        AuthTokenRequest (a document that is already signed is not) or cannot be read.
+        `now` (timezone-aware) is the signing moment; SigningTime is written a minute earlier. Raises `XadesError`
+        when `xml` is not a schema-valid AuthTokenRequest (a document that is already signed is not) or cannot be
+        read.
         """
         signing_time = format_signing_time(now)
         tree = parse_document(xml)
@@ -198,11 +205,16 @@ class XadesSigner:
         # SignedInfo is canonicalized (inclusive C14N) inside the document, so it carries every namespace in scope:
         # the signature's default namespace and whatever prefixes the request root declares.
         declarations = [f'xmlns="{DSIG_NS}"']
-        declarations.extend(
-            f'xmlns:{prefix}="{_c14n_attribute(uri)}"'
-            for prefix, uri in sorted(root.nsmap.items(), key=_prefix_key)
-            if prefix is not None
-        )
+        for prefix, uri in sorted(root.nsmap.items(), key=_prefix_key):
+            if prefix is None:
+                continue
+            if _NEEDS_ESCAPING.intersection(uri):
+                # Canonical XML implementations disagree on escaping namespace URIs (libxml2 does not escape them).
+                raise XadesError(
+                    XadesRejection.MALFORMED_XML,
+                    f"Przestrzeń nazw '{shown(uri)}' zawiera znaki, których nie da się jednoznacznie kanonikalizować.",
+                )
+            declarations.append(f'xmlns:{prefix}="{uri}"')
         canonical_signed_info = f"<SignedInfo {' '.join(declarations)}>{body}".encode()
         signature_value = _b64(self._sign(canonical_signed_info))
 

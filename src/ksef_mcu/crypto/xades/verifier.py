@@ -41,8 +41,9 @@ from lxml import etree
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, identifier_from_subject
 from ksef_mcu.crypto.certificates import sha256_fingerprint as certificate_fingerprint
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
-from ksef_mcu.crypto.xades._xml import canonicalize, element_children, local_name, parse_document, simple_text
+from ksef_mcu.crypto.xades._xml import canonicalize, element_children, local_name, parse_document, shown, simple_text
 from ksef_mcu.crypto.xades.algorithms import (
     DSIG11_NS,
     DSIG_NS,
@@ -72,12 +73,13 @@ MIN_EC_CURVE_BITS = 256
 _SIGNATURE = f"{{{DSIG_NS}}}Signature"
 _XML_NS_ATTRIBUTE = "{http://www.w3.org/XML/1998/namespace}"
 _ID_ATTRIBUTES = ("Id", "ID", "id", _XML_NS_ATTRIBUTE + "id")
-_WITHOUT_XML_SPACE = str.maketrans("", "", " \t\r\n")
+_XML_SPACE_RUN = re.compile("[ \t\r\n]+")
 _DATE_TIME = re.compile(
     r"[ \t\r\n]*(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?[ \t\r\n]*", re.ASCII
 )
 _SIGNATURE_SELECTORS = ("/descendant::{}:Signature", "//{}:Signature", "/descendant-or-self::{}:Signature")
 _GIVEN_NAME_OR_SURNAME = (NameOID.GIVEN_NAME, NameOID.SURNAME)
+_ISSUER_SERIALS = (f"{{{XADES_NS}}}IssuerSerial", f"{{{XADES_NS}}}IssuerSerialV2")
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +158,21 @@ def _fail(reason: XadesRejection, detail: str | None = None) -> XadesError:
     return XadesError(reason, detail)
 
 
+def _has_xml_attribute(element: etree._Element) -> bool:
+    """Whether the element carries xml:lang/xml:space/xml:base/xml:id (inherited by inclusive C14N subsets)."""
+    return any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in element.keys())  # noqa: SIM118
+
+
 def _dsig(element: etree._Element, name: str) -> bool:
     return element.tag == f"{{{DSIG_NS}}}{name}"
 
 
 def _base64(text: str | None, reason: XadesRejection, what: str) -> bytes:
     try:
-        value = base64.b64decode((text or "").translate(_WITHOUT_XML_SPACE), validate=True)
+        text = text or ""
+        if " " in text or "\n" in text or "\r" in text or "\t" in text:  # base64Binary may be wrapped
+            text = _XML_SPACE_RUN.sub("", text)
+        value = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise _fail(reason, f"{what}: wartość nie jest poprawnym base64.") from None
     if not value:
@@ -198,7 +208,7 @@ def _digest_method(element: etree._Element) -> DigestMethod:
     except ValueError:
         raise _fail(
             XadesRejection.UNSUPPORTED_ALGORITHM,
-            f"Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego (DigestMethod {algorithm}).",
+            f"Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego (DigestMethod {shown(algorithm)}).",
         ) from None
 
 
@@ -209,14 +219,16 @@ def _canonicalization(element: etree._Element, what: str) -> _C14n:
     except ValueError:
         raise _fail(
             XadesRejection.UNSUPPORTED_ALGORITHM,
-            f"Niewspierany algorytm kanonikalizacji ({what} {algorithm}).",
+            f"Niewspierany algorytm kanonikalizacji ({what} {shown(algorithm)}).",
         ) from None
     prefixes: tuple[str, ...] | None = None
     for child in _children(element, what):
         if method.exclusive and child.tag == f"{{{EXC_C14N_NS}}}InclusiveNamespaces" and prefixes is None:
             prefixes = tuple((child.get("PrefixList") or "").split())
         else:
-            raise _fail(XadesRejection.SIGNATURE_MALFORMED, f"{what}: nieoczekiwany element {local_name(child.tag)}.")
+            raise _fail(
+                XadesRejection.SIGNATURE_MALFORMED, f"{what}: nieoczekiwany element {shown(local_name(child.tag))}."
+            )
     return _C14n(method, prefixes)
 
 
@@ -243,7 +255,7 @@ def _locate(root: etree._Element) -> tuple[etree._Element, etree._Element, etree
     if local_name(root.tag) != "AuthTokenRequest":
         raise _fail(
             XadesRejection.SCHEMA_INVALID,
-            f"Elementem głównym musi być AuthTokenRequest, a jest '{local_name(root.tag)}'.",
+            f"Elementem głównym musi być AuthTokenRequest, a jest '{shown(local_name(root.tag))}'.",
         )
     if signature.getparent() is not root:
         raise _fail(XadesRejection.SIGNATURE_MISPLACED)
@@ -271,7 +283,8 @@ def _read_signed_info(element: etree._Element) -> _SignedInfo:
     except ValueError:
         raise _fail(
             XadesRejection.UNSUPPORTED_ALGORITHM,
-            f"Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego (SignatureMethod {algorithm}).",
+            "Podpis złożony z użyciem niewspieranego algorytmu kryptograficznego "
+            f"(SignatureMethod {shown(algorithm)}).",
         ) from None
     if _children(children[1], "SignatureMethod"):
         raise _fail(XadesRejection.SIGNATURE_MALFORMED, "SignatureMethod nie może mieć parametrów.")
@@ -279,7 +292,7 @@ def _read_signed_info(element: etree._Element) -> _SignedInfo:
     for child in children[2:]:
         if not _dsig(child, "Reference"):
             raise _fail(
-                XadesRejection.SIGNATURE_MALFORMED, f"SignedInfo: nieoczekiwany element {local_name(child.tag)}."
+                XadesRejection.SIGNATURE_MALFORMED, f"SignedInfo: nieoczekiwany element {shown(local_name(child.tag))}."
             )
         references.append(_read_reference(child))
     return _SignedInfo(element, c14n, method, references)
@@ -308,6 +321,8 @@ def _read_properties(signature: etree._Element, objects: list[etree._Element]) -
             XadesRejection.QUALIFYING_PROPERTIES_INVALID, "Podpis zawiera więcej niż jedne QualifyingProperties."
         )
     properties = qualifying[0]
+    if _has_xml_attribute(properties):
+        raise _fail(XadesRejection.SIGNATURE_MALFORMED, "Atrybuty xml:* na QualifyingProperties nie są obsługiwane.")
     signature_id = signature.get("Id")
     if signature_id is None or properties.get("Target") != "#" + signature_id:
         raise _fail(
@@ -357,13 +372,13 @@ def _read_cert_reference(cert: etree._Element) -> _CertReference:
     if cert.tag != f"{{{XADES_NS}}}Cert":
         raise _fail(
             XadesRejection.QUALIFYING_PROPERTIES_INVALID,
-            f"SigningCertificate: nieoczekiwany element {local_name(cert.tag)}.",
+            f"SigningCertificate: nieoczekiwany element {shown(local_name(cert.tag))}.",
         )
-    parts = {local_name(child.tag): child for child in _children(cert, "Cert")}
-    digest = parts.get("CertDigest")
-    if digest is None:
-        raise _fail(XadesRejection.QUALIFYING_PROPERTIES_INVALID, "Cert nie zawiera CertDigest.")
-    digest_parts = _children(digest, "CertDigest")
+    # Cert = CertDigest, then IssuerSerial (SigningCertificate) or IssuerSerialV2 (SigningCertificateV2), optional.
+    parts = _children(cert, "Cert")
+    if not parts or parts[0].tag != f"{{{XADES_NS}}}CertDigest" or len(parts) > 2:
+        raise _fail(XadesRejection.QUALIFYING_PROPERTIES_INVALID, "Cert musi zawierać CertDigest i IssuerSerial.")
+    digest_parts = _children(parts[0], "CertDigest")
     if (
         len(digest_parts) != 2
         or not _dsig(digest_parts[0], "DigestMethod")
@@ -372,9 +387,15 @@ def _read_cert_reference(cert: etree._Element) -> _CertReference:
         raise _fail(
             XadesRejection.QUALIFYING_PROPERTIES_INVALID, "CertDigest musi zawierać DigestMethod i DigestValue."
         )
+    issuer_serial = parts[1] if len(parts) == 2 else None
+    if issuer_serial is not None and issuer_serial.tag not in _ISSUER_SERIALS:
+        raise _fail(
+            XadesRejection.QUALIFYING_PROPERTIES_INVALID,
+            f"Cert: nieoczekiwany element {shown(local_name(issuer_serial.tag))}.",
+        )
     serial_number = None
-    issuer_serial = parts.get("IssuerSerial")
-    if issuer_serial is not None:
+    # IssuerSerialV2 is a DER IssuerAndSerialNumber; CertDigest already binds the certificate, so it is not decoded.
+    if issuer_serial is not None and issuer_serial.tag == f"{{{XADES_NS}}}IssuerSerial":
         serials = [child for child in _children(issuer_serial, "IssuerSerial") if _dsig(child, "X509SerialNumber")]
         if len(serials) != 1:
             raise _fail(XadesRejection.QUALIFYING_PROPERTIES_INVALID, "IssuerSerial musi zawierać X509SerialNumber.")
@@ -429,10 +450,12 @@ def _classify(
             if not targets:
                 raise _fail(
                     XadesRejection.REFERENCE_TARGET_NOT_FOUND,
-                    f"Element wskazywany przez referencję '{uri}' nie został odnaleziony.",
+                    f"Element wskazywany przez referencję '{shown(uri)}' nie został odnaleziony.",
                 )
             if len(targets) > 1:
-                raise _fail(XadesRejection.DUPLICATE_ID, f"Identyfikator '{uri[1:]}' występuje {len(targets)} razy.")
+                raise _fail(
+                    XadesRejection.DUPLICATE_ID, f"Identyfikator '{shown(uri[1:])}' występuje {len(targets)} razy."
+                )
             target = targets[0]
             if target is signed_properties:
                 role = _Role.SIGNED_PROPERTIES
@@ -443,14 +466,18 @@ def _classify(
             else:
                 raise _fail(
                     XadesRejection.UNEXPECTED_REFERENCE,
-                    f"Referencja '{uri}' wskazuje element {local_name(target.tag)}, który nie może być podpisany.",
+                    f"Referencja '{shown(uri)}' wskazuje element {shown(local_name(target.tag))}, "
+                    "który nie może być podpisany.",
                 )
         elif uri.startswith("#"):
-            raise _fail(XadesRejection.UNEXPECTED_REFERENCE, f"Referencje XPointer ('{uri}') nie są obsługiwane.")
+            raise _fail(
+                XadesRejection.UNEXPECTED_REFERENCE, f"Referencje XPointer ('{shown(uri)}') nie są obsługiwane."
+            )
         else:
             raise _fail(
                 XadesRejection.DETACHED_SIGNATURE,
-                f"Referencja '{uri}' wskazuje dane spoza dokumentu; podpis zewnętrzny (detached) nie jest akceptowany.",
+                f"Referencja '{shown(uri)}' wskazuje dane spoza dokumentu; "
+                "podpis zewnętrzny (detached) nie jest akceptowany.",
             )
         if role in roles:
             raise _fail(
@@ -498,7 +525,7 @@ def _removes_signature(transform: etree._Element) -> bool:
 def _reference_c14n(role: _Role, reference: _Reference, enveloped: bool) -> _C14n:
     """The canonicalization a reference ends with, after checking its transforms are allowed for its role."""
     transforms = list(reference.transforms)
-    label = "''" if reference.uri == "" else f"'{reference.uri}'"
+    label = "''" if reference.uri == "" else f"'{shown(reference.uri)}'"
     if role is _Role.DOCUMENT and enveloped:
         if not transforms or not _removes_signature(transforms[0]):
             raise _fail(
@@ -516,7 +543,7 @@ def _reference_c14n(role: _Role, reference: _Reference, enveloped: bool) -> _C14
             pass
         else:
             return _canonicalization(transforms[0], "Transform")
-    names = ", ".join(transform.get("Algorithm") or "?" for transform in reference.transforms)
+    names = ", ".join(shown(transform.get("Algorithm") or "?") for transform in reference.transforms)
     raise _fail(XadesRejection.UNSUPPORTED_TRANSFORM, f"Niedozwolone transformaty referencji {label}: {names}.")
 
 
@@ -525,7 +552,7 @@ def _check_digest(reference: _Reference, data: bytes) -> None:
     if not hmac.compare_digest(digest, reference.digest_value):
         raise _fail(
             XadesRejection.DIGEST_MISMATCH,
-            f"Nieprawidłowa wartość skrótu dla referencji wskazującej na element '{reference.uri}'.",
+            f"Nieprawidłowa wartość skrótu dla referencji wskazującej na element '{shown(reference.uri)}'.",
         )
 
 
@@ -569,9 +596,18 @@ def _key_info_parts(key_info: etree._Element | None) -> tuple[list[bytes], list[
 
 def _load_certificate(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        # KSeF's own certificates carry quirks cryptography warns about (NULL ECDSA parameters, long names).
+        with tolerate_ksef_quirks():
+            certificate = x509.load_der_x509_certificate(der)
+            # cryptography parses lazily: read now what verification uses later, so a bad field fails here.
+            _ = certificate.subject, certificate.not_valid_before_utc, certificate.not_valid_after_utc
+    except Exception:
+        # Whatever cryptography raises on malformed DER (ValueError, TypeError, InvalidVersion, and in 48.x even
+        # KeyError for unknown string types), and warnings raised as errors (a non-positive serial): unreadable.
         raise _fail(XadesRejection.CERTIFICATE_UNREADABLE) from None
+    if certificate.serial_number <= 0:
+        raise _fail(XadesRejection.CERTIFICATE_UNREADABLE, "Numer seryjny certyfikatu musi być dodatni (RFC 5280).")
+    return certificate
 
 
 def _signing_certificate(ders: list[bytes], references: list[_CertReference]) -> x509.Certificate:
@@ -600,7 +636,7 @@ PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 def _checked_public_key(certificate: x509.Certificate, method: SignatureMethod) -> PublicKey:
     try:
         key = certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm, KeyError, TypeError):
         raise _fail(
             XadesRejection.CERTIFICATE_UNREADABLE, "Nie można odczytać klucza publicznego certyfikatu."
         ) from None
@@ -644,7 +680,9 @@ def _check_key_values(keys: list[etree._Element], public_key: PublicKey) -> None
         elif value.tag == f"{{{DSIG11_NS}}}ECKeyValue":
             _check_ec_key_value(value, public_key)
         else:
-            raise _fail(XadesRejection.KEY_VALUE_MISMATCH, f"Nieobsługiwany rodzaj KeyValue: {local_name(value.tag)}.")
+            raise _fail(
+                XadesRejection.KEY_VALUE_MISMATCH, f"Nieobsługiwany rodzaj KeyValue: {shown(local_name(value.tag))}."
+            )
 
 
 def _check_rsa_key_value(value: etree._Element, public_key: PublicKey) -> None:
@@ -678,7 +716,7 @@ def _check_ec_key_value(value: etree._Element, public_key: PublicKey) -> None:
     try:
         curve = ec.get_curve_for_oid(x509.ObjectIdentifier(curve_uri.removeprefix("urn:oid:")))()
     except (ValueError, LookupError):
-        raise _fail(XadesRejection.KEY_VALUE_MISMATCH, f"Nieznana krzywa w ECKeyValue: '{curve_uri}'.") from None
+        raise _fail(XadesRejection.KEY_VALUE_MISMATCH, f"Nieznana krzywa w ECKeyValue: '{shown(curve_uri)}'.") from None
     point = _base64(_text(parts["PublicKey"], "PublicKey"), XadesRejection.KEY_VALUE_MISMATCH, "ECKeyValue/PublicKey")
     if curve.name != public_key.curve.name:
         raise _fail(XadesRejection.KEY_VALUE_MISMATCH)
@@ -732,7 +770,9 @@ def parse_signing_time(text: str) -> datetime:
     """
     match = _DATE_TIME.fullmatch(text)
     if match is None:
-        raise _fail(XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{text.strip()}' nie jest datą i godziną.")
+        raise _fail(
+            XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{shown(text.strip())}' nie jest datą i godziną."
+        )
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         tz = UTC
@@ -746,19 +786,22 @@ def parse_signing_time(text: str) -> datetime:
         return moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise _fail(
-            XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{text.strip()}' nie jest datą i godziną."
+            XadesRejection.SIGNING_TIME_INVALID, f"SigningTime '{shown(text.strip())}' nie jest datą i godziną."
         ) from None
 
 
 def _subject(subject_type: SubjectIdentifierTypeXml, certificate: x509.Certificate) -> SubjectIdentifier:
     if subject_type is SubjectIdentifierTypeXml.CERTIFICATE_FINGERPRINT:
         return SubjectIdentifier(SubjectIdentifierType.FINGERPRINT, certificate_fingerprint(certificate))
-    subject = certificate.subject
+    subject = certificate.subject  # parsed (and cached by cryptography) in _load_certificate
     identifier = identifier_from_subject(subject)
     if identifier is None:
         raise _fail(XadesRejection.CERTIFICATE_WITHOUT_IDENTIFIER)
-    if any(subject.get_attributes_for_oid(oid) for oid in _GIVEN_NAME_OR_SURNAME):
-        # A seal is a certificate identified by its organizationIdentifier (no person identifier in serialNumber).
+    if identifier.type is SubjectIdentifierType.NIP and any(
+        subject.get_attributes_for_oid(oid) for oid in _GIVEN_NAME_OR_SURNAME
+    ):
+        # A seal is a certificate identified by its organizationIdentifier (no person identifier in serialNumber);
+        # a PESEL only ever comes from a person's serialNumber.
         person = x509.Name([attribute for attribute in subject if attribute.oid == NameOID.SERIAL_NUMBER])
         if identifier_from_subject(person) is None:
             raise _fail(XadesRejection.SEAL_WITH_PERSON_ATTRIBUTES)
@@ -780,7 +823,7 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     root = tree.getroot()
     signature, request, request_object = _locate(root)
     for element in (signature, *signature.iterancestors()):
-        if any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in element.attrib):
+        if _has_xml_attribute(element):
             raise _fail(
                 XadesRejection.SIGNATURE_MALFORMED, "Atrybuty xml:* na podpisie i jego przodkach nie są obsługiwane."
             )
@@ -797,7 +840,7 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     if not all(_dsig(item, "Object") for item in rest):
         raise _fail(XadesRejection.SIGNATURE_MALFORMED, "Po KeyInfo podpis może zawierać wyłącznie elementy Object.")
     for item in rest:
-        if any(str(name).startswith(_XML_NS_ATTRIBUTE) for name in item.attrib):
+        if _has_xml_attribute(item):
             raise _fail(XadesRejection.SIGNATURE_MALFORMED, "Atrybuty xml:* na elementach Object nie są obsługiwane.")
 
     properties = _read_properties(signature, [item for item in rest if item is not request_object])
@@ -809,7 +852,6 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     certificate = _signing_certificate(certificate_ders, properties.certificates)
     public_key = _checked_public_key(certificate, signed_info.method)
     _check_key_values(key_values, public_key)
-    signing_time = parse_signing_time(properties.signing_time)
 
     # SignedInfo is canonicalized in its document context: inclusive C14N sees the namespaces of its ancestors.
     canonical_signed_info = signed_info.c14n.apply(signed_info.element, keep_comments=True)
@@ -827,6 +869,7 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
         assert request_object is not None  # noqa: S101 - enveloping: the request sits in this ds:Object
         _check_digest(roles[_Role.DOCUMENT], c14n_by_role[_Role.DOCUMENT].apply(request_object))
     content = read_auth_token_request(request)
+    signing_time = parse_signing_time(properties.signing_time)
 
     if now < certificate.not_valid_before_utc:
         raise _fail(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
-from ksef_mcu.server.api.deps import AccessPrincipal, BearerToken, Components, Public, token_of_kinds
+from ksef_mcu.server.api.deps import AccessPrincipal, BearerToken, Components, Public, run_service, token_of_kinds
 from ksef_mcu.server.api.schemas import (
     AuthenticationChallengeResponse,
     AuthenticationInitResponse,
@@ -29,8 +29,8 @@ ReferenceNumberPath = Annotated[str, Path(alias="referenceNumber", min_length=36
 _XML_CONTENT_TYPES = ("application/xml", "text/xml")
 
 # Like the official API, fields without a value are left out of responses rather than sent as null.
-auth_router = APIRouter(tags=["Uzyskiwanie dostępu"])
-sessions_router = APIRouter(tags=["Aktywne sesje"])
+auth_router = APIRouter(prefix="/v2", tags=["Uzyskiwanie dostępu"])
+sessions_router = APIRouter(prefix="/v2", tags=["Aktywne sesje"])
 
 
 def _token_info(token: IssuedToken) -> TokenInfo:
@@ -72,7 +72,7 @@ async def _read_xml_body(request: Request, limit: int) -> bytes:
 
 @auth_router.post("/auth/challenge", summary="Inicjalizacja uwierzytelnienia")
 async def create_challenge(call: Public) -> AuthenticationChallengeResponse:
-    issued = call.components.challenges.issue(call.client_ip)
+    issued = await run_service(call.components, call.components.challenges.issue, call.client_ip)
     return AuthenticationChallengeResponse(
         challenge=issued.challenge,
         timestamp=issued.timestamp,
@@ -96,8 +96,12 @@ async def submit_xades_signature(
 ) -> AuthenticationInitResponse:
     components = call.components
     xml = await _read_xml_body(request, components.settings.max_request_body_bytes)
-    started = components.authentication.start_xades(
-        xml, verify_certificate_chain=bool(verify_certificate_chain), client_ip=call.client_ip
+    started = await run_service(
+        components,
+        components.authentication.start_xades,
+        xml,
+        verify_certificate_chain=bool(verify_certificate_chain),
+        client_ip=call.client_ip,
     )
     return AuthenticationInitResponse(
         reference_number=started.reference_number, authentication_token=_token_info(started.authentication_token)
@@ -106,7 +110,7 @@ async def submit_xades_signature(
 
 @auth_router.post("/auth/token/redeem", summary="Pobranie tokenów dostępowych")
 async def redeem_tokens(call: Public, token: BearerToken) -> AuthenticationTokensResponse:
-    redeemed = call.components.authentication.redeem(token)
+    redeemed = await run_service(call.components, call.components.authentication.redeem, token)
     return AuthenticationTokensResponse(
         access_token=_token_info(redeemed.access_token), refresh_token=_token_info(redeemed.refresh_token)
     )
@@ -114,7 +118,8 @@ async def redeem_tokens(call: Public, token: BearerToken) -> AuthenticationToken
 
 @auth_router.post("/auth/token/refresh", summary="Odświeżenie tokena dostępowego")
 async def refresh_access_token(call: Public, token: BearerToken) -> AuthenticationTokenRefreshResponse:
-    return AuthenticationTokenRefreshResponse(access_token=_token_info(call.components.authentication.refresh(token)))
+    refreshed = await run_service(call.components, call.components.authentication.refresh, token)
+    return AuthenticationTokenRefreshResponse(access_token=_token_info(refreshed))
 
 
 # Registered after the /auth/sessions routes (see `include_routers`) so that "sessions" is not a reference number.
@@ -126,7 +131,8 @@ async def refresh_access_token(call: Public, token: BearerToken) -> Authenticati
 async def authentication_status(
     call: Public, token: BearerToken, reference_number: ReferenceNumberPath
 ) -> AuthenticationOperationStatusResponse:
-    return status_response(call.components.authentication.status(reference_number, token))
+    record = await run_service(call.components, call.components.authentication.status, reference_number, token)
+    return status_response(record)
 
 
 @sessions_router.get("/auth/sessions", summary="Pobranie listy aktywnych sesji", response_model_exclude_none=True)

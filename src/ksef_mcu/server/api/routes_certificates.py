@@ -33,10 +33,11 @@ from ksef_mcu.server.api.certificate_schemas import (
     RevokeCertificateRequest,
     SetSubjectLimitsRequest,
 )
-from ksef_mcu.server.api.deps import AccessPrincipal
+from ksef_mcu.server.api.deps import AccessPrincipal, run_service
 from ksef_mcu.server.api.schemas import StatusInfo
 from ksef_mcu.server.certificates.model import CertificateRecord
 from ksef_mcu.server.certificates.service import CertificateService
+from ksef_mcu.server.components import ServerComponents
 from ksef_mcu.server.db.repositories.certificates import CertificateFilter
 from ksef_mcu.server.db.repositories.enrollments import SubjectLimits
 from ksef_mcu.server.enrollment.ca import CertificateAuthority
@@ -54,6 +55,7 @@ class CertificateServices:
     enrollment: EnrollmentService
     certificates: CertificateService
     authority: CertificateAuthority
+    components: ServerComponents
 
 
 async def get_services(request: Request) -> CertificateServices:
@@ -105,15 +107,13 @@ def enrollment_data(services: Services, principal: AccessPrincipal) -> Certifica
     response_model=EnrollCertificateResponse,
 )
 async def submit_enrollment(services: Services, principal: AccessPrincipal, body: EnrollCertificateRequest) -> Response:
-    accepted = services.enrollment.submit(
-        principal,
-        EnrollmentRequest(
-            certificate_name=body.certificate_name,
-            certificate_type=body.certificate_type,
-            csr=body.csr,
-            valid_from=body.valid_from,
-        ),
+    request = EnrollmentRequest(
+        certificate_name=body.certificate_name,
+        certificate_type=body.certificate_type,
+        csr=body.csr,
+        valid_from=body.valid_from,
     )
+    accepted = await run_service(services.components, services.enrollment.submit, principal, request)
     return json_response(
         EnrollCertificateResponse(reference_number=accepted.reference_number, timestamp=accepted.timestamp),
         status_code=202,
@@ -129,9 +129,9 @@ async def submit_enrollment(services: Services, principal: AccessPrincipal, body
 async def enrollment_status(
     services: Services, principal: AccessPrincipal, reference_number: ReferenceNumberPath
 ) -> Response:
-    # The poll clients repeat until the certificate is there: one primary-key read, run on the event loop (reads
-    # never wait for writers, on SQLite's WAL or on PostgreSQL), answered without a second validation pass.
-    report = services.enrollment.status(principal, reference_number)
+    # The poll clients repeat until the certificate is there: one primary-key read (on the event loop with SQLite,
+    # in a worker thread with PostgreSQL, see `run_service`), answered without a second validation pass.
+    report = await run_service(services.components, services.enrollment.status, principal, reference_number)
     return json_response(
         CertificateEnrollmentStatusResponse(
             request_date=report.request_date,

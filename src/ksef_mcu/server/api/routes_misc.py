@@ -31,8 +31,8 @@ from ksef_mcu.server.testdata.service import PersonSpec, SubjectSpec, SubunitSpe
 
 logger = logging.getLogger("ksef_mcu.server")
 
-security_router = APIRouter(tags=["Certyfikaty klucza publicznego"])
-testdata_router = APIRouter(tags=["Dane testowe"])
+security_router = APIRouter(prefix="/v2", tags=["Certyfikaty klucza publicznego"])
+testdata_router = APIRouter(prefix="/v2", tags=["Dane testowe"])
 health_router = APIRouter(tags=["Stan serwera"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
@@ -265,4 +265,3 @@ class Principal:
     permissions: tuple[str, ...] = ()
     allowed_ips: AllowedIps | None = None
     token_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)

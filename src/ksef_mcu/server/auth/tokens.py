@@ -11,12 +11,20 @@ accepted where another kind is expected. Claims follow what the official clients
     rol  roles of the context entity (JSON array string, when any)    ipp  IP policy (JSON string, when one was set)
 
 plus `iss`, `aud`, `iat`, `exp` and a unique `jti`. Expiry is checked against the injected clock, not the wall clock.
+
+The JWS layer is done here with `cryptography` rather than PyJWT: a login checks and issues five tokens, and PyJWT's
+per-character segment checks cost more than the ECDSA operations. Verification is strict by construction: the
+header segment must be exactly the one this key produces (so `alg: none`, HS256 with the public key, or another key
+id never reach the signature check), the signature must be a 64-byte P-256 `r‖s`, and the payload a JSON object.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import enum
 import json
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -25,8 +33,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from ksef_mcu.server.auth.model import (
     AllowedIps,
@@ -40,6 +50,19 @@ from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 ALGORITHM = "ES256"
 _CLOCK_SKEW = timedelta(seconds=60)
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_REQUIRED_CLAIMS = ("iss", "aud", "iat", "exp", "jti", "typ", "arn")
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(segment: str) -> bytes:
+    if not _SEGMENT.fullmatch(segment):
+        raise ValueError("not a base64url segment")
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 class TokenKind(enum.StrEnum):
@@ -107,12 +130,16 @@ class TokenService:
     """Issues and verifies the server's JWTs. Stateless apart from the key; safe to share between threads."""
 
     def __init__(self, *, signing_key: ec.EllipticCurvePrivateKey, key_id: str, issuer: str) -> None:
+        if not isinstance(signing_key.curve, ec.SECP256R1):
+            raise ValueError("the token signing key must be an EC P-256 key (ES256)")
         self._signing_key = signing_key
         self._verification_key = signing_key.public_key()
-        self._key_id = key_id
         self._issuer = issuer
+        header = {"alg": ALGORITHM, "kid": key_id, "typ": "JWT"}
+        self._header = _b64(json.dumps(header, separators=(",", ":"), sort_keys=True).encode("ascii"))
         # Clients present the same token on every request; its signature and claims never change, so they are
-        # checked once (ES256 + PyJWT cost ~0.7 ms) and kept. Kind, expiry and iat are still checked every time.
+        # checked once and kept (an ECDSA verification per request otherwise). Kind, expiry and iat are still
+        # checked on every use; a token that failed is never kept.
         self._verified_claims: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -138,8 +165,11 @@ class TokenService:
             "arn": reference_number,
             **(claims or {}),
         }
-        token = jwt.encode(payload, self._signing_key, algorithm=ALGORITHM, headers={"kid": self._key_id})
-        return IssuedToken(token, datetime.fromtimestamp(expires_at, UTC), token_id)
+        body = _b64(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        signing_input = f"{self._header}.{body}"
+        r, s = decode_dss_signature(self._signing_key.sign(signing_input.encode("ascii"), _ECDSA_SHA256))
+        signature = _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+        return IssuedToken(f"{signing_input}.{signature}", datetime.fromtimestamp(expires_at, UTC), token_id)
 
     def issue_authentication_token(self, reference_number: str, *, now: datetime, lifetime: timedelta) -> IssuedToken:
         return self._issue(TokenKind.AUTHENTICATION, reference_number, now=now, lifetime=lifetime)
@@ -176,31 +206,34 @@ class TokenService:
             claims["ipp"] = _json_claim({"allowedIps": allowed_ips.to_json()})
         return self._issue(TokenKind.ACCESS, reference_number, now=now, lifetime=lifetime, claims=claims)
 
+    def _decode(self, token: str, expected: str) -> dict[str, Any]:
+        """The claims of a token whose header, signature, issuer and audience check out. Raises 401."""
+        invalid = UnauthorizedError(f"Nieprawidłowy token: oczekiwano: {expected}.")
+        header, _, rest = token.partition(".")
+        body, _, signature_segment = rest.partition(".")
+        if header != self._header or not body or "." in signature_segment:
+            raise invalid
+        try:
+            signature = _unb64(signature_segment)
+            if len(signature) != 64:
+                raise invalid
+            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+            self._verification_key.verify(der, f"{header}.{body}".encode("ascii"), _ECDSA_SHA256)
+            claims = json.loads(_unb64(body))
+        except (InvalidSignature, ValueError, binascii.Error, UnicodeError) as error:
+            raise invalid from error
+        if not isinstance(claims, dict) or any(name not in claims for name in _REQUIRED_CLAIMS):
+            raise invalid
+        if claims["iss"] != self._issuer or claims["aud"] != self._issuer:
+            raise invalid
+        return claims
+
     def _claims(self, token: str, expected: str) -> dict[str, Any]:
-        """The claims of a token whose header, signature, issuer and audience check out (cached). Raises 401."""
         with self._cache_lock:
             cached = self._verified_claims.get(token)
-        if cached is not None:
-            return cached
-        try:
-            header = jwt.get_unverified_header(token)
-            if header.get("alg") != ALGORITHM or header.get("kid") != self._key_id:
-                raise UnauthorizedError(f"Nieprawidłowy token: oczekiwano: {expected}.")
-            claims = jwt.decode(
-                token,
-                self._verification_key,
-                algorithms=[ALGORITHM],
-                audience=self._issuer,
-                issuer=self._issuer,
-                options={
-                    "verify_exp": False,
-                    "verify_iat": False,
-                    "verify_nbf": False,
-                    "require": ["exp", "iat", "jti", "typ", "arn"],
-                },
-            )
-        except jwt.PyJWTError as error:
-            raise UnauthorizedError(f"Nieprawidłowy token: oczekiwano: {expected}.") from error
+            if cached is not None:
+                return cached
+        claims = self._decode(token, expected)
         with self._cache_lock:
             self._verified_claims[token] = claims
             while len(self._verified_claims) > VERIFIED_TOKEN_CACHE_SIZE:

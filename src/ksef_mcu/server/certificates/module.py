@@ -46,7 +46,7 @@ class CertificatesModule:
         certificates = CertificateService(
             settings=settings, database=components.database, clock=components.clock, authority=authority
         )
-        self.services = CertificateServices(enrollment, certificates, authority)
+        self.services = CertificateServices(enrollment, certificates, authority, components)
         app.state.certificates = self.services
 
         components.authentication.certificate_authorities.append(certificates)

@@ -29,10 +29,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 _WRITE_OPTION = "ksef_mcu_write"
 
 
-def is_sqlite(url: str | URL) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def sqlite_path(url: str | URL) -> Path | None:
     """The database file of a file-based SQLite URL (None for other databases and in-memory SQLite)."""
     parsed = make_url(url)
@@ -134,9 +130,22 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only unit of work (one consistent snapshot on PostgreSQL; never blocks SQLite writers)."""
+        """A read-only unit of work. Each statement sees committed data; on PostgreSQL the statements run outside an
+        explicit transaction (no BEGIN/COMMIT round trips), so a unit that needs one snapshot across several
+        statements uses `write()`. SQLite reads never block writers."""
+        if self.dialect == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                yield connection
+            return
         with self.engine.connect() as connection, connection.begin():
             yield connection
+
+    @property
+    def blocks_briefly(self) -> bool:
+        """Whether a unit of work is short enough to run on the event loop: SQLite works in-process, in
+        microseconds; PostgreSQL waits for the network, so its callers use a worker thread instead."""
+        return self.dialect == "sqlite"
 
     def ping(self) -> None:
         """Run a trivial query; raises if the database is unreachable."""
