@@ -1,7 +1,7 @@
 """Benchmark of certificate issuance: the raw CA signing rate, then end to end over HTTP against real processes.
 
-For every configuration — SQLite with the worker inside `ksef-mcu serve` and with a separate `ksef-mcu worker`
-process; PostgreSQL with 1 and 2 `ksef-mcu worker` processes — it starts the processes (`serve --workers N` with
+For every configuration — SQLite and PostgreSQL, each with the worker inside `ksef-mcu serve` and with a separate
+`ksef-mcu worker` process, and PostgreSQL with 2 worker processes — it starts the processes (`serve --workers N` with
 `--api-processes N`), logs in one subject per client, and lets N concurrent clients each run the user-guide loop —
 "Wyślij wniosek o wydanie certyfikatu", then "Odśwież" until the certificate is there:
 
@@ -425,10 +425,13 @@ def main() -> None:
         if not postgres_available(args.postgres_url):
             print(f"PostgreSQL at {args.postgres_url} is not reachable: skipped")
             return
-        for workers in (1, 2):
+        for workers in (0, 1, 2):
             with postgres_database(args.postgres_url) as url:
-                label = f"HTTP, PostgreSQL, {api}, {workers} worker process{'es' if workers > 1 else ''}"
-                report(label, measure(url, workers=workers, in_process=False, args=args))
+                where = "in-process worker" if not workers else f"{workers} worker process{'es' if workers > 1 else ''}"
+                report(
+                    f"HTTP, PostgreSQL, {api}, {where}",
+                    measure(url, workers=workers, in_process=not workers, args=args),
+                )
 
 
 if __name__ == "__main__":

@@ -349,7 +349,6 @@ class IssuanceWorker:
                 self._database.engine.url.render_as_string(False), NOTIFY_CHANNEL, self.wake
             )
             listener.start()
-        inline = self._database.blocks_briefly
         poll = self._settings.issuance_poll_interval.total_seconds()
         window = self._settings.issuance_batch_window.total_seconds()
         housekeeping = self._settings.housekeeping_interval.total_seconds()
@@ -359,11 +358,10 @@ class IssuanceWorker:
             while not stop.is_set():
                 wake.clear()  # before the batch: a wake-up during it makes the wait below return at once
                 try:
-                    # With SQLite on the event loop, not in a thread: in `serve` the API runs its database work on
-                    # this loop too, and a thread would only fight it for the GIL (measured: 2–3× more CPU per
-                    # certificate, clients polling longer); a batch takes milliseconds. With PostgreSQL in a thread,
-                    # so that the batch's network round trips overlap with the API's work.
-                    outcome = self.run_once() if inline else await asyncio.to_thread(self.run_once)
+                    # On the event loop, not in a thread: in `serve` the API runs its database work on this loop too,
+                    # and a thread would only fight it for the GIL (measured: 2–3× more CPU per certificate, clients
+                    # polling longer). A batch takes milliseconds; requests wait that long at most.
+                    outcome = self.run_once()
                 except Exception:
                     logger.exception("issuance batch failed; retrying")
                     outcome = BatchOutcome()
@@ -390,7 +388,7 @@ class IssuanceWorker:
                             await _wait_any(stop, stop, timeout=window)  # woken by a request: its neighbours come too
                         break
                     try:
-                        if self.has_work() if inline else await asyncio.to_thread(self.has_work):  # one indexed read
+                        if self.has_work():  # one indexed read
                             break
                     except Exception:
                         logger.exception("looking for pending enrollments failed")
