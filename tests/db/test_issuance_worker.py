@@ -381,3 +381,18 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 15.0) -> No
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+class TestHousekeeping:
+    def test_purges_finished_requests_long_after_their_retention(
+        self, database: Database, make_worker: Callable[..., IssuanceWorker], clock: ManualClock
+    ) -> None:
+        old_done = add_pending(database, nip_subject())
+        make_worker().run_once()
+        still_pending = add_pending(database, nip_subject())  # never claimed: stays, however old
+        clock.advance(timedelta(days=89))
+        assert make_worker().purge() == 0
+        clock.advance(timedelta(days=2))
+        assert make_worker().purge() == 1
+        assert statuses(database, [old_done, still_pending]) == {still_pending: EnrollmentStatusCode.ACCEPTED}
+        assert count(database, certificates) == 1  # certificates are never deleted

@@ -94,7 +94,11 @@ def certificate_limits(services: Services, principal: AccessPrincipal) -> Certif
     )
 
 
-@certificates_router.get("/certificates/enrollments/data", summary="Pobranie danych do wniosku certyfikacyjnego")
+@certificates_router.get(
+    "/certificates/enrollments/data",
+    summary="Pobranie danych do wniosku certyfikacyjnego",
+    response_model_exclude_none=True,
+)
 def enrollment_data(services: Services, principal: AccessPrincipal) -> CertificateEnrollmentDataResponse:
     data = services.enrollment.enrollment_data(principal)
     return CertificateEnrollmentDataResponse.model_validate(data.to_api())
@@ -182,7 +186,9 @@ def _list_item(record: CertificateRecord, as_of: datetime) -> CertificateListIte
     )
 
 
-@certificates_router.post("/certificates/query", summary="Pobranie listy metadanych certyfikatów")
+@certificates_router.post(
+    "/certificates/query", summary="Pobranie listy metadanych certyfikatów", response_model_exclude_none=True
+)
 def query_certificates(
     services: Services,
     principal: AccessPrincipal,
