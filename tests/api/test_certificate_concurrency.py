@@ -1,17 +1,24 @@
 """50 simultaneous enrollments at a limit boundary never get past the limit (SQLite and PostgreSQL).
 
-The requests run concurrently: the app's synchronous routes execute in its thread pool, each in its own
-transaction, so the only thing that keeps the count right is the registration authority's per-subject lock.
+Two races: through HTTP (the app answers on its event loop, so requests of one process take turns), and 50 threads
+calling the registration authority at once, each in its own transaction — what several API processes do to one
+database. Only the per-subject lock keeps the count right there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import create_csr
+from ksef_mcu.server.auth.tokens import TokenKind
+from ksef_mcu.server.enrollment.policy import EnrollmentRequest
+from ksef_mcu.server.errors import BadRequestError
 from support.certificates import (
     enrollment_data,
     error_of,
@@ -82,3 +89,44 @@ async def test_enrollment_limit_boundary(client: httpx.AsyncClient) -> None:
         assert (await wait_for_status(client, token, reference))["status"]["code"] == 200
     assert (await limits_of(client, token))["enrollment"] == {"remaining": 0, "limit": 10}
     assert len((await query(client, token, {}, pageSize=50))["certificates"]) == 10
+
+
+@pytest.mark.parametrize("limit_kind", ["certificates", "enrollments"])
+async def test_fifty_threads_at_the_boundary(app: FastAPI, client: httpx.AsyncClient, limit_kind: str) -> None:
+    """The same race without the HTTP layer: 50 threads call the registration authority at the same instant, each
+    in its own transaction (the app answers requests on one event loop, so this is where several API processes'
+    requests really meet)."""
+    _, token = await owner(client)
+    await set_limits(client, token, **{limit_kind: 5})
+    for _ in range(3):
+        await obtain(client, token)
+    services = app.state.certificates
+    principal = services.components.tokens.verify(
+        token, kinds=(TokenKind.ACCESS,), now=services.components.clock.now()
+    ).principal()
+    data = services.enrollment.enrollment_data(principal)
+    requests = [
+        EnrollmentRequest(f"Wyscig {index:02d}", KsefCertificateType.AUTHENTICATION, create_csr(ec_key(), data))
+        for index in range(CONCURRENT)
+    ]
+    start = threading.Barrier(CONCURRENT)
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def submit(request: EnrollmentRequest) -> None:
+        start.wait()
+        try:
+            services.enrollment.submit(principal, request)
+            code = 202
+        except BadRequestError as error:
+            code = error.code
+        with lock:
+            codes.append(code)
+
+    threads = [threading.Thread(target=submit, args=(request,)) for request in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    expected_refusal = 25007 if limit_kind == "certificates" else 25006
+    assert sorted(codes) == [202, 202] + [expected_refusal] * (CONCURRENT - 2)
