@@ -1,4 +1,4 @@
-"""X.509 certificates as KSeF sees them: who the subject is, fingerprints and serials.
+"""X.509 certificates as KSeF sees them: loading, type (Authentication/Offline), subject, validity, serials.
 
 Subject identification follows KSeF (`auth/podpis-xades.md`): a person's `serialNumber` carries `PNOPL`/`PESEL` +
 11 digits or `TINPL`/`NIP` + 10 digits; an organisation seal's `organizationIdentifier` carries `VATPL` + 10 digits.
@@ -7,6 +7,9 @@ Anything else is identified by the SHA-256 fingerprint of the certificate.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
 import enum
 import hashlib
 import re
@@ -16,6 +19,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from ksef_mcu.crypto._compat import tolerate_null_signature_parameters
+from ksef_mcu.crypto.errors import CertificateError, KeyFileError
+from ksef_mcu.crypto.keys import (
+    PrivateKey,
+    PublicKey,
+    der_shape,
+    load_pkcs12,
+    pem_blocks,
+    public_key_sha256_fingerprint,
+)
 from ksef_mcu.crypto.serials import format_serial
 
 ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
@@ -77,3 +90,138 @@ def read_subject_identifier(certificate: x509.Certificate) -> SubjectIdentifier:
     return identifier_from_subject(certificate.subject) or SubjectIdentifier(
         SubjectIdentifierType.FINGERPRINT, sha256_fingerprint(certificate)
     )
+
+
+# --- loading ----------------------------------------------------------------------------------------------------
+
+
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """Parse one DER certificate, tolerating the NULL signature parameters of KSeF CA certificates.
+
+    Use this (or `load_certificate`) for every certificate that may come from KSeF. Raises `CertificateError`.
+    """
+    try:
+        with tolerate_null_signature_parameters():
+            return x509.load_der_x509_certificate(der)
+    except ValueError as error:
+        raise CertificateError("Uszkodzony certyfikat (niepoprawna struktura DER).") from error
+
+
+_NOT_A_CERTIFICATE = {
+    "encrypted-pkcs8": "Plik zawiera klucz prywatny, a nie certyfikat.",
+    "pkcs8": "Plik zawiera klucz prywatny, a nie certyfikat.",
+    "pkcs1": "Plik zawiera klucz prywatny, a nie certyfikat.",
+    "sec1": "Plik zawiera klucz prywatny, a nie certyfikat.",
+    "csr": "Plik zawiera wniosek certyfikacyjny (CSR), a nie certyfikat.",
+    "public-key": "Plik zawiera klucz publiczny, a nie certyfikat.",
+}
+_UNKNOWN_CERTIFICATE_FORMAT = (
+    "Nie rozpoznano certyfikatu. Obsługiwane formaty: PEM (.crt/.pem), DER (.cer/.der), Base64 DER "
+    "i PKCS#12 (.p12/.pfx)."
+)
+
+
+def _load_der_any(der: bytes, password: str | None) -> x509.Certificate:
+    shape = der_shape(der)
+    if shape == "certificate":
+        return load_der_certificate(der)
+    if shape == "pkcs12":
+        return load_pkcs12(der, password)[1]
+    raise CertificateError(_NOT_A_CERTIFICATE.get(shape, _UNKNOWN_CERTIFICATE_FORMAT))
+
+
+def load_certificate(data: bytes, password: str | None = None) -> x509.Certificate:
+    """Load a certificate from PEM (the first `CERTIFICATE` block), DER, Base64 DER text or PKCS#12.
+
+    `password` is used only for PKCS#12. Raises `CertificateError` for anything that is not a certificate (with a
+    message saying what it is instead), or `PasswordRequiredError`/`WrongPasswordError` for a PKCS#12 file.
+    """
+    if b"-----BEGIN" in data:
+        try:
+            blocks = pem_blocks(data)
+        except KeyFileError as error:
+            raise CertificateError("Uszkodzony plik PEM (niepoprawne kodowanie Base64).") from error
+        for block in blocks:
+            if block.label in ("CERTIFICATE", "X509 CERTIFICATE"):
+                return load_der_certificate(block.der)
+        if any("PRIVATE KEY" in block.label for block in blocks):
+            raise CertificateError("Plik zawiera klucz prywatny, a nie certyfikat.")
+        if any("CERTIFICATE REQUEST" in block.label for block in blocks):
+            raise CertificateError(_NOT_A_CERTIFICATE["csr"])
+        if any("PUBLIC KEY" in block.label for block in blocks):
+            raise CertificateError(_NOT_A_CERTIFICATE["public-key"])
+        raise CertificateError(_UNKNOWN_CERTIFICATE_FORMAT)
+    if der_shape(data) != "unknown":
+        return _load_der_any(data, password)
+    text = b"".join(data.split())
+    if text and re.fullmatch(rb"[A-Za-z0-9+/]+={0,2}", text):
+        try:
+            der = base64.b64decode(text, validate=True)
+        except binascii.Error as error:
+            raise CertificateError(_UNKNOWN_CERTIFICATE_FORMAT) from error
+        return _load_der_any(der, password)
+    raise CertificateError(_UNKNOWN_CERTIFICATE_FORMAT)
+
+
+# --- KSeF certificate type ----------------------------------------------------------------------------------------
+
+
+class KsefCertificateType(enum.StrEnum):
+    """The API's `KsefCertificateType`: Type 1 authenticates to KSeF, Type 2 signs offline QR codes (KOD II)."""
+
+    AUTHENTICATION = "Authentication"
+    OFFLINE = "Offline"
+
+
+def _asserted_key_usages(usage: x509.KeyUsage) -> set[str]:
+    names = ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement"]
+    names += ["key_cert_sign", "crl_sign"]
+    asserted = {name for name in names if getattr(usage, name)}
+    if usage.key_agreement:
+        asserted |= {name for name in ("encipher_only", "decipher_only") if getattr(usage, name)}
+    return asserted
+
+
+def classify_certificate(certificate: x509.Certificate) -> KsefCertificateType | None:
+    """The KSeF type of a certificate from its keyUsage, or None when it is not a KSeF certificate.
+
+    keyUsage exactly digitalSignature → Authentication (Type 1); exactly nonRepudiation (contentCommitment) →
+    Offline (Type 2); no keyUsage, both, or any other bit → None.
+    """
+    try:
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return None
+    asserted = _asserted_key_usages(usage)
+    if asserted == {"digital_signature"}:
+        return KsefCertificateType.AUTHENTICATION
+    if asserted == {"content_commitment"}:
+        return KsefCertificateType.OFFLINE
+    return None
+
+
+def key_matches_certificate(key: PrivateKey | PublicKey, certificate: x509.Certificate) -> bool:
+    """True when `key` (private or public) is the key pair of `certificate`'s public key."""
+    return public_key_sha256_fingerprint(key) == public_key_sha256_fingerprint(certificate)
+
+
+# --- validity -----------------------------------------------------------------------------------------------------
+
+
+class ValidityState(enum.StrEnum):
+    """Where `now` falls relative to a certificate's validity period."""
+
+    NOT_YET_VALID = "not-yet-valid"
+    VALID = "valid"
+    EXPIRED = "expired"
+
+
+def validity_state(certificate: x509.Certificate, now: dt.datetime) -> ValidityState:
+    """Validity of `certificate` at `now` (timezone-aware). Both ends of the period are inclusive (RFC 5280)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if now < certificate.not_valid_before_utc:
+        return ValidityState.NOT_YET_VALID
+    if now > certificate.not_valid_after_utc:
+        return ValidityState.EXPIRED
+    return ValidityState.VALID
