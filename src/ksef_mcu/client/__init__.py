@@ -57,6 +57,7 @@ from ksef_mcu.client.models import (
     RetrievedCertificate,
     RevocationReason,
     StatusInfo,
+    parse_certificate_type,
     select_public_key_certificate,
 )
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
@@ -106,6 +107,7 @@ __all__ = [
     "SystemWarning",
     "Token",
     "TokenState",
+    "parse_certificate_type",
     "select_public_key_certificate",
     "system_clock",
 ]

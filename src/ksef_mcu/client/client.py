@@ -46,6 +46,7 @@ from ksef_mcu.client.models import (
     PublicKeyCertificate,
     RetrievedCertificate,
     RevocationReason,
+    parse_certificate_type,
 )
 from ksef_mcu.client.policies import PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import TokenState
@@ -312,7 +313,7 @@ class CertificatesApi:
         must be timezone-aware. Raises `KsefInvalidInputError` before sending, `KsefApiError` (25003 DN mismatch,
         25006/25007 limits, 25010 key, ...) after.
         """
-        request = EnrollCertificateRequest(name, CertificateType.parse(type), ops.csr_to_der(csr), valid_from)
+        request = EnrollCertificateRequest(name, parse_certificate_type(type), ops.csr_to_der(csr), valid_from)
         submission = self._client.run(ops.enroll(self._state, request))
         return Enrollment(self._client, submission.reference_number, submission.timestamp)
 
@@ -344,7 +345,7 @@ class CertificatesApi:
         query = CertificateQuery(
             serial_number=serial_number,
             name=name,
-            type=CertificateType.parse(type) if type is not None else None,
+            type=parse_certificate_type(type) if type is not None else None,
             status=CertificateStatus.parse(status) if status is not None else None,
             expires_after=expires_after,
         )

@@ -31,7 +31,7 @@ from ksef_mcu.client.validation import (
     require_aware,
     validate_certificate_name,
 )
-from ksef_mcu.crypto.certificates import SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifierType, load_der_certificate
 
 __all__ = [
     "AuthenticationChallenge",
@@ -64,6 +64,8 @@ __all__ = [
     "StatusInfo",
     "SubjectIdentifierType",
     "TokenInfo",
+    "parse_certificate_type",
+    "select_public_key_certificate",
 ]
 
 _E = TypeVar("_E", bound=enum.StrEnum)
@@ -82,16 +84,13 @@ def _parse_enum(cls: type[_E], value: _E | str, *, field: str, label: str) -> _E
     raise KsefInvalidInputError(f"Nieprawidłowa wartość {label}: {value!r}. Dozwolone: {allowed}.", field=field)
 
 
-class CertificateType(enum.StrEnum):
-    """`KsefCertificateType`: Authentication (Type 1, logs in to KSeF) or Offline (Type 2, signs KOD II only)."""
+CertificateType = KsefCertificateType
+"""`KsefCertificateType`: Authentication (Type 1, logs in to KSeF) or Offline (Type 2, signs KOD II only)."""
 
-    AUTHENTICATION = "Authentication"
-    OFFLINE = "Offline"
 
-    @classmethod
-    def parse(cls, value: CertificateType | str) -> CertificateType:
-        """The type named by `value`, case-insensitive. Raises `KsefInvalidInputError`."""
-        return _parse_enum(cls, value, field="certificate_type", label="typu certyfikatu")
+def parse_certificate_type(value: CertificateType | str) -> CertificateType:
+    """The certificate type named by `value`, case-insensitive (`offline` → Offline). Raises `KsefInvalidInputError`."""
+    return _parse_enum(CertificateType, value, field="certificate_type", label="typu certyfikatu")
 
 
 class CertificateStatus(enum.StrEnum):
@@ -221,8 +220,8 @@ class _CertificateDer(KsefModel):
 
     @cached_property
     def certificate(self) -> x509.Certificate:
-        """The parsed certificate. Raises `ValueError` if the DER is not a certificate."""
-        return x509.load_der_x509_certificate(self.der)
+        """The parsed certificate. Raises `CertificateError` (a `ValueError`) if the DER is not a certificate."""
+        return load_der_certificate(self.der)
 
 
 # --- common -------------------------------------------------------------------------------------------------------
@@ -465,7 +464,7 @@ class EnrollCertificateRequest:
 
     def __post_init__(self) -> None:
         validate_certificate_name(self.name)
-        object.__setattr__(self, "type", CertificateType.parse(self.type))
+        object.__setattr__(self, "type", parse_certificate_type(self.type))
         if not isinstance(self.csr_der, bytes) or not self.csr_der:
             raise KsefInvalidInputError("Wniosek CSR jest pusty.", field="csr")
         if self.valid_from is not None:
@@ -503,7 +502,7 @@ class CertificateQuery:
         if self.name is not None and (not isinstance(self.name, str) or not self.name.strip()):
             raise KsefInvalidInputError("Filtr nazwy certyfikatu nie może być pusty.", field="name")
         if self.type is not None:
-            object.__setattr__(self, "type", CertificateType.parse(self.type))
+            object.__setattr__(self, "type", parse_certificate_type(self.type))
         if self.status is not None:
             object.__setattr__(self, "status", CertificateStatus.parse(self.status))
         if self.expires_after is not None:

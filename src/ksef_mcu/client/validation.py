@@ -10,12 +10,9 @@ import re
 from datetime import UTC, datetime
 
 from ksef_mcu.client.errors import KsefInvalidInputError
+from ksef_mcu.crypto.errors import CertificateNameError
+from ksef_mcu.crypto.names import check_api_certificate_name
 
-CERTIFICATE_NAME_MIN_LENGTH = 5
-CERTIFICATE_NAME_MAX_LENGTH = 100
-# The API's rule for `certificateName` (open-api `EnrollCertificateRequest`): ASCII letters and digits, Polish
-# letters, `_`, `-` and spaces. The MCU screens and the CLI apply the stricter user-guide rule on top of this.
-_CERTIFICATE_NAME = re.compile(r"^[a-zA-Z0-9_\- ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]+$")
 _SERIAL_NUMBER = re.compile(r"^[0-9A-F]{16}$")
 # KSeF reference numbers are 36 characters (`20251010-EH-1B6C9EB000-4B15D3AEB9-89`); only the length and the
 # alphabet are checked, which keeps them safe inside a URL path without guessing the server's numbering.
@@ -29,21 +26,16 @@ SESSIONS_PAGE_SIZE_MAX = 100
 
 
 def validate_certificate_name(name: str) -> str:
-    """`name` if it satisfies the API rule (5–100 characters: letters incl. Polish, digits, space, `-`, `_`)."""
+    """`name` if the API accepts it (5–100 characters: letters incl. Polish, digits, space, `-`, `_`).
+
+    The MCU screens and the CLI apply the stricter user-guide rule (`check_mcu_certificate_name`) on top of this.
+    """
     if not isinstance(name, str):
         raise KsefInvalidInputError("Nazwa certyfikatu musi być tekstem.", field="certificate_name")
-    if not CERTIFICATE_NAME_MIN_LENGTH <= len(name) <= CERTIFICATE_NAME_MAX_LENGTH:
-        raise KsefInvalidInputError(
-            f"Nazwa certyfikatu musi mieć od {CERTIFICATE_NAME_MIN_LENGTH} do {CERTIFICATE_NAME_MAX_LENGTH} znaków "
-            f"(podano {len(name)}).",
-            field="certificate_name",
-        )
-    if not _CERTIFICATE_NAME.fullmatch(name):
-        raise KsefInvalidInputError(
-            "Nazwa certyfikatu może zawierać tylko litery (także polskie), cyfry, spacje oraz znaki „-” i „_”.",
-            field="certificate_name",
-        )
-    return name
+    try:
+        return check_api_certificate_name(name)
+    except CertificateNameError as error:
+        raise KsefInvalidInputError(error.message, field="certificate_name") from error
 
 
 def normalize_serial_number(serial_number: str) -> str:
