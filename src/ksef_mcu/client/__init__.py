@@ -14,6 +14,7 @@ with KsefClient("test") as client:
 See `docs/client.md`.
 """
 
+from ksef_mcu.client.aio import AsyncEnrollment, AsyncKsefClient
 from ksef_mcu.client.client import (
     AuthApi,
     CertificatesApi,
@@ -67,6 +68,8 @@ __all__ = [
     "API_BASE_URLS",
     "NO_RETRIES",
     "ApiErrorDetail",
+    "AsyncEnrollment",
+    "AsyncKsefClient",
     "AuthApi",
     "AuthenticationChallenge",
     "AuthenticationOperationStatus",

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from cryptography import x509
@@ -43,6 +43,8 @@ from ksef_mcu.client.models import (
     CertificateLimits,
     CertificatePage,
     CertificateQuery,
+    CertificateStatus,
+    CertificateType,
     EnrollCertificateRequest,
     EnrollmentSubmission,
     KsefModel,
@@ -50,6 +52,7 @@ from ksef_mcu.client.models import (
     RetrievedCertificate,
     RevocationReason,
     StatusInfo,
+    parse_certificate_type,
 )
 from ksef_mcu.client.tokens import Token, TokenState
 from ksef_mcu.client.validation import (
@@ -418,3 +421,38 @@ def next_page_offset(page: CertificatePage, page_offset: int) -> int | None:
     An empty page ends the listing even when `hasMore` says otherwise, so a misbehaving server cannot loop us.
     """
     return page_offset + 1 if page.has_more and page.certificates else None
+
+
+def build_enroll_request(
+    name: str,
+    type: CertificateType | str,
+    csr: x509.CertificateSigningRequest | bytes,
+    valid_from: datetime | None,
+) -> EnrollCertificateRequest:
+    """The checked enrollment request for `CertificatesApi.enroll` (raises `KsefInvalidInputError`)."""
+    return EnrollCertificateRequest(name, parse_certificate_type(type), csr_to_der(csr), valid_from)
+
+
+def build_certificate_query(
+    *,
+    serial_number: str | None,
+    name: str | None,
+    type: CertificateType | str | None,
+    status: CertificateStatus | str | None,
+    expires_after: datetime | None,
+    page_size: int,
+) -> CertificateQuery:
+    """The checked filters for `CertificatesApi.query` (raises `KsefInvalidInputError`, page size included)."""
+    validate_page_size(page_size, minimum=QUERY_PAGE_SIZE_MIN, maximum=QUERY_PAGE_SIZE_MAX)
+    return CertificateQuery(
+        serial_number=serial_number,
+        name=name,
+        type=parse_certificate_type(type) if type is not None else None,
+        status=CertificateStatus.parse(status) if status is not None else None,
+        expires_after=expires_after,
+    )
+
+
+def next_continuation_token(page: AuthenticationSessionPage) -> str | None:
+    """The token for the next page of sessions, or None after the last page (an empty page ends it too)."""
+    return page.continuation_token if page.continuation_token and page.items else None

@@ -10,7 +10,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import TypedDict, TypeVar, Unpack, cast
 
 import httpx
 from cryptography import x509
@@ -22,7 +22,6 @@ from ksef_mcu.client._core import (
     Clock,
     ErrorFormat,
     Flow,
-    Send,
     Sleep,
     TokensChangedHandler,
     WarningHandler,
@@ -42,17 +41,14 @@ from ksef_mcu.client.models import (
     CertificateQuery,
     CertificateStatus,
     CertificateType,
-    EnrollCertificateRequest,
     PublicKeyCertificate,
     RetrievedCertificate,
     RevocationReason,
-    parse_certificate_type,
 )
 from ksef_mcu.client.policies import PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import TokenState
 from ksef_mcu.client.validation import (
     QUERY_PAGE_SIZE_MAX,
-    QUERY_PAGE_SIZE_MIN,
     SESSIONS_PAGE_SIZE_MAX,
     SESSIONS_PAGE_SIZE_MIN,
     validate_page_size,
@@ -71,31 +67,33 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-class KsefClient:
-    """A client for one KSeF environment: `local` (our server, the default), `test`, `demo` or `prod`.
+class ClientOptions(TypedDict, total=False):
+    """The keyword options every client takes (see `KsefClient`)."""
 
-    `base_url` overrides the environment's URL (`/v2` is appended when missing). `transport` replaces httpx's
-    network transport (`httpx.MockTransport`, `httpx.ASGITransport` in tests). `tokens` resumes a saved login;
-    `on_tokens_changed` is told about every new token state (login, refresh, logout) so it can be saved again.
-    `clock` and `sleep` are injectable so tests never wait. `on_system_warning` receives `X-System-Warning`s (by
-    default they are logged on the `ksef_mcu.client` logger).
+    base_url: str | None
+    tokens: TokenState | None
+    clock: Clock | None
+    retry: RetryPolicy | None
+    poll: PollPolicy | None
+    error_format: ErrorFormat
+    refresh_margin: timedelta
+    user_agent: str
+    on_system_warning: WarningHandler | None
+    on_tokens_changed: TokensChangedHandler | None
 
-    Use as a context manager, or call `close()`.
-    """
+
+class BaseKsefClient:
+    """What the sync and async clients share: the environment, the base URL and the token state."""
 
     def __init__(
         self,
         environment: Environment | str = Environment.LOCAL,
         *,
         base_url: str | None = None,
-        transport: httpx.BaseTransport | None = None,
         tokens: TokenState | None = None,
         clock: Clock | None = None,
-        sleep: Callable[[float], None] | None = None,
         retry: RetryPolicy | None = None,
         poll: PollPolicy | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        verify: ssl.SSLContext | str | bool = True,
         error_format: ErrorFormat = "problem-details",
         refresh_margin: timedelta = timedelta(seconds=60),
         user_agent: str = USER_AGENT,
@@ -115,11 +113,6 @@ class KsefClient:
             on_tokens_changed=on_tokens_changed,
             tokens=tokens,
         )
-        self._sleep = sleep or time.sleep
-        self._http = httpx.Client(transport=transport, timeout=timeout, verify=verify, follow_redirects=False)
-        self.auth = AuthApi(self)
-        self.certificates = CertificatesApi(self)
-        self.security = SecurityApi(self)
 
     @property
     def base_url(self) -> str:
@@ -135,6 +128,39 @@ class KsefClient:
     def tokens(self, tokens: TokenState | None) -> None:
         self._state.tokens = tokens
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.environment.value!r}, base_url={self.base_url!r})"
+
+
+class KsefClient(BaseKsefClient):
+    """A client for one KSeF environment: `local` (our server, the default), `test`, `demo` or `prod`.
+
+    `base_url` overrides the environment's URL (`/v2` is appended when missing). `transport` replaces httpx's
+    network transport (`httpx.MockTransport`, `httpx.ASGITransport` in tests). `tokens` resumes a saved login;
+    `on_tokens_changed` is told about every new token state (login, refresh, logout) so it can be saved again.
+    `clock` and `sleep` are injectable so tests never wait. `on_system_warning` receives `X-System-Warning`s (by
+    default they are logged on the `ksef_mcu.client` logger). `timeout` (seconds) applies to each HTTP request.
+
+    Use as a context manager, or call `close()`.
+    """
+
+    def __init__(
+        self,
+        environment: Environment | str = Environment.LOCAL,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        verify: ssl.SSLContext | str | bool = True,
+        **options: Unpack[ClientOptions],
+    ) -> None:
+        super().__init__(environment, **options)
+        self._sleep = sleep or time.sleep
+        self._http = httpx.Client(transport=transport, timeout=timeout, verify=verify, follow_redirects=False)
+        self.auth = AuthApi(self)
+        self.certificates = CertificatesApi(self)
+        self.security = SecurityApi(self)
+
     def close(self) -> None:
         """Close the HTTP connections."""
         self._http.close()
@@ -145,32 +171,26 @@ class KsefClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"KsefClient({self.environment.value!r}, base_url={self.base_url!r})"
-
     def run(self, flow: Flow[T]) -> T:
         """Drive a sans-IO flow to its end: send its requests, sleep its sleeps, throw transport errors into it."""
-        try:
-            effect = next(flow)
-            while True:
-                if isinstance(effect, Sleep):
-                    self._sleep(effect.seconds)
-                    effect = flow.send(None)
-                    continue
-                effect = self._send(flow, effect)
-        except StopIteration as stop:
-            return cast(T, stop.value)
-
-    def _send(self, flow: Flow[Any], effect: Send) -> Any:
-        spec = self._state.http_request(effect)
-        request = self._http.build_request(
-            spec.method, spec.url, headers=spec.headers, params=spec.params, json=spec.json, content=spec.content
-        )
-        try:
-            response = self._http.send(request)
-        except httpx.TransportError as exc:
-            return flow.throw(exc)
-        return flow.send(response)
+        outcome: httpx.Response | httpx.TransportError | None = None
+        while True:
+            try:
+                effect = flow.throw(outcome) if isinstance(outcome, httpx.TransportError) else flow.send(outcome)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            if isinstance(effect, Sleep):
+                self._sleep(effect.seconds)
+                outcome = None
+                continue
+            spec = self._state.http_request(effect)
+            request = self._http.build_request(
+                spec.method, spec.url, headers=spec.headers, params=spec.params, json=spec.json, content=spec.content
+            )
+            try:
+                outcome = self._http.send(request)
+            except httpx.TransportError as exc:
+                outcome = exc
 
 
 class AuthApi:
@@ -239,8 +259,8 @@ class AuthApi:
         while True:
             page = self._client.run(ops.sessions_page(self._state, page_size=page_size, continuation_token=token))
             yield from page.items
-            token = page.continuation_token
-            if not token or not page.items:
+            token = ops.next_continuation_token(page)
+            if token is None:
                 return
 
     def revoke_session(self, reference_number: str) -> None:
@@ -313,7 +333,7 @@ class CertificatesApi:
         must be timezone-aware. Raises `KsefInvalidInputError` before sending, `KsefApiError` (25003 DN mismatch,
         25006/25007 limits, 25010 key, ...) after.
         """
-        request = EnrollCertificateRequest(name, parse_certificate_type(type), ops.csr_to_der(csr), valid_from)
+        request = ops.build_enroll_request(name, type, csr, valid_from)
         submission = self._client.run(ops.enroll(self._state, request))
         return Enrollment(self._client, submission.reference_number, submission.timestamp)
 
@@ -342,14 +362,14 @@ class CertificatesApi:
 
         The filters are checked at once; pages are fetched lazily while iterating.
         """
-        query = CertificateQuery(
+        query = ops.build_certificate_query(
             serial_number=serial_number,
             name=name,
-            type=parse_certificate_type(type) if type is not None else None,
-            status=CertificateStatus.parse(status) if status is not None else None,
+            type=type,
+            status=status,
             expires_after=expires_after,
+            page_size=page_size,
         )
-        validate_page_size(page_size, minimum=QUERY_PAGE_SIZE_MIN, maximum=QUERY_PAGE_SIZE_MAX)
         return self._query(query, page_size)
 
     def _query(self, query: CertificateQuery, page_size: int) -> Iterator[CertificateListItem]:
