@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -53,3 +57,26 @@ def certificate(ec_key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
         .not_valid_after(START + timedelta(days=730))
         .sign(ec_key, hashes.SHA256())
     )
+
+
+def find_shared_dir() -> Path | None:
+    """`KSEF_MCU_SHARED_DIR`, else the nearest `shared/` beside an ancestor of this repository that has ksef-docs."""
+    if configured := os.environ.get("KSEF_MCU_SHARED_DIR"):
+        return Path(configured)
+    for ancestor in Path(__file__).resolve().parents:
+        candidate = ancestor / "shared"
+        if (candidate / "ksef-docs").is_dir():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def open_api() -> dict[str, Any]:
+    """The official OpenAPI document of KSeF API v2 (read from the shared folder, never copied)."""
+    shared = find_shared_dir()
+    path = shared / "ksef-docs" / "open-api.json" if shared else None
+    if path is None or not path.is_file():
+        pytest.skip("shared/ksef-docs/open-api.json is not available (set KSEF_MCU_SHARED_DIR)")
+    with path.open(encoding="utf-8") as handle:
+        document: dict[str, Any] = json.load(handle)
+    return document
