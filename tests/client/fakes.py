@@ -36,9 +36,10 @@ class FakeClock:
 class FakeKsef:
     """Routes `(method, path)` to queued replies; the last reply of a route repeats. Records every request."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_requests: int = 200) -> None:
         self.routes: dict[tuple[str, str], list[Reply]] = {}
         self.requests: list[httpx.Request] = []
+        self.max_requests = max_requests  # a client stuck in a loop fails the test instead of hanging it
 
     def on(self, method: str, path: str, *replies: Reply) -> FakeKsef:
         self.routes.setdefault((method, path), []).extend(replies)
@@ -46,6 +47,8 @@ class FakeKsef:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if len(self.requests) > self.max_requests:
+            raise AssertionError(f"more than {self.max_requests} requests: the client is looping")
         path = request.url.path.removeprefix("/v2")
         queue = self.routes.get((request.method, path))
         if not queue:

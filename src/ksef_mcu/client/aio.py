@@ -26,6 +26,7 @@ from ksef_mcu.client.client import (
     ClientOptions,
 )
 from ksef_mcu.client.environments import Environment
+from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.client.models import (
     AuthenticationChallenge,
     AuthenticationInit,
@@ -57,7 +58,8 @@ T = TypeVar("T")
 
 
 class AsyncKsefClient(BaseKsefClient):
-    """The asyncio client; same options as `KsefClient`, with an `httpx.AsyncBaseTransport` and an async `sleep`.
+    """The asyncio client; same options as `KsefClient`, with an `httpx.AsyncBaseTransport` (e.g.
+    `httpx.ASGITransport(app)`), an async `sleep` and an optional ready `httpx.AsyncClient`.
 
     Use as an async context manager, or `await aclose()`.
     """
@@ -70,18 +72,25 @@ class AsyncKsefClient(BaseKsefClient):
         sleep: Callable[[float], Awaitable[None]] | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         verify: ssl.SSLContext | str | bool = True,
+        http_client: httpx.AsyncClient | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(environment, **options)
         self._sleep = sleep or asyncio.sleep
-        self._http = httpx.AsyncClient(transport=transport, timeout=timeout, verify=verify, follow_redirects=False)
+        if http_client is not None and transport is not None:
+            raise KsefInvalidInputError("Podaj transport albo gotowego klienta HTTP, nie oba.", field="http_client")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, timeout=timeout, verify=verify, follow_redirects=False
+        )
         self.auth = AsyncAuthApi(self)
         self.certificates = AsyncCertificatesApi(self)
         self.security = AsyncSecurityApi(self)
 
     async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._http.aclose()
+        """Close the HTTP connections (a caller's `http_client` is left open)."""
+        if self._owns_http:
+            await self._http.aclose()
 
     async def __aenter__(self) -> AsyncKsefClient:
         return self

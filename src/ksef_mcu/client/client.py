@@ -27,6 +27,7 @@ from ksef_mcu.client._core import (
     WarningHandler,
 )
 from ksef_mcu.client.environments import Environment, normalize_base_url
+from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.client.models import (
     AuthenticationChallenge,
     AuthenticationInit,
@@ -140,6 +141,8 @@ class KsefClient(BaseKsefClient):
     `on_tokens_changed` is told about every new token state (login, refresh, logout) so it can be saved again.
     `clock` and `sleep` are injectable so tests never wait. `on_system_warning` receives `X-System-Warning`s (by
     default they are logged on the `ksef_mcu.client` logger). `timeout` (seconds) applies to each HTTP request.
+    `http_client` uses a ready `httpx.Client` instead (e.g. Starlette's `TestClient` for a server in-process);
+    it is not closed by `close()`.
 
     Use as a context manager, or call `close()`.
     """
@@ -152,18 +155,25 @@ class KsefClient(BaseKsefClient):
         sleep: Callable[[float], None] | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         verify: ssl.SSLContext | str | bool = True,
+        http_client: httpx.Client | None = None,
         **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(environment, **options)
         self._sleep = sleep or time.sleep
-        self._http = httpx.Client(transport=transport, timeout=timeout, verify=verify, follow_redirects=False)
+        if http_client is not None and transport is not None:
+            raise KsefInvalidInputError("Podaj transport albo gotowego klienta HTTP, nie oba.", field="http_client")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            transport=transport, timeout=timeout, verify=verify, follow_redirects=False
+        )
         self.auth = AuthApi(self)
         self.certificates = CertificatesApi(self)
         self.security = SecurityApi(self)
 
     def close(self) -> None:
-        """Close the HTTP connections."""
-        self._http.close()
+        """Close the HTTP connections (a caller's `http_client` is left open)."""
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self) -> KsefClient:
         return self
