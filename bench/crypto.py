@@ -1,4 +1,7 @@
-"""Benchmark of the crypto core: prints median timings (milliseconds) of the operations users wait for.
+"""Benchmark of the crypto core: median timings (milliseconds) of the operations users wait for.
+
+KOD II signing is shown next to the raw `cryptography` signature of the same message with the same, already
+loaded key, so the overhead of building and encoding the link is visible as a ratio.
 
 Run: `make bench` (or `.venv/bin/python bench/crypto.py [--rounds N]`).
 """
@@ -6,17 +9,35 @@ Run: `make bench` (or `.venv/bin/python bench/crypto.py [--rounds N]`).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import statistics
 import time
 from collections.abc import Callable
 
-from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, load_private_key
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
+
+from ksef_mcu.crypto.csr import EnrollmentData, create_csr
+from ksef_mcu.crypto.keys import KeyKind, PrivateKey, encrypt_private_key, generate_private_key, load_private_key
+from ksef_mcu.crypto.qr import build_offline_qr_link, parse_offline_qr_link
 
 PASSWORD = "Benchmark!Haslo123"
+NOW = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
+SUBJECT = EnrollmentData(
+    common_name="Anna Testowa",
+    country_name="PL",
+    given_name="Anna",
+    surname="Testowa",
+    serial_number="TINPL-5265877635",
+)
+INVOICE = b"<Faktura>" + b"x" * 20_000 + b"</Faktura>"
 
 
 def median_ms(operation: Callable[[], object], rounds: int) -> float:
-    """Median wall time of `operation` over `rounds` runs, in milliseconds."""
+    """Median wall time of `operation` over `rounds` runs (after one warm-up run), in milliseconds."""
+    operation()
     samples = []
     for _ in range(rounds):
         started = time.perf_counter()
@@ -25,26 +46,86 @@ def median_ms(operation: Callable[[], object], rounds: int) -> float:
     return statistics.median(samples)
 
 
+def offline_certificate(key: PrivateKey) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Bench (offline)")])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(0x0123456789ABCDEF)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=730))
+        .add_extension(x509.KeyUsage(False, True, False, False, False, False, False, False, False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def raw_sign(key: PrivateKey, data: bytes) -> bytes:
+    """The bare `cryptography` signature KOD II needs, with nothing around it."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.sign(data, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())
+    return key.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=20, help="runs per measurement (default 20)")
+    parser.add_argument("--rounds", type=int, default=30, help="runs per measurement (default 30)")
     rounds = parser.parse_args().rounds
+    rsa_rounds = max(5, rounds // 3)  # RSA key generation is slow and very variable; fewer runs suffice
 
-    rows: list[tuple[str, float]] = []
-    for kind in KeyKind:
-        rows.append((f"key generation {kind.label}", median_ms(lambda kind=kind: generate_private_key(kind), rounds)))
-    for kind in KeyKind:
-        key = generate_private_key(kind)
+    rows: list[tuple[str, float, str]] = []
+    rows.append(("key generation EC P-256", median_ms(lambda: generate_private_key(KeyKind.EC_P256), rounds), ""))
+    rows.append(("key generation RSA 2048", median_ms(lambda: generate_private_key(KeyKind.RSA_2048), rsa_rounds), ""))
+
+    keys = {kind: generate_private_key(kind) for kind in KeyKind}
+    for kind, key in keys.items():
+        key_file = encrypt_private_key(key, PASSWORD)
+        rows.append(
+            (f"key file write {kind.label}", median_ms(lambda key=key: encrypt_private_key(key, PASSWORD), rounds), "")
+        )
+        rows.append(
+            (
+                f"key file read {kind.label}",
+                median_ms(lambda data=key_file: load_private_key(data, PASSWORD), rounds),
+                "",
+            )
+        )
         rows.append(
             (
                 f"key file write+read {kind.label}",
                 median_ms(lambda key=key: load_private_key(encrypt_private_key(key, PASSWORD), PASSWORD), rounds),
+                "PBKDF2 100 000 × 2",
             )
         )
-    width = max(len(name) for name, _ in rows)
-    print(f"{'operation':<{width}}  median ms ({rounds} rounds)")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value:10.3f}")
+    for kind, key in keys.items():
+        rows.append((f"CSR build {kind.label}", median_ms(lambda key=key: create_csr(key, SUBJECT), rounds), ""))
+
+    for kind, key in keys.items():  # keys loaded once, reused for every signature
+        certificate = offline_certificate(key)
+
+        def sign_link(key: PrivateKey = key, certificate: x509.Certificate = certificate) -> str:
+            return build_offline_qr_link(
+                "https://qr-test.ksef.mf.gov.pl",
+                context_type="Nip",
+                context_value="8096529464",
+                seller_nip="8096529464",
+                invoice=INVOICE,
+                certificate=certificate,
+                key=key,
+                now=NOW,
+            )
+
+        data = parse_offline_qr_link(sign_link()).signed_data.encode()
+        ours = median_ms(sign_link, rounds)
+        raw = median_ms(lambda key=key, data=data: raw_sign(key, data), rounds)
+        rows.append((f"KOD II link {kind.label} (ours)", ours, f"{ours / raw:.1f}× raw"))
+        rows.append((f"KOD II raw cryptography sign {kind.label}", raw, ""))
+
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'operation':<{width}}  {'median ms':>10}  note  (rounds: {rounds}, RSA keygen {rsa_rounds})")
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:10.3f}  {note}")
 
 
 if __name__ == "__main__":

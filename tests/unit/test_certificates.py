@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import (
+    ORGANIZATION_IDENTIFIER,
     KsefCertificateType,
     ValidityState,
     certificate_serial,
@@ -24,6 +25,7 @@ from ksef_mcu.crypto.certificates import (
     sha256_fingerprint,
     validity_state,
 )
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import CertificateError, PasswordRequiredError, WrongPasswordError
 from ksef_mcu.crypto.keys import encrypt_private_key, generate_private_key
 
@@ -186,6 +188,35 @@ class TestOfficialCertificate:
         certificate = load_certificate(vector["certificate_der_base64"].encode())
         assert key_matches_certificate(load_private_key(vector["private_key_pkcs1_der_base64"].encode()), certificate)
         assert not key_matches_certificate(KEY, certificate)
+
+
+def test_common_name_longer_than_64_bytes_is_read_without_warnings() -> None:
+    # What KSeF issues for a long Polish company name: the CN plus " (uwierzytelnienie)" exceeds 64 UTF-8 bytes.
+    common_name = "PRZEDSIĘBIORSTWO ŻÓŁTE ŹRÓDŁA SPÓŁKA JAWNA (uwierzytelnienie)"
+    assert len(common_name.encode()) > 64
+    with tolerate_ksef_quirks():
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common_name, _validate=False),
+                x509.NameAttribute(ORGANIZATION_IDENTIFIER, "VATPL-6381853612"),
+            ]
+        )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(KEY.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW)
+        .add_extension(_usage(digital_signature=True), critical=True)
+        .sign(KEY, hashes.SHA256())
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = load_certificate(certificate.public_bytes(serialization.Encoding.PEM))
+        identifier = read_subject_identifier(loaded)
+    assert (identifier.type, identifier.value) == ("Nip", "6381853612")
 
 
 class TestKeyMatch:

@@ -25,6 +25,14 @@ def version() -> None:
     typer.echo(__version__)
 
 
+from ksef_mcu.cli import cert, csr, keys, qr  # noqa: E402 - the groups import `app`-independent helpers only
+
+app.add_typer(keys.app)
+app.add_typer(csr.app)
+app.add_typer(cert.app)
+app.add_typer(qr.app)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

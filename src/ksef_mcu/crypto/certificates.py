@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from ksef_mcu.crypto._compat import tolerate_null_signature_parameters
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import CertificateError, KeyFileError
 from ksef_mcu.crypto.keys import (
     PrivateKey,
@@ -87,7 +87,9 @@ def identifier_from_subject(name: x509.Name) -> SubjectIdentifier | None:
 
 def read_subject_identifier(certificate: x509.Certificate) -> SubjectIdentifier:
     """The KSeF subject of a certificate: NIP/PESEL from its subject DN, otherwise its SHA-256 fingerprint."""
-    return identifier_from_subject(certificate.subject) or SubjectIdentifier(
+    with tolerate_ksef_quirks():
+        subject = certificate.subject
+    return identifier_from_subject(subject) or SubjectIdentifier(
         SubjectIdentifierType.FINGERPRINT, sha256_fingerprint(certificate)
     )
 
@@ -101,7 +103,7 @@ def load_der_certificate(der: bytes) -> x509.Certificate:
     Use this (or `load_certificate`) for every certificate that may come from KSeF. Raises `CertificateError`.
     """
     try:
-        with tolerate_null_signature_parameters():
+        with tolerate_ksef_quirks():
             return x509.load_der_x509_certificate(der)
     except ValueError as error:
         raise CertificateError("Uszkodzony certyfikat (niepoprawna struktura DER).") from error

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12KeyAndCertificates
 
 from ksef_mcu.crypto import pkcs8
-from ksef_mcu.crypto._compat import tolerate_null_signature_parameters
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import (
     CertificateError,
     KeyFileError,
@@ -360,13 +360,13 @@ def _pkcs12_contents(data: bytes, password: str | None) -> PKCS12KeyAndCertifica
         # Files exported "without a password" use either no password or the empty one; try both.
         for candidate in (None, b""):
             try:
-                with tolerate_null_signature_parameters():
+                with tolerate_ksef_quirks():
                     return pkcs12.load_pkcs12(data, candidate)
             except ValueError:
                 continue
         raise PasswordRequiredError("Plik PKCS#12 jest chroniony hasłem — podaj hasło.")
     try:
-        with tolerate_null_signature_parameters():
+        with tolerate_ksef_quirks():
             return pkcs12.load_pkcs12(data, _password_bytes(password))
     except ValueError as error:
         raise WrongPasswordError("Nieprawidłowe hasło do pliku PKCS#12 (albo plik jest uszkodzony).") from error

@@ -1,0 +1,219 @@
+"""Helpers shared by the command groups: consoles, errors → exit codes, passwords, safe file reading and writing.
+
+Every command turns failures into a Polish message on stderr and a non-zero exit code (`EXIT_ERROR`), and never
+leaves a partial or overwritten file behind: files are written to a temporary name in the target directory and
+linked into place only if the name is still free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NoReturn, ParamSpec, TypeVar
+
+import typer
+from cryptography import x509
+from rich.console import Console
+from rich.markup import escape
+
+from ksef_mcu.crypto.errors import KsefCryptoError, PasswordRequiredError
+from ksef_mcu.crypto.keys import PrivateKey, load_private_key
+from ksef_mcu.crypto.passwords import check_key_password
+
+EXIT_ERROR = 1
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+"""Largest file a command reads (keys, certificates, CSRs, enrollment data, invoices)."""
+
+console = Console(highlight=False, soft_wrap=True)
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CliError(Exception):
+    """A failure to report to the user: `message` is Polish and printed as is."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+def fail(message: str, exit_code: int = EXIT_ERROR) -> NoReturn:
+    """Stop the command with `message`."""
+    raise CliError(message, exit_code)
+
+
+def report_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Decorator for commands: `CliError` and crypto errors become a red message on stderr and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CliError as error:
+            _print_error(error.message)
+            raise typer.Exit(error.exit_code) from error
+        except KsefCryptoError as error:
+            code = f" [kod {error.code}]" if error.code is not None else ""
+            _print_error(error.message + code)
+            raise typer.Exit(EXIT_ERROR) from error
+
+    return wrapper
+
+
+def _print_error(message: str) -> None:
+    error_console.print(f"[bold red]Błąd:[/] {escape(message)}")
+
+
+_ATTRIBUTE_LABELS = {
+    "2.5.4.3": "CN",
+    "2.5.4.4": "SN",
+    "2.5.4.5": "serialNumber",
+    "2.5.4.6": "C",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.42": "GN",
+    "2.5.4.45": "uniqueIdentifier",
+    "2.5.4.97": "organizationIdentifier",
+}
+
+
+def format_name(name: x509.Name) -> str:
+    """An X.500 name for people: attributes in DER order, `CN=…, SN=…, serialNumber=…`."""
+    return ", ".join(
+        f"{_ATTRIBUTE_LABELS.get(attribute.oid.dotted_string, attribute.rfc4514_attribute_name)}={attribute.value!s}"
+        for attribute in name
+    )
+
+
+def print_rows(rows: list[tuple[str, str]]) -> None:
+    """Print (label, value) rows as aligned `label  value` lines; values are rich markup and never wrapped."""
+    width = max((len(label) for label, _ in rows), default=0)
+    for label, value in rows:
+        console.print(f"[bold]{escape(label)}[/]{' ' * (width - len(label) + 2)}{value}")
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+
+def read_input_file(path: Path, what: str) -> bytes:
+    """The bytes of a file the user named; `what` names it in Polish messages (e.g. "pliku klucza")."""
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            fail(f"Ścieżka {path} wskazuje katalog, a nie {what.removeprefix('pliku ')}.")
+        if size > MAX_INPUT_BYTES:
+            fail(f"Plik {path} jest za duży ({size} B; najwyżej {MAX_INPUT_BYTES} B).")
+        return path.read_bytes()
+    except FileNotFoundError:
+        fail(f"Nie znaleziono {what}: {path}")
+    except PermissionError:
+        fail(f"Brak uprawnień do odczytu {what}: {path}")
+    except OSError as error:
+        fail(f"Nie można odczytać {what} {path}: {error.strerror or error}")
+
+
+def read_password_file(path: Path) -> str:
+    """The password in `path` (UTF-8); one trailing line break is not part of it."""
+    data = read_input_file(path, "pliku z hasłem")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        fail(f"Plik z hasłem {path} nie jest tekstem UTF-8.")
+    text = text.removesuffix("\n").removesuffix("\r")
+    if not text:
+        fail(f"Plik z hasłem {path} jest pusty.")
+    return text
+
+
+def ask_new_key_password(password_file: Path | None) -> str:
+    """A new private-key password: from `password_file`, or asked twice (hidden). Checked against the MCU rule."""
+    if password_file is not None:
+        password = read_password_file(password_file)
+    else:
+        password = typer.prompt("Hasło do klucza prywatnego", hide_input=True)
+        again = typer.prompt("Powtórz hasło", hide_input=True)
+        if password != again:
+            fail("Hasła nie są zgodne.")
+    check_key_password(password)
+    return password
+
+
+def ask_key_password(password_file: Path | None, prompt: str = "Hasło do klucza prywatnego") -> str:
+    """The password of an existing key file: from `password_file`, or asked once (hidden)."""
+    if password_file is not None:
+        return read_password_file(password_file)
+    return str(typer.prompt(prompt, hide_input=True))
+
+
+def load_key_file(path: Path, password_file: Path | None = None) -> PrivateKey:
+    """Load a private key file, asking for its password only when the file is encrypted."""
+    data = read_input_file(path, "pliku klucza")
+    if password_file is not None:
+        return load_private_key(data, read_password_file(password_file))
+    try:
+        return load_private_key(data)
+    except PasswordRequiredError:
+        return load_private_key(data, ask_key_password(None))
+
+
+# --- writing ------------------------------------------------------------------------------------------------------
+
+
+def refuse_existing(path: Path) -> None:
+    """Fail early, before any work, if `path` exists (we never overwrite) or its directory does not."""
+    directory = path.parent if str(path.parent) else Path()
+    if not directory.is_dir():
+        fail(f"Katalog {directory} nie istnieje.")
+    if path.exists() or path.is_symlink():
+        fail(f"Plik {path} już istnieje — nie nadpisuję go. Usuń go, przenieś albo wskaż inną nazwę.")
+
+
+@contextlib.contextmanager
+def _temporary_file(directory: Path, mode: int) -> Iterator[tuple[int, Path]]:
+    descriptor, name = tempfile.mkstemp(prefix=".ksef-mcu-", suffix=".tmp", dir=directory)
+    temporary = Path(name)
+    try:
+        os.fchmod(descriptor, mode)
+        yield descriptor, temporary
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+
+
+def write_new_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
+    """Write `data` to `path` atomically with permissions `mode`; fail if `path` already exists.
+
+    The data goes to a temporary file in the same directory, is flushed to disk, and is then hard-linked to `path`
+    — an operation that fails if the name is taken — so there is never a partial file at `path` and an existing
+    file is never replaced, even if it appears meanwhile.
+    """
+    directory = path.parent if str(path.parent) else Path()
+    refuse_existing(path)
+    try:
+        with _temporary_file(directory, mode) as (descriptor, temporary):
+            view = memoryview(data)
+            while view:
+                written = os.write(descriptor, view)
+                view = view[written:]
+            os.fsync(descriptor)
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                fail(f"Plik {path} już istnieje — nie nadpisuję go.")
+            except OSError:
+                # File systems without hard links: rename is still atomic; the existence check above stands.
+                refuse_existing(path)
+                os.rename(temporary, path)
+    except PermissionError:
+        fail(f"Brak uprawnień do zapisu w katalogu {directory}.")
+    except OSError as error:
+        fail(f"Nie można zapisać pliku {path}: {error.strerror or error}")

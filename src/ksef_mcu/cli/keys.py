@@ -1,0 +1,56 @@
+"""`ksef-mcu keys`: private keys generated on this machine, saved as MCU-style encrypted `.key` files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ksef_mcu.cli._common import ask_new_key_password, console, refuse_existing, report_errors, write_new_file
+from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, public_key_sha256_fingerprint
+from ksef_mcu.crypto.names import check_mcu_certificate_name
+
+app = typer.Typer(
+    name="keys",
+    help="Klucze prywatne: generowanie na tym komputerze i zapis jako zaszyfrowany plik .key (jak w MCU).",
+    no_args_is_help=True,
+)
+
+
+@app.command("generate")
+@report_errors
+def generate(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Nazwa certyfikatu, zarazem nazwa pliku NAZWA.key: 5–50 znaków, litery bez polskich znaków, "
+            "cyfry, spacje, „-” i „_”."
+        ),
+    ],
+    rsa: Annotated[bool, typer.Option("--rsa", help="Klucz RSA 2048 zamiast domyślnego EC P-256.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Katalog, w którym zapisać plik .key.")] = Path(),
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            help="Plik z hasłem (zamiast pytania o hasło). Hasło: 15–32 znaki, wielka i mała litera, cyfra "
+            "i znak specjalny spośród !@#$%^&*()-_=+.",
+        ),
+    ] = None,
+) -> None:
+    """Wygeneruj klucz prywatny i zapisz go jako zaszyfrowany plik NAZWA.key (uprawnienia 0600)."""
+    check_mcu_certificate_name(name)
+    target = out / f"{name}.key"
+    refuse_existing(target)
+    password = ask_new_key_password(password_file)
+    kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
+    key = generate_private_key(kind)
+    write_new_file(target, encrypt_private_key(key, password), mode=0o600)
+    console.print(f"[green]Zapisano klucz prywatny:[/] {target}")
+    console.print(f"Typ klucza: {kind.label}")
+    console.print(f"Odcisk SHA-256 klucza publicznego: {public_key_sha256_fingerprint(key)}")
+    console.print(
+        "Zapamiętaj hasło — nie da się go odzyskać ani zresetować. Plik .key przechowuj bezpiecznie; "
+        "klucz nie opuszcza tego komputera."
+    )

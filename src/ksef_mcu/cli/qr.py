@@ -1,0 +1,233 @@
+"""`ksef-mcu qr`: KSeF verification links and QR images — KOD I for an invoice, KOD II for an offline invoice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from lxml import etree
+
+from ksef_mcu.cli._common import (
+    ask_key_password,
+    console,
+    fail,
+    load_key_file,
+    read_input_file,
+    refuse_existing,
+    report_errors,
+    write_new_file,
+)
+from ksef_mcu.crypto.certificates import load_certificate
+from ksef_mcu.crypto.errors import PasswordRequiredError
+from ksef_mcu.crypto.qr import (
+    LABEL_CERTIFICATE,
+    LABEL_OFFLINE,
+    QR_BASE_URLS,
+    ContextIdentifierType,
+    EcdsaSignatureEncoding,
+    InvoiceHash,
+    QrEnvironment,
+    build_invoice_link,
+    build_offline_qr_link,
+    check_ksef_number,
+)
+from ksef_mcu.qr_images import render_qr_png, render_qr_svg
+
+app = typer.Typer(
+    name="qr",
+    help="Kody QR KSeF: KOD I (weryfikacja faktury) i KOD II (weryfikacja wystawcy faktury offline).",
+    no_args_is_help=True,
+)
+
+
+class ImageFormat(enum.StrEnum):
+    """Image formats we write, chosen by the output file's extension."""
+
+    PNG = ".png"
+    SVG = ".svg"
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFacts:
+    """What KOD I needs from an invoice file: its hash, and (when the XML has them) seller NIP and P_1 date."""
+
+    invoice_hash: InvoiceHash
+    seller_nip: str | None
+    issue_date: dt.date | None
+
+
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def read_invoice_facts(path: Path) -> InvoiceFacts:
+    """Hash the invoice file's bytes; read the seller NIP (Podmiot1) and the issue date (P_1) if it is FA XML."""
+    data = read_input_file(path, "pliku faktury")
+    nip: str | None = None
+    issue_date: dt.date | None = None
+    root = None
+    if b"<!DOCTYPE" not in data.upper():  # FA(3) has no DTD; a file with one is only hashed, never parsed
+        try:
+            root = etree.fromstring(data, _SAFE_XML)
+        except etree.XMLSyntaxError:
+            root = None
+    if root is not None:
+        nips = root.xpath("//*[local-name()='Podmiot1']/*[local-name()='DaneIdentyfikacyjne']/*[local-name()='NIP']")
+        dates = root.xpath("//*[local-name()='Fa']/*[local-name()='P_1']")
+        if isinstance(nips, list) and nips and isinstance(nips[0], etree._Element):
+            nip = (nips[0].text or "").strip() or None
+        if isinstance(dates, list) and dates and isinstance(dates[0], etree._Element):
+            try:
+                issue_date = dt.date.fromisoformat((dates[0].text or "").strip())
+            except ValueError:
+                issue_date = None
+    return InvoiceFacts(InvoiceHash.of(data), nip, issue_date)
+
+
+def _base_url(environment: QrEnvironment, base_url: str | None) -> str:
+    return base_url if base_url is not None else QR_BASE_URLS[environment]
+
+
+def _image_format(out: Path) -> ImageFormat:
+    try:
+        return ImageFormat(out.suffix.lower())
+    except ValueError:
+        fail(f"Nieobsługiwany format obrazu „{out.suffix or out.name}”: użyj rozszerzenia .png albo .svg.")
+
+
+def _write_image(out: Path, link: str, label: str) -> None:
+    image_format = _image_format(out)
+    data = render_qr_png(link, label) if image_format is ImageFormat.PNG else render_qr_svg(link, label)
+    write_new_file(out, data, mode=0o644)
+    console.print(f"[green]Zapisano kod QR:[/] {out} (podpis pod kodem: {label})")
+
+
+def _invoice_inputs(invoice: Path | None, invoice_hash: str | None) -> InvoiceFacts:
+    if (invoice is None) == (invoice_hash is None):
+        fail("Podaj plik faktury (--invoice) albo jej skrót SHA-256 (--hash) — dokładnie jedno z nich.")
+    if invoice is not None:
+        return read_invoice_facts(invoice)
+    assert invoice_hash is not None  # noqa: S101 - exactly one of the two was given
+    return InvoiceFacts(InvoiceHash.parse(invoice_hash), None, None)
+
+
+InvoiceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--invoice", help="Plik XML faktury dokładnie taki, jak wysłany do KSeF (z niego liczony jest skrót)."
+    ),
+]
+HashOption = Annotated[
+    str | None,
+    typer.Option("--hash", help="Skrót SHA-256 faktury (Base64 z API albo Base64URL) zamiast pliku faktury."),
+]
+NipOption = Annotated[str | None, typer.Option("--nip", help="NIP sprzedawcy (domyślnie z Podmiot1 w pliku faktury).")]
+EnvironmentOption = Annotated[
+    QrEnvironment, typer.Option("--env", help="Środowisko KSeF, którego adres ma link.", case_sensitive=False)
+]
+BaseUrlOption = Annotated[
+    str | None, typer.Option("--base-url", help="Własny adres bazowy linków (zamiast adresu środowiska).")
+]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Zapisz obraz kodu QR: plik .png albo .svg.")]
+
+
+@app.command("invoice")
+@report_errors
+def invoice_code(
+    *,
+    invoice: InvoiceOption = None,
+    invoice_hash: HashOption = None,
+    nip: NipOption = None,
+    issue_date: Annotated[
+        str | None,
+        typer.Option("--date", help="Data wystawienia faktury (P_1) RRRR-MM-DD (domyślnie z pliku faktury)."),
+    ] = None,
+    ksef_number: Annotated[
+        str | None,
+        typer.Option("--ksef-number", help="Numer KSeF faktury — napis pod kodem (bez niego: OFFLINE)."),
+    ] = None,
+    environment: EnvironmentOption = QrEnvironment.LOCAL,
+    base_url: BaseUrlOption = None,
+    out: OutOption = None,
+) -> None:
+    """KOD I: link do weryfikacji faktury w KSeF (i obraz z numerem KSeF albo napisem OFFLINE)."""
+    if out is not None:
+        _image_format(out)
+        refuse_existing(out)
+    facts = _invoice_inputs(invoice, invoice_hash)
+    seller_nip = nip or facts.seller_nip
+    if seller_nip is None:
+        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.")
+    if issue_date is not None:
+        try:
+            date = dt.date.fromisoformat(issue_date)
+        except ValueError:
+            fail(f"Nieprawidłowa data {issue_date!r}: oczekiwano RRRR-MM-DD.")
+    elif facts.issue_date is not None:
+        date = facts.issue_date
+    else:
+        fail("Nie znaleziono daty wystawienia (P_1) w pliku faktury — podaj ją opcją --date RRRR-MM-DD.")
+    label = check_ksef_number(ksef_number) if ksef_number is not None else LABEL_OFFLINE
+    link = build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
+    typer.echo(link)
+    if out is not None:
+        _write_image(out, link, label)
+
+
+@app.command("offline")
+@report_errors
+def offline_code(
+    *,
+    cert: Annotated[Path, typer.Option("--cert", help="Certyfikat KSeF typu Offline (Typ 2), np. NAZWA.crt.")],
+    key: Annotated[Path, typer.Option("--key", help="Klucz prywatny tego certyfikatu, np. NAZWA.key.")],
+    invoice: InvoiceOption = None,
+    invoice_hash: HashOption = None,
+    nip: NipOption = None,
+    context_type: Annotated[
+        ContextIdentifierType,
+        typer.Option("--context-type", help="Typ kontekstu, w którym wystawiono fakturę.", case_sensitive=False),
+    ] = ContextIdentifierType.NIP,
+    context_value: Annotated[
+        str | None, typer.Option("--context-value", help="Identyfikator kontekstu (domyślnie NIP sprzedawcy).")
+    ] = None,
+    ecdsa_der: Annotated[
+        bool, typer.Option("--ecdsa-der", help="Podpis ECDSA w formacie DER zamiast zalecanego IEEE P1363.")
+    ] = False,
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="Plik z hasłem do klucza (zamiast pytania o hasło).")
+    ] = None,
+    environment: EnvironmentOption = QrEnvironment.LOCAL,
+    base_url: BaseUrlOption = None,
+    out: OutOption = None,
+) -> None:
+    """KOD II: link potwierdzający wystawcę faktury offline, podpisany certyfikatem Offline (napis CERTYFIKAT)."""
+    if out is not None:
+        _image_format(out)
+        refuse_existing(out)
+    facts = _invoice_inputs(invoice, invoice_hash)
+    seller_nip = nip or facts.seller_nip
+    if seller_nip is None:
+        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.")
+    certificate_data = read_input_file(cert, "pliku certyfikatu")
+    try:
+        certificate = load_certificate(certificate_data)
+    except PasswordRequiredError:
+        certificate = load_certificate(certificate_data, ask_key_password(password_file, "Hasło do pliku PKCS#12"))
+    private_key = load_key_file(key, password_file)
+    link = build_offline_qr_link(
+        _base_url(environment, base_url),
+        context_type=context_type,
+        context_value=context_value if context_value is not None else seller_nip,
+        seller_nip=seller_nip,
+        invoice=facts.invoice_hash,
+        certificate=certificate,
+        key=private_key,
+        ecdsa_encoding=EcdsaSignatureEncoding.DER if ecdsa_der else EcdsaSignatureEncoding.P1363,
+        now=dt.datetime.now(dt.UTC),
+    )
+    typer.echo(link)
+    if out is not None:
+        _write_image(out, link, LABEL_CERTIFICATE)

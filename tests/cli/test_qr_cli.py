@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from ksef_mcu.cli import app
+from ksef_mcu.crypto.qr import InvoiceHash, parse_invoice_link, verify_offline_qr_link
+from ksef_mcu.qr_images import qr_matrix
+
+INVOICE = """<?xml version="1.0" encoding="UTF-8"?>
+<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/">
+  <Podmiot1><DaneIdentyfikacyjne><NIP>8096529464</NIP><Nazwa>Testowa sp. z o.o.</Nazwa></DaneIdentyfikacyjne></Podmiot1>
+  <Podmiot2><DaneIdentyfikacyjne><NIP>1111111111</NIP></DaneIdentyfikacyjne></Podmiot2>
+  <Fa><KodWaluty>PLN</KodWaluty><P_1>2026-02-01</P_1><P_2>FV/1/2026</P_2></Fa>
+</Faktura>
+"""
+
+
+@pytest.fixture
+def invoice(tmp_path: Path) -> Path:
+    path = tmp_path / "faktura.xml"
+    path.write_text(INVOICE, encoding="utf-8")
+    return path
+
+
+def _run(runner: CliRunner, *arguments: str, password_input: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["qr", *arguments], input=password_input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+class TestInvoice:
+    def test_reads_nip_and_date_from_the_invoice(self, runner: CliRunner, invoice: Path) -> None:
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice), "--env", "test")
+        assert code == 0, err
+        link = out.strip()
+        parsed = parse_invoice_link(link)
+        assert link.startswith("https://qr-test.ksef.mf.gov.pl/invoice/8096529464/01-02-2026/")
+        assert parsed.invoice_hash == InvoiceHash.of(invoice.read_bytes())
+
+    def test_official_vector_from_hash(self, runner: CliRunner, official_vectors: dict[str, Any]) -> None:
+        vector = official_vectors["kod1_docs_and_csharp_test"]
+        code, out, _ = _run(
+            runner,
+            "invoice",
+            "--hash",
+            vector["invoice_hash_base64url"],
+            "--nip",
+            vector["seller_nip"],
+            "--date",
+            vector["issue_date"],
+            "--env",
+            "TEST",
+        )
+        assert code == 0
+        assert out.strip() == vector["expected_url"]
+
+    def test_png_with_ksef_number_label(self, runner: CliRunner, invoice: Path, tmp_path: Path) -> None:
+        out_file = tmp_path / "kod1.png"
+        number = "8096529464-20260201-01004014E040-00"
+        code, out, err = _run(
+            runner, "invoice", "--invoice", str(invoice), "--ksef-number", number, "--out", str(out_file)
+        )
+        assert code == 0, err
+        assert out.startswith("http://127.0.0.1:8000/qr/invoice/8096529464/01-02-2026/")
+        assert f"podpis pod kodem: {number}" in out
+        image = Image.open(io.BytesIO(out_file.read_bytes()))
+        assert image.format == "PNG"
+        square = len(qr_matrix(out.splitlines()[0])) * 6
+        label_band = image.crop((0, square, image.width, image.height))
+        assert label_band.height > 10
+        assert label_band.getextrema()[0] == 0  # something is written under the code
+        assert out_file.stat().st_mode & 0o777 == 0o644
+
+    def test_svg_defaults_to_offline_label(self, runner: CliRunner, invoice: Path, tmp_path: Path) -> None:
+        out_file = tmp_path / "kod1.svg"
+        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(out_file))
+        assert code == 0, err
+        assert ">OFFLINE</text>" in out_file.read_text(encoding="utf-8")
+
+    @pytest.mark.parametrize(
+        ("arguments", "message"),
+        [
+            ([], "--invoice) albo jej skrót SHA-256 (--hash)"),
+            (["--hash", "abc"], "Nieprawidłowy skrót faktury"),
+            (["--hash", "UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE"], "podaj go opcją --nip"),
+            (["--hash", "UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE", "--nip", "1111111111"], "--date RRRR-MM-DD"),
+            (
+                [
+                    "--hash",
+                    "UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE",
+                    "--nip",
+                    "1111111111",
+                    "--date",
+                    "01-02-2026",
+                ],
+                "Nieprawidłowa data",
+            ),
+            (
+                ["--hash", "UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE", "--nip", "111", "--date", "2026-02-01"],
+                "Nieprawidłowy NIP sprzedawcy",
+            ),
+            (
+                [
+                    "--hash",
+                    "UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE",
+                    "--nip",
+                    "1111111111",
+                    "--date",
+                    "2026-02-01",
+                    "--ksef-number",
+                    "123",
+                ],
+                "Nieprawidłowy numer KSeF",
+            ),
+        ],
+    )
+    def test_errors(self, runner: CliRunner, arguments: list[str], message: str) -> None:
+        code, _, err = _run(runner, "invoice", *arguments)
+        assert code == 1
+        assert message in err
+
+    def test_unknown_image_format_and_existing_file(self, runner: CliRunner, invoice: Path, tmp_path: Path) -> None:
+        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(tmp_path / "kod.jpg"))
+        assert code == 1
+        assert "użyj rozszerzenia .png albo .svg" in err
+        existing = tmp_path / "kod.png"
+        existing.write_bytes(b"keep")
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(existing))
+        assert code == 1
+        assert "już istnieje" in err
+        assert out == ""
+        assert existing.read_bytes() == b"keep"
+
+    def test_invoice_with_a_dtd_is_hashed_but_not_parsed(self, runner: CliRunner, tmp_path: Path) -> None:
+        hostile = tmp_path / "evil.xml"
+        hostile.write_text(
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            "<Faktura><Podmiot1><DaneIdentyfikacyjne><NIP>&e;</NIP></DaneIdentyfikacyjne></Podmiot1></Faktura>",
+            encoding="utf-8",
+        )
+        code, _, err = _run(runner, "invoice", "--invoice", str(hostile))
+        assert code == 1
+        assert "Nie znaleziono NIP sprzedawcy" in err
+
+
+class TestOffline:
+    def test_signs_with_the_offline_certificate(
+        self, runner: CliRunner, invoice: Path, offline_files: Any, tmp_path: Path
+    ) -> None:
+        out_file = tmp_path / "kod2.png"
+        code, out, err = _run(
+            runner,
+            "offline",
+            "--invoice",
+            str(invoice),
+            "--cert",
+            str(offline_files.certificate_path),
+            "--key",
+            str(offline_files.key_path),
+            "--env",
+            "demo",
+            "--out",
+            str(out_file),
+            password_input="Abcdefgh1234567!\n",
+        )
+        assert code == 0, err
+        link = out.splitlines()[1]  # after the password prompt
+        parsed = verify_offline_qr_link(link, offline_files.certificate)
+        assert link.startswith("https://qr-demo.ksef.mf.gov.pl/certificate/Nip/8096529464/8096529464/01D1732E43B9345E/")
+        assert parsed.invoice_hash == InvoiceHash.of(invoice.read_bytes())
+        assert len(parsed.signature) == 64
+        assert "podpis pod kodem: CERTYFIKAT" in out
+        with Image.open(out_file) as image:
+            assert image.format == "PNG"
+
+    def test_der_encoding_context_and_svg(
+        self, runner: CliRunner, invoice: Path, offline_files: Any, tmp_path: Path
+    ) -> None:
+        out_file = tmp_path / "kod2.svg"
+        code, out, err = _run(
+            runner,
+            "offline",
+            "--invoice",
+            str(invoice),
+            "--cert",
+            str(offline_files.certificate_path),
+            "--key",
+            str(offline_files.key_path),
+            "--password-file",
+            str(offline_files.password_path),
+            "--context-type",
+            "internalid",
+            "--context-value",
+            "8096529464-00001",
+            "--ecdsa-der",
+            "--base-url",
+            "https://example.test/qr/",
+            "--out",
+            str(out_file),
+        )
+        assert code == 0, err
+        link = out.splitlines()[0]
+        parsed = verify_offline_qr_link(link, offline_files.certificate)
+        assert link.startswith("https://example.test/qr/certificate/InternalId/8096529464-00001/8096529464/")
+        assert parsed.signature[0] == 0x30
+        assert ">CERTYFIKAT</text>" in out_file.read_text(encoding="utf-8")
+
+    def test_refuses_authentication_certificate(
+        self, runner: CliRunner, invoice: Path, authentication_files: Any, tmp_path: Path
+    ) -> None:
+        out_file = tmp_path / "kod2.png"
+        code, out, err = _run(
+            runner,
+            "offline",
+            "--invoice",
+            str(invoice),
+            "--cert",
+            str(authentication_files.certificate_path),
+            "--key",
+            str(authentication_files.key_path),
+            "--password-file",
+            str(authentication_files.password_path),
+            "--out",
+            str(out_file),
+        )
+        assert code == 1
+        assert "Certyfikat uwierzytelniający (Typ 1, Authentication) nie może podpisywać KODU II" in err
+        assert "certificate/" not in out
+        assert not out_file.exists()
+
+    def test_refuses_expired_certificate(self, runner: CliRunner, invoice: Path, expired_offline_files: Any) -> None:
+        code, _, err = _run(
+            runner,
+            "offline",
+            "--invoice",
+            str(invoice),
+            "--cert",
+            str(expired_offline_files.certificate_path),
+            "--key",
+            str(expired_offline_files.key_path),
+            "--password-file",
+            str(expired_offline_files.password_path),
+        )
+        assert code == 1
+        assert "wygasł" in err
+
+    def test_refuses_key_of_another_certificate(
+        self, runner: CliRunner, invoice: Path, offline_files: Any, authentication_files: Any
+    ) -> None:
+        code, _, err = _run(
+            runner,
+            "offline",
+            "--invoice",
+            str(invoice),
+            "--cert",
+            str(offline_files.certificate_path),
+            "--key",
+            str(authentication_files.key_path),
+            "--password-file",
+            str(authentication_files.password_path),
+        )
+        assert code == 1
+        assert "Klucz prywatny nie pasuje do certyfikatu offline." in err
