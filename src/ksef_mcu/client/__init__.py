@@ -1,10 +1,11 @@
 """Typed client for the KSeF API v2: authentication, certificates (MCU) and the MF public keys.
 
 ```python
-from ksef_mcu.client import KsefClient
+from ksef_mcu.client import CertificateCredentials, ContextIdentifier, ContextIdentifierType, KsefClient
 
 with KsefClient("test") as client:
-    client.auth.login_with_xades(sign)          # or login_with_certificate(...)
+    credentials = CertificateCredentials.from_files_content(crt_bytes, key_bytes, password)
+    client.auth.login_with_certificate(credentials, ContextIdentifier(ContextIdentifierType.NIP, "5265877635"))
     enrollment = client.certificates.enroll("Mój certyfikat", "Offline", csr)
     serial = enrollment.wait(on_progress=print).serial_number
     [certificate] = client.certificates.retrieve([serial])
@@ -23,6 +24,7 @@ from ksef_mcu.client.client import (
     SecurityApi,
     system_clock,
 )
+from ksef_mcu.client.credentials import CertificateCredentials
 from ksef_mcu.client.environments import API_BASE_URLS, Environment
 from ksef_mcu.client.errors import (
     ApiErrorDetail,
@@ -63,17 +65,27 @@ from ksef_mcu.client.models import (
 )
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
+from ksef_mcu.crypto.xades import (
+    AllowedIps,
+    AuthTokenNamespace,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifierTypeXml,
+)
 
 __all__ = [
     "API_BASE_URLS",
     "NO_RETRIES",
+    "AllowedIps",
     "ApiErrorDetail",
     "AsyncEnrollment",
     "AsyncKsefClient",
     "AuthApi",
+    "AuthTokenNamespace",
     "AuthenticationChallenge",
     "AuthenticationOperationStatus",
     "AuthenticationSession",
+    "CertificateCredentials",
     "CertificateEnrollmentData",
     "CertificateEnrollmentStatus",
     "CertificateLimits",
@@ -83,6 +95,8 @@ __all__ = [
     "CertificateStatus",
     "CertificateType",
     "CertificatesApi",
+    "ContextIdentifier",
+    "ContextIdentifierType",
     "Enrollment",
     "Environment",
     "KsefApiError",
@@ -107,6 +121,7 @@ __all__ = [
     "RevocationReason",
     "SecurityApi",
     "StatusInfo",
+    "SubjectIdentifierTypeXml",
     "SystemWarning",
     "Token",
     "TokenState",

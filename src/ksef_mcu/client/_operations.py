@@ -24,6 +24,7 @@ from ksef_mcu.client._core import (
     refresh_access_token,
     sleep,
 )
+from ksef_mcu.client.credentials import CertificateCredentials
 from ksef_mcu.client.errors import (
     KsefAuthenticationFailedError,
     KsefAuthError,
@@ -66,6 +67,17 @@ from ksef_mcu.client.validation import (
     validate_reference_number,
     validate_timeout,
 )
+from ksef_mcu.crypto.csr import decode_csr_text
+from ksef_mcu.crypto.errors import KsefCryptoError, XadesError
+from ksef_mcu.crypto.xades import (
+    AllowedIps,
+    AuthTokenNamespace,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifierTypeXml,
+    build_auth_token_request,
+)
+from ksef_mcu.crypto.xades.request import check_allowed_ips, check_context_value
 
 AuthProgress = Callable[[AuthenticationOperationStatus], None]
 EnrollmentProgress = Callable[[CertificateEnrollmentStatus], None]
@@ -398,10 +410,19 @@ def _poll(
         yield from sleep(min(state.poll.interval(poll), remaining))
 
 
-def csr_to_der(csr: x509.CertificateSigningRequest | bytes) -> bytes:
-    """The DER of a CSR given as a `cryptography` object, DER bytes or PEM bytes; checked to parse as PKCS#10."""
+def csr_to_der(csr: x509.CertificateSigningRequest | bytes | str) -> bytes:
+    """The DER of a CSR given as a `cryptography` object, DER or PEM bytes, PEM text or Base64 DER text (what
+    `ksef_mcu.crypto.csr.create_csr` returns); checked to parse as PKCS#10. Raises `KsefInvalidInputError`."""
     if isinstance(csr, x509.CertificateSigningRequest):
         return csr.public_bytes(Encoding.DER)
+    if isinstance(csr, str):
+        text = csr.strip()
+        if text.startswith("-----BEGIN"):
+            return csr_to_der(text.encode("ascii", errors="replace"))
+        try:
+            csr = decode_csr_text(text)
+        except KsefCryptoError as error:
+            raise KsefInvalidInputError(error.message, field="csr") from error
     if not isinstance(csr, bytes) or not csr.strip():
         raise KsefInvalidInputError("Wniosek CSR jest pusty.", field="csr")
     try:
@@ -426,7 +447,7 @@ def next_page_offset(page: CertificatePage, page_offset: int) -> int | None:
 def build_enroll_request(
     name: str,
     type: CertificateType | str,
-    csr: x509.CertificateSigningRequest | bytes,
+    csr: x509.CertificateSigningRequest | bytes | str,
     valid_from: datetime | None,
 ) -> EnrollCertificateRequest:
     """The checked enrollment request for `CertificatesApi.enroll` (raises `KsefInvalidInputError`)."""
@@ -456,3 +477,73 @@ def build_certificate_query(
 def next_continuation_token(page: AuthenticationSessionPage) -> str | None:
     """The token for the next page of sessions, or None after the last page (an empty page ends it too)."""
     return page.continuation_token if page.continuation_token and page.items else None
+
+
+def certificate_signer(
+    credentials: CertificateCredentials,
+    context: ContextIdentifier,
+    *,
+    subject_identifier_type: SubjectIdentifierTypeXml | str,
+    allowed_ips: AllowedIps | None,
+    namespace: AuthTokenNamespace | str,
+) -> SignAuthTokenRequest:
+    """A `sign` callback for `login_with_xades` that builds and signs the AuthTokenRequest with `credentials`.
+
+    The context, subject type, IP policy and namespace are checked at once (`KsefInvalidInputError`), before any
+    request is sent. SigningTime is the challenge's own timestamp: KSeF's clock, taken seconds before signing,
+    so a skewed local clock cannot make the signature look as if it came from the future.
+    """
+    try:
+        version = AuthTokenNamespace(namespace)
+        subject_type = SubjectIdentifierTypeXml(subject_identifier_type)
+        check_context_value(ContextIdentifierType(context.type), context.value)
+        if allowed_ips is not None:
+            check_allowed_ips(version, allowed_ips)
+    except XadesError as error:
+        raise KsefInvalidInputError(error.details[0] if error.details else error.message, field="context") from error
+    except ValueError as error:
+        raise KsefInvalidInputError(f"Nieprawidłowy parametr logowania: {error}", field="context") from error
+
+    def sign(challenge: AuthenticationChallenge) -> bytes:
+        try:
+            document = build_auth_token_request(challenge.challenge, context, subject_type, allowed_ips, version)
+            return credentials.signer.sign(document, now=challenge.timestamp)
+        except XadesError as error:
+            # Only the challenge is new here; a malformed one is KSeF's fault, not the caller's.
+            raise KsefResponseError(
+                f"Nie można podpisać wyzwania KSeF: {error.message}",
+                http_status=200,
+                method="POST",
+                url="/auth/challenge",
+                problems=error.details,
+            ) from error
+
+    return sign
+
+
+def login_with_certificate(
+    state: ClientState,
+    credentials: CertificateCredentials,
+    context: ContextIdentifier,
+    *,
+    subject_identifier_type: SubjectIdentifierTypeXml | str,
+    allowed_ips: AllowedIps | None,
+    namespace: AuthTokenNamespace | str,
+    verify_certificate_chain: bool | None,
+    timeout: float,
+    on_progress: AuthProgress | None,
+) -> Flow[TokenState]:
+    """`login_with_xades` signing with `credentials`; the certificate must be valid now (checked first)."""
+    credentials.check_valid_at(state.now())
+    sign = certificate_signer(
+        credentials,
+        context,
+        subject_identifier_type=subject_identifier_type,
+        allowed_ips=allowed_ips,
+        namespace=namespace,
+    )
+    return (
+        yield from login_with_xades(
+            state, sign, verify_certificate_chain=verify_certificate_chain, timeout=timeout, on_progress=on_progress
+        )
+    )

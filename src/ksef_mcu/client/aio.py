@@ -19,12 +19,14 @@ from cryptography import x509
 from ksef_mcu.client import _operations as ops
 from ksef_mcu.client._core import Flow, Sleep
 from ksef_mcu.client.client import (
+    DEFAULT_AUTH_NAMESPACE,
     DEFAULT_ENROLLMENT_TIMEOUT,
     DEFAULT_LOGIN_TIMEOUT,
     DEFAULT_TIMEOUT,
     BaseKsefClient,
     ClientOptions,
 )
+from ksef_mcu.client.credentials import CertificateCredentials
 from ksef_mcu.client.environments import Environment
 from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.client.models import (
@@ -53,6 +55,7 @@ from ksef_mcu.client.validation import (
     validate_page_size,
     validate_reference_number,
 )
+from ksef_mcu.crypto.xades import AllowedIps, AuthTokenNamespace, ContextIdentifier, SubjectIdentifierTypeXml
 
 T = TypeVar("T")
 
@@ -150,6 +153,39 @@ class AsyncAuthApi:
             )
         )
 
+    async def login_with_certificate(
+        self,
+        credentials: CertificateCredentials,
+        context: ContextIdentifier,
+        *,
+        subject_identifier_type: SubjectIdentifierTypeXml | str = SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT,
+        allowed_ips: AllowedIps | None = None,
+        namespace: AuthTokenNamespace | str = DEFAULT_AUTH_NAMESPACE,
+        verify_certificate_chain: bool | None = None,
+        timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        on_progress: Callable[[AuthenticationOperationStatus], None] | None = None,
+    ) -> TokenState:
+        """Log in with a certificate and its key into `context` (`ContextIdentifier(ContextIdentifierType.NIP, nip)`).
+
+        Builds the AuthTokenRequest (namespace 2.0 by default, what the official clients send), signs it with XAdES
+        and runs `login_with_xades`. `subject_identifier_type` is `certificateSubject` (NIP/PESEL from the
+        certificate) or `certificateFingerprint`; `allowed_ips` restricts the tokens to those addresses. Raises
+        `KsefInvalidInputError` (expired certificate, bad context) before sending, then as `login_with_xades`.
+        """
+        return await self._client.run(
+            ops.login_with_certificate(
+                self._state,
+                credentials,
+                context,
+                subject_identifier_type=subject_identifier_type,
+                allowed_ips=allowed_ips,
+                namespace=namespace,
+                verify_certificate_chain=verify_certificate_chain,
+                timeout=timeout,
+                on_progress=on_progress,
+            )
+        )
+
     async def submit_xades_signature(
         self, signed_request: bytes, *, verify_certificate_chain: bool | None = None
     ) -> AuthenticationInit:
@@ -241,7 +277,7 @@ class AsyncCertificatesApi:
         self,
         name: str,
         type: CertificateType | str,
-        csr: x509.CertificateSigningRequest | bytes,
+        csr: x509.CertificateSigningRequest | bytes | str,
         valid_from: datetime | None = None,
     ) -> AsyncEnrollment:
         """`POST /certificates/enrollments`; returns a handle to follow the enrollment."""

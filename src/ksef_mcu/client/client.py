@@ -26,6 +26,7 @@ from ksef_mcu.client._core import (
     TokensChangedHandler,
     WarningHandler,
 )
+from ksef_mcu.client.credentials import CertificateCredentials
 from ksef_mcu.client.environments import Environment, normalize_base_url
 from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.client.models import (
@@ -55,12 +56,15 @@ from ksef_mcu.client.validation import (
     validate_page_size,
     validate_reference_number,
 )
+from ksef_mcu.crypto.xades import AllowedIps, AuthTokenNamespace, ContextIdentifier, SubjectIdentifierTypeXml
 
 T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30.0  # seconds, per HTTP request
 DEFAULT_LOGIN_TIMEOUT = 120.0  # seconds; DEMO/PROD may check OCSP/CRL for a while
 DEFAULT_ENROLLMENT_TIMEOUT = 300.0  # seconds
+# The AuthTokenRequest namespace both official clients still send; KSeF accepts 2.0 and 2.1 alike (API 2.5.0).
+DEFAULT_AUTH_NAMESPACE = AuthTokenNamespace.V2_0
 
 
 def system_clock() -> datetime:
@@ -239,6 +243,39 @@ class AuthApi:
             )
         )
 
+    def login_with_certificate(
+        self,
+        credentials: CertificateCredentials,
+        context: ContextIdentifier,
+        *,
+        subject_identifier_type: SubjectIdentifierTypeXml | str = SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT,
+        allowed_ips: AllowedIps | None = None,
+        namespace: AuthTokenNamespace | str = DEFAULT_AUTH_NAMESPACE,
+        verify_certificate_chain: bool | None = None,
+        timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        on_progress: Callable[[AuthenticationOperationStatus], None] | None = None,
+    ) -> TokenState:
+        """Log in with a certificate and its key into `context` (`ContextIdentifier(ContextIdentifierType.NIP, nip)`).
+
+        Builds the AuthTokenRequest (namespace 2.0 by default, what the official clients send), signs it with XAdES
+        and runs `login_with_xades`. `subject_identifier_type` is `certificateSubject` (NIP/PESEL from the
+        certificate) or `certificateFingerprint`; `allowed_ips` restricts the tokens to those addresses. Raises
+        `KsefInvalidInputError` (expired certificate, bad context) before sending, then as `login_with_xades`.
+        """
+        return self._client.run(
+            ops.login_with_certificate(
+                self._state,
+                credentials,
+                context,
+                subject_identifier_type=subject_identifier_type,
+                allowed_ips=allowed_ips,
+                namespace=namespace,
+                verify_certificate_chain=verify_certificate_chain,
+                timeout=timeout,
+                on_progress=on_progress,
+            )
+        )
+
     def submit_xades_signature(
         self, signed_request: bytes, *, verify_certificate_chain: bool | None = None
     ) -> AuthenticationInit:
@@ -333,13 +370,14 @@ class CertificatesApi:
         self,
         name: str,
         type: CertificateType | str,
-        csr: x509.CertificateSigningRequest | bytes,
+        csr: x509.CertificateSigningRequest | bytes | str,
         valid_from: datetime | None = None,
     ) -> Enrollment:
         """`POST /certificates/enrollments`; returns a handle to follow the enrollment.
 
         `name` follows the API rule (5–100 characters: letters incl. Polish, digits, space, `-`, `_`); `type` is
-        `Authentication` or `Offline` (any case); `csr` is a PKCS#10 object or its DER/PEM bytes; `valid_from`
+        `Authentication` or `Offline` (any case); `csr` is a PKCS#10 object, its DER/PEM bytes, PEM text or the
+        Base64 DER text `ksef_mcu.crypto.csr.create_csr` returns; `valid_from`
         must be timezone-aware. Raises `KsefInvalidInputError` before sending, `KsefApiError` (25003 DN mismatch,
         25006/25007 limits, 25010 key, ...) after.
         """

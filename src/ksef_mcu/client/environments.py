@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 
 from ksef_mcu.client.errors import KsefInvalidInputError
+from ksef_mcu.crypto.qr import QR_BASE_URLS, QrEnvironment
 
 
 class Environment(enum.StrEnum):
@@ -24,6 +25,11 @@ class Environment(enum.StrEnum):
     def api_base_url(self) -> str:
         """The API base URL (scheme, host and the `/v2` segment, no trailing slash)."""
         return API_BASE_URLS[self]
+
+    @property
+    def qr_base_url(self) -> str:
+        """The base URL of the environment's QR verification pages (KOD I / KOD II links), no trailing slash."""
+        return QR_BASE_URLS[QrEnvironment(self.value)]
 
     @property
     def is_official(self) -> bool:

@@ -32,6 +32,8 @@ from ksef_mcu.client.validation import (
     validate_certificate_name,
 )
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifierType, load_der_certificate
+from ksef_mcu.crypto.csr import EnrollmentData
+from ksef_mcu.crypto.errors import KsefCryptoError
 
 __all__ = [
     "AuthenticationChallenge",
@@ -368,6 +370,13 @@ class CertificateEnrollmentData(KsefModel):
     unique_identifier: str | None = None
     organization_name: str | None = None
     organization_identifier: str | None = None
+
+    def to_enrollment_data(self) -> EnrollmentData:
+        """The same data as `ksef_mcu.crypto.csr.EnrollmentData`, ready for `create_csr` (empty values dropped)."""
+        try:
+            return EnrollmentData.from_api(self.model_dump(mode="json", by_alias=True))
+        except KsefCryptoError as error:
+            raise KsefInvalidInputError(error.message, field="enrollment_data") from error
 
 
 class EnrollmentSubmission(KsefModel):
