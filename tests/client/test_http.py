@@ -19,7 +19,6 @@ from ksef_mcu.client import (
     KsefResponseError,
     SystemWarning,
 )
-from ksef_mcu.client._core import ApiRequest
 
 from .fakes import LIMITS, FakeClock, FakeKsef, legacy_error, list_item, make_client, ok, problem, tokens
 
@@ -113,12 +112,15 @@ def test_401_without_a_refresh_token_raises_auth_error(fake: FakeKsef, clock: Fa
 
 
 def test_system_warnings_reach_the_handler_the_model_and_the_error(fake: FakeKsef, clock: FakeClock) -> None:
-    seen: list[tuple[Sequence[SystemWarning], ApiRequest]] = []
+    seen: list[tuple[Sequence[SystemWarning], str, str]] = []
     header = {"X-System-Warning": "[sig-001]: Format podpisu niezgodny | [x-2]: Drugie"}
     fake.on("GET", "/certificates/limits", ok(LIMITS, headers=header))
     fake.on("POST", "/certificates/query", problem(400, headers=header, detail="zle", errors=[]))
     with make_client(
-        fake, clock, token_state=tokens(), on_system_warning=lambda warnings, request: seen.append((warnings, request))
+        fake,
+        clock,
+        token_state=tokens(),
+        on_system_warning=lambda warnings, method, path: seen.append((warnings, method, path)),
     ) as client:
         limits = client.certificates.limits()
         with pytest.raises(KsefApiError) as info:
@@ -126,9 +128,9 @@ def test_system_warnings_reach_the_handler_the_model_and_the_error(fake: FakeKse
     expected = (SystemWarning("sig-001", "Format podpisu niezgodny"), SystemWarning("x-2", "Drugie"))
     assert limits.system_warnings == expected
     assert info.value.warnings == expected
-    assert [(tuple(warnings), request.path) for warnings, request in seen] == [
-        (expected, "/certificates/limits"),
-        (expected, "/certificates/query"),
+    assert [(tuple(warnings), method, path) for warnings, method, path in seen] == [
+        (expected, "GET", "/certificates/limits"),
+        (expected, "POST", "/certificates/query"),
     ]
 
 

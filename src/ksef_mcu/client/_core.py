@@ -40,7 +40,8 @@ M = TypeVar("M", bound=BaseModel)
 
 Clock = Callable[[], datetime]
 ErrorFormat = Literal["problem-details", "legacy"]
-WarningHandler = Callable[[Sequence[SystemWarning], "ApiRequest"], None]
+# Called with the warnings of one response and the request's method and path (relative to the base URL).
+WarningHandler = Callable[[Sequence[SystemWarning], str, str], None]
 TokensChangedHandler = Callable[[TokenState | None], None]
 
 USER_AGENT = f"ksef-mcu/{__version__}"
@@ -130,7 +131,7 @@ class ClientState:
     def report_warnings(self, warnings: Sequence[SystemWarning], request: ApiRequest) -> None:
         """Hand `X-System-Warning`s to the caller's handler, or log them when there is none."""
         if self.on_system_warning is not None:
-            self.on_system_warning(warnings, request)
+            self.on_system_warning(warnings, request.method, request.path)
             return
         for warning in warnings:
             logger.warning("KSeF warning on %s %s: %s", request.method, request.path, warning)
