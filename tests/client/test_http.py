@@ -15,6 +15,7 @@ from ksef_mcu.client import (
     KsefClient,
     KsefForbiddenError,
     KsefGoneError,
+    KsefInvalidInputError,
     KsefRateLimitError,
     KsefResponseError,
     SystemWarning,
@@ -191,3 +192,21 @@ def test_environments_pick_their_base_urls_and_base_url_overrides() -> None:
     assert KsefClient("prod").base_url == "https://api.ksef.mf.gov.pl/v2"
     assert KsefClient(base_url="http://localhost:9000/").base_url == "http://localhost:9000/v2"
     assert KsefClient(base_url="https://example.test/v2").base_url == "https://example.test/v2"
+
+
+def test_request_reaches_other_endpoints_with_the_same_machinery(fake: FakeKsef, clock: FakeClock) -> None:
+    fake.on("POST", "/testdata/subject", httpx.Response(503), httpx.Response(503), ok({}))
+    fake.on("GET", "/limits/subject", httpx.Response(502), ok({"certificate": {"maxCertificates": 6}}))
+    with make_client(fake, clock, token_state=tokens()) as client:
+        with pytest.raises(KsefApiError):  # a POST is not retried unless the caller says it is safe
+            client.request("POST", "/testdata/subject", json={"subjectNip": "5265877635"}, authenticated=False)
+        created = client.request("post", "/testdata/subject", json={}, authenticated=False, idempotent=True)
+        limits = client.request("GET", "/limits/subject")
+        with pytest.raises(KsefInvalidInputError):
+            client.request("GET", "../admin")
+    assert created.status_code == 200
+    assert limits.json() == {"certificate": {"maxCertificates": 6}}
+    posts = fake.calls("POST", "/testdata/subject")
+    assert len(posts) == 3
+    assert "authorization" not in posts[0].headers
+    assert fake.calls("GET")[-1].headers["authorization"] == "Bearer access-1"

@@ -21,7 +21,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from ksef_mcu import __version__
 from ksef_mcu.client.errors import (
     KsefApiError,
-    KsefAuthError,
     KsefNotAuthenticatedError,
     KsefResponseError,
     SystemWarning,
@@ -289,7 +288,7 @@ def refresh_access_token(state: ClientState) -> Flow[TokenState]:
     request = ApiRequest("POST", "/auth/token/refresh", auth=tokens.refresh_token.token, idempotent=True)
     try:
         result = yield from call(state, request)
-    except (KsefAuthError, KsefApiError) as exc:
+    except KsefApiError as exc:
         if exc.http_status in (400, 401, 403):
             raise KsefNotAuthenticatedError(
                 f"KSeF nie odnowił tokenu dostępu ({exc.description}): zaloguj się ponownie."

@@ -4,10 +4,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import TypeAdapter
@@ -547,3 +548,31 @@ def login_with_certificate(
             state, sign, verify_certificate_chain=verify_certificate_chain, timeout=timeout, on_progress=on_progress
         )
     )
+
+
+def raw_call(
+    state: ClientState,
+    method: str,
+    path: str,
+    *,
+    json: Any,
+    params: Mapping[str, str | int] | None,
+    authenticated: bool,
+    idempotent: bool | None,
+) -> Flow[httpx.Response]:
+    """Any other endpoint through the same tokens, retries and errors; returns the 2xx response as it came.
+
+    `idempotent` defaults to True for GET and DELETE only (see `policies` for why that matters).
+    """
+    method = method.upper()
+    if not path.startswith("/") or "//" in path or any(part in (".", "..") for part in path.split("/")):
+        raise KsefInvalidInputError(f"Nieprawidłowa ścieżka API: {path!r} (np. /testdata/subject).", field="path")
+    request = ApiRequest(
+        method,
+        path,
+        auth=Auth.ACCESS if authenticated else Auth.NONE,
+        idempotent=method in ("GET", "DELETE") if idempotent is None else idempotent,
+        params=params,
+        json=json,
+    )
+    return (yield from call(state, request)).response

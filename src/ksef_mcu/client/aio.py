@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar, Unpack, cast
+from typing import Any, TypeVar, Unpack, cast
 
 import httpx
 from cryptography import x509
@@ -100,6 +100,31 @@ class AsyncKsefClient(BaseKsefClient):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        authenticated: bool = True,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Call an endpoint this client has no method for (e.g. `/testdata/subject`) with the same tokens, refresh,
+        retries and error tree. `path` is relative to the base URL; `idempotent` (retried on 429/5xx) defaults to
+        True for GET and DELETE only. Returns the 2xx response; raises like every other call."""
+        return await self.run(
+            ops.raw_call(
+                self._state,
+                method,
+                path,
+                json=json,
+                params=params,
+                authenticated=authenticated,
+                idempotent=idempotent,
+            )
+        )
 
     async def run(self, flow: Flow[T]) -> T:
         """Drive a sans-IO flow to its end (the async counterpart of `KsefClient.run`)."""

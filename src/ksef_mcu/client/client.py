@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict, TypeVar, Unpack, cast
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 import httpx
 from cryptography import x509
@@ -184,6 +184,31 @@ class KsefClient(BaseKsefClient):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+        authenticated: bool = True,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Call an endpoint this client has no method for (e.g. `/testdata/subject`) with the same tokens, refresh,
+        retries and error tree. `path` is relative to the base URL; `idempotent` (retried on 429/5xx) defaults to
+        True for GET and DELETE only. Returns the 2xx response; raises like every other call."""
+        return self.run(
+            ops.raw_call(
+                self._state,
+                method,
+                path,
+                json=json,
+                params=params,
+                authenticated=authenticated,
+                idempotent=idempotent,
+            )
+        )
 
     def run(self, flow: Flow[T]) -> T:
         """Drive a sans-IO flow to its end: send its requests, sleep its sleeps, throw transport errors into it."""
