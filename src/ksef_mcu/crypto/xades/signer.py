@@ -1,0 +1,242 @@
+"""Sign an AuthTokenRequest with an enveloped XAdES-BES signature structured like the official C# client's.
+
+The signature (unprefixed XML-DSig namespace, appended as the last child of AuthTokenRequest):
+
+    Signature Id="Signature"
+      SignedInfo            inclusive C14N 1.0 (canonicalized in the document's namespace context)
+        SignatureMethod     rsa-sha256 (RSASSA-PKCS1-v1_5) | ecdsa-sha256/384/512 by curve (value = raw r||s)
+        Reference URI=""                 enveloped-signature + exclusive C14N, SHA-256
+        Reference URI="#SignedProperties" Type=...#SignedProperties, exclusive C14N, SHA-256
+      SignatureValue
+      KeyInfo/X509Data/X509Certificate  the signing certificate (DER, base64)
+      Object/xades:QualifyingProperties Target="#Signature"
+        xades:SignedProperties Id="SignedProperties"
+          SigningTime, SigningCertificate/Cert/(CertDigest SHA-256, IssuerSerial)
+
+Speed: everything that depends only on the key and certificate (certificate base64 and digest, issuer/serial, the
+canonical and serialized forms of SignedProperties around the signing time) is computed once in `XadesSigner`.
+A signature then costs one parse and one exclusive canonicalization of the request, two SHA-256 digests, string
+assembly and the private-key operation; the signature is spliced into the request bytes as they came.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import UTC, datetime
+from xml.sax.saxutils import escape
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from lxml import etree
+
+from ksef_mcu.crypto.errors import CertificateError
+from ksef_mcu.crypto.xades._xml import canonicalize, parse_document
+from ksef_mcu.crypto.xades.algorithms import (
+    DSIG_NS,
+    SIGNED_PROPERTIES_TYPE,
+    XADES_NS,
+    Canonicalization,
+    DigestMethod,
+    SignatureMethod,
+    Transform,
+)
+from ksef_mcu.crypto.xades.request import read_auth_token_request
+
+MIN_RSA_KEY_BITS = 2048
+MIN_EC_CURVE_BITS = 256
+
+SIGNATURE_ID = "Signature"
+SIGNED_PROPERTIES_ID = "SignedProperties"
+
+_EC_METHODS = {256: SignatureMethod.ECDSA_SHA256, 384: SignatureMethod.ECDSA_SHA384, 521: SignatureMethod.ECDSA_SHA512}
+
+
+def _c14n_attribute(value: str) -> str:
+    """Escape an attribute value the way Canonical XML does."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace('"', "&quot;")
+        .replace("\t", "&#x9;")
+        .replace("\n", "&#xA;")
+        .replace("\r", "&#xD;")
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def format_signing_time(now: datetime) -> str:
+    """`now` as an XML Schema dateTime in UTC with a `Z`, whole seconds (e.g. `2026-04-22T10:57:27Z`)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class XadesSigner:
+    """Signs AuthTokenRequest documents with one key and its certificate (both loaded once by the caller).
+
+    `key` is an RSA (at least 2048 bits) or EC (P-256, P-384 or P-521) private key; `certificate` must carry its
+    public key. Raises `CertificateError` otherwise. Instances are immutable and safe to share between threads.
+    """
+
+    __slots__ = (
+        "_curve_bytes",
+        "_key",
+        "_object_prefix",
+        "_object_suffix",
+        "_properties_c14n_prefix",
+        "_properties_c14n_suffix",
+        "_signature_method",
+        "_signed_info_body",
+        "_tail",
+        "certificate",
+    )
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
+        self._key = key
+        self.certificate = certificate
+        self._curve_bytes = 0
+        if isinstance(key, rsa.RSAPrivateKey):
+            if key.key_size < MIN_RSA_KEY_BITS:
+                raise CertificateError(
+                    f"Klucz RSA ma {key.key_size} bitów; do podpisu XAdES wymagane jest co najmniej {MIN_RSA_KEY_BITS}."
+                )
+            self._signature_method = SignatureMethod.RSA_SHA256
+        elif isinstance(key, ec.EllipticCurvePrivateKey):
+            method = _EC_METHODS.get(key.curve.key_size)
+            if method is None or key.curve.name not in ("secp256r1", "secp384r1", "secp521r1"):
+                raise CertificateError(
+                    f"Krzywa {key.curve.name} nie jest obsługiwana; użyj klucza EC P-256 (lub P-384, P-521)."
+                )
+            self._signature_method = method
+            self._curve_bytes = (key.curve.key_size + 7) // 8
+        else:
+            raise CertificateError("Do podpisu XAdES potrzebny jest klucz RSA lub EC.")
+        spki = Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+        if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
+            raise CertificateError("Klucz prywatny nie pasuje do certyfikatu.")
+
+        der = certificate.public_bytes(Encoding.DER)
+        sha256 = DigestMethod.SHA256.value
+        signing_certificate = (
+            "<xades:SigningCertificate><xades:Cert><xades:CertDigest>"
+            f'<DigestMethod Algorithm="{sha256}"></DigestMethod>'
+            f"<DigestValue>{_b64(hashlib.sha256(der).digest())}</DigestValue>"
+            "</xades:CertDigest><xades:IssuerSerial>"
+            f"<X509IssuerName>{escape(certificate.issuer.rfc4514_string())}</X509IssuerName>"
+            f"<X509SerialNumber>{certificate.serial_number}</X509SerialNumber>"
+            "</xades:IssuerSerial></xades:Cert></xades:SigningCertificate>"
+        )
+        marker = "@SigningTime@"
+        while marker in signing_certificate:
+            marker += "@"
+        object_xml = (
+            f'<Object><xades:QualifyingProperties xmlns="{DSIG_NS}" xmlns:xades="{XADES_NS}" '
+            f'Target="#{SIGNATURE_ID}"><xades:SignedProperties Id="{SIGNED_PROPERTIES_ID}">'
+            f"<xades:SignedSignatureProperties><xades:SigningTime>{marker}</xades:SigningTime>"
+            f"{signing_certificate}</xades:SignedSignatureProperties></xades:SignedProperties>"
+            "</xades:QualifyingProperties></Object>"
+        )
+        self._object_prefix, self._object_suffix = object_xml.split(marker)
+        # The digest covers the exclusive canonical form of SignedProperties; let lxml produce it once.
+        template = etree.fromstring(f'<Signature xmlns="{DSIG_NS}">{object_xml}</Signature>')
+        signed_properties = template.find(f"{{{DSIG_NS}}}Object/{{{XADES_NS}}}QualifyingProperties/*")
+        assert signed_properties is not None  # noqa: S101 - the template above always has it
+        canonical = canonicalize(signed_properties, exclusive=True)
+        self._properties_c14n_prefix, self._properties_c14n_suffix = canonical.split(marker.encode("ascii"))
+
+        exclusive = Canonicalization.EXCLUSIVE.value
+        self._signed_info_body = (
+            f'<CanonicalizationMethod Algorithm="{Canonicalization.C14N_1_0.value}"></CanonicalizationMethod>'
+            f'<SignatureMethod Algorithm="{self._signature_method.value}"></SignatureMethod>'
+            f'<Reference URI=""><Transforms><Transform Algorithm="{Transform.ENVELOPED_SIGNATURE.value}"></Transform>'
+            f'<Transform Algorithm="{exclusive}"></Transform></Transforms>'
+            f'<DigestMethod Algorithm="{sha256}"></DigestMethod><DigestValue>{{}}</DigestValue></Reference>'
+            f'<Reference Type="{SIGNED_PROPERTIES_TYPE}" URI="#{SIGNED_PROPERTIES_ID}"><Transforms>'
+            f'<Transform Algorithm="{exclusive}"></Transform></Transforms>'
+            f'<DigestMethod Algorithm="{sha256}"></DigestMethod><DigestValue>{{}}</DigestValue></Reference>'
+            "</SignedInfo>"
+        )
+        self._tail = f"<KeyInfo><X509Data><X509Certificate>{_b64(der)}</X509Certificate></X509Data></KeyInfo>"
+
+    @property
+    def signature_method(self) -> SignatureMethod:
+        """The SignatureMethod this signer writes."""
+        return self._signature_method
+
+    def _sign(self, data: bytes) -> bytes:
+        key = self._key
+        if isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(self._signature_method.hash_algorithm())))
+        return r.to_bytes(self._curve_bytes, "big") + s.to_bytes(self._curve_bytes, "big")
+
+    def sign(self, xml: bytes, *, now: datetime) -> bytes:
+        """Return `xml` (an unsigned AuthTokenRequest, UTF-8) with the signature appended to its root.
+
+        `now` (timezone-aware) becomes SigningTime. Raises `XadesError` when `xml` is not a schema-valid
+        AuthTokenRequest (a document that is already signed is not) or cannot be read.
+        """
+        signing_time = format_signing_time(now)
+        tree = parse_document(xml)
+        root = tree.getroot()
+        read_auth_token_request(root)
+
+        document_digest = hashlib.sha256(canonicalize(tree, exclusive=True)).digest()
+        properties_digest = hashlib.sha256(
+            self._properties_c14n_prefix + signing_time.encode("ascii") + self._properties_c14n_suffix
+        ).digest()
+        body = self._signed_info_body.format(_b64(document_digest), _b64(properties_digest))
+
+        # SignedInfo is canonicalized (inclusive C14N) inside the document, so it carries every namespace in scope:
+        # the signature's default namespace and whatever prefixes the request root declares.
+        declarations = [f'xmlns="{DSIG_NS}"']
+        declarations.extend(
+            f'xmlns:{prefix}="{_c14n_attribute(uri)}"'
+            for prefix, uri in sorted(root.nsmap.items(), key=_prefix_key)
+            if prefix is not None
+        )
+        canonical_signed_info = f"<SignedInfo {' '.join(declarations)}>{body}".encode()
+        signature_value = _b64(self._sign(canonical_signed_info))
+
+        signature = (
+            f'<Signature Id="{SIGNATURE_ID}" xmlns="{DSIG_NS}"><SignedInfo>{body}'
+            f"<SignatureValue>{signature_value}</SignatureValue>{self._tail}"
+            f"{self._object_prefix}{signing_time}{self._object_suffix}</Signature>"
+        ).encode()
+        return _append_to_root(xml, tree, signature)
+
+
+def _prefix_key(item: tuple[str | None, str]) -> str:
+    return item[0] or ""
+
+
+def _append_to_root(xml: bytes, tree: etree._ElementTree, signature: bytes) -> bytes:
+    root = tree.getroot()
+    qualified_name = f"{root.prefix}:AuthTokenRequest" if root.prefix else "AuthTokenRequest"
+    end_tag = re.search(rb"</" + qualified_name.encode() + rb"[ \t\r\n]*>[ \t\r\n]*\Z", xml)
+    if end_tag is not None:
+        # A well-formed document that ends with this end tag ends with the root's end tag (it cannot sit inside a
+        # comment or processing instruction at the very end), so the request bytes are kept exactly as they came.
+        return xml[: end_tag.start()] + signature + xml[end_tag.start() :]
+    # Comments or processing instructions after the root: insert through the tree and serialize it again.
+    root.append(etree.fromstring(signature))
+    return etree.tostring(tree, encoding="utf-8", xml_declaration=xml.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml"))
+
+
+def sign_auth_token_request(
+    xml: bytes,
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey,
+    certificate: x509.Certificate,
+    *,
+    now: datetime,
+) -> bytes:
+    """One-off `XadesSigner(key, certificate).sign(xml, now=now)`; prefer a reused `XadesSigner` for many requests."""
+    return XadesSigner(key, certificate).sign(xml, now=now)
