@@ -4,10 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from ksef_mcu.server.clock import ManualClock
+    from ksef_mcu.server.db.engine import Database
+    from ksef_mcu.server.keys import ServerKeys
+    from ksef_mcu.server.settings import ServerSettings
+    from support.openapi import OpenApiContract
 
 POSTGRES_URL_VARIABLE = "KSEF_MCU_TEST_POSTGRES_URL"
 
@@ -60,3 +74,182 @@ def official_vectors() -> dict[str, Any]:
     with (shared / RESEARCH_VECTORS).open(encoding="utf-8") as handle:
         vectors: dict[str, Any] = json.load(handle)
     return vectors
+
+
+# --- databases (tests marked `db`) ----------------------------------------------------------------------------------
+# Every test that asks for `db_backend` (directly or through `database`, `app`, `client`, …) runs once per backend from
+# `database_backends`, and is marked `db` so `-m db` selects it. One database per backend and test session is created
+# and migrated once; each test starts from empty tables (truncated, which is much faster than re-creating).
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_backend" in metafunc.fixturenames:
+        metafunc.parametrize("db_backend", database_backends(metafunc.config), scope="session")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "db_backend" in getattr(item, "fixturenames", ()) and item.get_closest_marker("db") is None:
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@contextmanager
+def temporary_database(db_backend: str, directory: Path) -> Iterator[str]:
+    """An empty database: a SQLite file in `directory`, or a uniquely named PostgreSQL database created from
+    `KSEF_MCU_TEST_POSTGRES_URL` (dropped afterwards), so parallel runs and helpers never collide."""
+    from sqlalchemy import create_engine, make_url, text
+
+    if db_backend == "sqlite":
+        yield f"sqlite:///{directory / 'ksef-mcu.sqlite3'}"
+        return
+    base = make_url(os.environ[POSTGRES_URL_VARIABLE])
+    name = f"ksef_mcu_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's database for `db_backend`, migrated to the newest schema once."""
+    from ksef_mcu.server.db.engine import Database
+    from ksef_mcu.server.db.migrate import upgrade_database
+
+    with temporary_database(db_backend, tmp_path_factory.mktemp("sqlite")) as url:
+        database = Database.from_url(url)
+        try:
+            upgrade_database(database)
+        finally:
+            database.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def shared_database(database_url: str) -> Iterator[Database]:
+    from ksef_mcu.server.db.engine import Database
+
+    database = Database.from_url(database_url)
+    yield database
+    database.dispose()
+
+
+def empty_all_tables(database: Database) -> None:
+    """Delete every row the application owns (not Alembic's version table)."""
+    from ksef_mcu.server.db.tables import metadata
+
+    tables = list(reversed(metadata.sorted_tables))
+    with database.write() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def database(shared_database: Database) -> Database:
+    """The session's database with empty tables."""
+    empty_all_tables(shared_database)
+    return shared_database
+
+
+# --- the server -----------------------------------------------------------------------------------------------------
+
+TEST_START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+"""Where every test's clock starts (a Monday morning, UTC)."""
+
+TEST_CLIENT_IP = "203.0.113.7"
+
+
+@pytest.fixture(scope="session")
+def server_keys(tmp_path_factory: pytest.TempPathFactory) -> ServerKeys:
+    """The server's keys, created once per session (RSA key generation and PBES2 are slow)."""
+    from ksef_mcu.server.keys import open_server_keys
+    from ksef_mcu.server.settings import ServerSettings
+
+    settings = ServerSettings(data_dir=tmp_path_factory.mktemp("keys"), secret="test-secret-for-the-key-store")
+    return open_server_keys(settings, now=TEST_START)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    from ksef_mcu.server.clock import ManualClock
+
+    return ManualClock(TEST_START)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> ServerSettings:
+    """Sandbox settings for API tests; rate limits off (the frozen clock would make every request 'simultaneous')."""
+    from ksef_mcu.server.settings import ServerSettings
+
+    return ServerSettings(data_dir=tmp_path, database_url=database_url, rate_limits_enabled=False)
+
+
+@pytest.fixture
+def app_factory(database: Database, server_keys: ServerKeys, clock: ManualClock) -> Callable[..., FastAPI]:
+    """Build apps sharing the test database, keys and clock; keyword arguments override settings."""
+    from ksef_mcu.server.app import create_app
+
+    def build(settings: ServerSettings, **kwargs: Any) -> FastAPI:
+        return create_app(settings, clock=clock, keys=server_keys, database=database, **kwargs)
+
+    return build
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., FastAPI], settings: ServerSettings) -> FastAPI:
+    return app_factory(settings)
+
+
+def in_process_client(app: FastAPI, *, client_ip: str = TEST_CLIENT_IP) -> httpx.AsyncClient:
+    """An httpx client talking to `app` in-process from `client_ip` (the app's lifespan is not run)."""
+    transport = httpx.ASGITransport(app=app, client=(client_ip, 50123), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@asynccontextmanager
+async def running(app: FastAPI, *, client_ip: str = TEST_CLIENT_IP) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to `app` in-process, with the app's lifespan running."""
+    async with app.router.lifespan_context(app), in_process_client(app, client_ip=client_ip) as client:
+        yield client
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def contract() -> ContractChecker:
+    """Validates responses against the official OpenAPI document when the shared folder has it."""
+    from support.openapi import load_contract
+
+    return ContractChecker(load_contract())
+
+
+class ContractChecker:
+    def __init__(self, contract: OpenApiContract | None) -> None:
+        self.contract = contract
+
+    def check(self, response: httpx.Response, path: str) -> None:
+        """Validate `response` against the contract's schema for `path` (a no-op without the contract; the test
+        `test_official_contract_is_available` reports that as a skip)."""
+        if self.contract is not None:
+            self.contract.check_response(response, path)

@@ -19,6 +19,11 @@ app = typer.Typer(
 )
 
 
+from ksef_mcu.cli import server as _server  # noqa: E402 - command groups register on `app`
+
+_server.register(app)
+
+
 @app.command("version")
 def version() -> None:
     """Pokaż wersję programu."""

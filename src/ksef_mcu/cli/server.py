@@ -1,0 +1,183 @@
+"""`ksef-mcu serve` and `ksef-mcu db …`: run the KSeF-compatible server and manage its database.
+
+The server stack (FastAPI, SQLAlchemy, uvicorn) takes about a second to import, so it is imported inside the commands
+that need it (`noqa: PLC0415`) and every other `ksef-mcu` command starts fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from ksef_mcu.server.settings import ServerMode, ServerSettings
+
+db_app = typer.Typer(name="db", help="Baza danych serwera: migracje schematu.", no_args_is_help=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Katalog danych (baza SQLite, klucze serwera). Domyślnie ./data.", show_default=False
+    ),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Adres bazy: sqlite:///ścieżka albo postgresql+psycopg://użytkownik@host/baza. Domyślnie SQLite w "
+        "katalogu danych.",
+        show_default=False,
+    ),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Błąd: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def _settings(**overrides: Any) -> ServerSettings:
+    try:
+        return ServerSettings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise _fail(f"nieprawidłowe ustawienia serwera ({problems}).") from error
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    import uvicorn.config  # noqa: PLC0415
+
+    config: dict[str, Any] = {**uvicorn.config.LOGGING_CONFIG}
+    config["loggers"] = {
+        **config["loggers"],
+        "ksef_mcu": {"handlers": ["default"], "level": level.upper(), "propagate": False},
+    }
+    return config
+
+
+def _prepare(settings: ServerSettings) -> None:
+    """Create the data directory and keys, and bring the schema up to date (before any worker starts)."""
+    from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.db.migrate import upgrade_database  # noqa: PLC0415
+    from ksef_mcu.server.keys import KeyStoreError, open_server_keys  # noqa: PLC0415
+
+    try:
+        open_server_keys(settings, now=datetime.now(UTC))
+    except (KeyStoreError, OSError) as error:
+        raise _fail(f"nie można otworzyć kluczy serwera w {settings.data_dir}: {error}") from error
+    database = open_database(settings)
+    try:
+        upgrade_database(database)
+    except SQLAlchemyError as error:
+        raise _fail(f"nie można przygotować bazy danych ({type(error).__name__}): {error.args[0]}") from error
+    finally:
+        database.dispose()
+
+
+def _export(settings: ServerSettings) -> None:
+    """Hand the effective settings to worker processes (they read `KSEF_MCU_*`)."""
+    os.environ["KSEF_MCU_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["KSEF_MCU_DATABASE_URL"] = settings.resolved_database_url
+    os.environ["KSEF_MCU_MODE"] = settings.mode.value
+
+
+def serve(  # noqa: PLR0917 - typer maps each option to a parameter
+    host: Annotated[str, typer.Option("--host", help="Adres, na którym serwer nasłuchuje.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port HTTP.")] = 8000,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+    mode: Annotated[
+        ServerMode | None,
+        typer.Option(
+            "--mode",
+            help="sandbox: jak środowisko testowe KSeF (certyfikaty samopodpisane, /v2/testdata); strict: tylko "
+            "certyfikaty z zaufanych urzędów. Domyślnie sandbox.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Liczba procesów obsługujących żądania.")] = 1,
+    log_level: Annotated[str, typer.Option("--log-level", help="Poziom logowania (info, warning, debug).")] = "info",
+) -> None:
+    """Uruchom serwer KSeF (API /v2, dokumentacja pod /docs). Migracje bazy są stosowane przy starcie."""
+    import uvicorn  # noqa: PLC0415
+
+    from ksef_mcu.server.app import create_app  # noqa: PLC0415
+
+    settings = _settings(data_dir=data_dir, database_url=database_url, mode=mode)
+    _prepare(settings)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": _log_config(log_level),
+        "log_level": log_level.lower(),
+        "proxy_headers": True,
+    }
+    typer.echo(f"ksef-mcu: tryb {settings.mode.value}, dane w {settings.data_dir.resolve()}", err=True)
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+    else:
+        _export(settings)
+        uvicorn.run("ksef_mcu.server.app:create_app_from_environment", factory=True, workers=workers, **options)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Zastosuj migracje schematu bazy danych (bezpieczne przy równoczesnym uruchomieniu)."""
+    from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.db.migrate import current_revision, upgrade_database  # noqa: PLC0415
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    database = open_database(settings)
+    try:
+        upgrade_database(database)
+        typer.echo(f"Schemat bazy jest aktualny (wersja {current_revision(database)}).")
+    except SQLAlchemyError as error:
+        raise _fail(f"migracja nie powiodła się ({type(error).__name__}): {error.args[0]}") from error
+    finally:
+        database.dispose()
+
+
+@db_app.command("current")
+def db_current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
+    """Pokaż wersję schematu bazy danych i najnowszą dostępną."""
+    from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.db.migrate import current_revision, head_revision  # noqa: PLC0415
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    database = open_database(settings)
+    try:
+        current = current_revision(database)
+    except SQLAlchemyError as error:
+        raise _fail(f"nie można odczytać bazy ({type(error).__name__}): {error.args[0]}") from error
+    finally:
+        database.dispose()
+    head = head_revision()
+    typer.echo(f"Baza: {current or 'pusta'}; najnowsza migracja: {head}.")
+    if current != head:
+        typer.echo("Uruchom `ksef-mcu db upgrade`, aby zaktualizować schemat.")
+
+
+@db_app.command("revision", hidden=True)
+def db_revision(
+    message: Annotated[str, typer.Option("--message", "-m", help="Opis migracji.")],
+    empty: Annotated[bool, typer.Option("--empty", help="Pusta migracja zamiast porównania ze schematem.")] = False,
+) -> None:
+    """(Dla programistów) Utwórz plik migracji z różnicy między tabelami w kodzie a schematem."""
+    from ksef_mcu.server.db.migrate import create_revision  # noqa: PLC0415
+
+    typer.echo(str(create_revision(message, autogenerate=not empty)))
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` and `db` to the `ksef-mcu` command."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+
+
+logging.getLogger("alembic").setLevel(logging.WARNING)

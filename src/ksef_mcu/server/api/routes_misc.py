@@ -1,0 +1,177 @@
+"""`/v2/security/public-key-certificates`, `/v2/testdata/*` and `/healthz`."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from ksef_mcu import __version__
+from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.server.api.deps import Components, PublicRateLimit, rate_limit_by_ip
+from ksef_mcu.server.api.schemas import (
+    ContextAuthenticationBlockRequest,
+    HealthResponse,
+    PersonCreateRequest,
+    PersonRemoveRequest,
+    PublicKeyCertificate,
+    PublicKeyCertificateUsage,
+    SubjectCreateRequest,
+    SubjectRemoveRequest,
+    TestDataPermissionsGrantRequest,
+    TestDataPermissionsRevokeRequest,
+)
+from ksef_mcu.server.db.repositories.permissions import Grant
+from ksef_mcu.server.errors import InputValidationError
+from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
+from ksef_mcu.server.testdata.service import PersonSpec, SubjectSpec, SubunitSpec
+
+logger = logging.getLogger("ksef_mcu.server")
+
+security_router = APIRouter(tags=["Certyfikaty klucza publicznego"])
+testdata_router = APIRouter(tags=["Dane testowe"])
+health_router = APIRouter(tags=["Stan serwera"])
+
+
+@security_router.get(
+    "/security/public-key-certificates", summary="Pobranie certyfikatów", dependencies=[PublicRateLimit]
+)
+def public_key_certificates(components: Components) -> list[PublicKeyCertificate]:
+    return [
+        PublicKeyCertificate(
+            certificate=base64.b64encode(entry.certificate_der).decode("ascii"),
+            certificate_id=entry.certificate_id,
+            public_key_id=entry.public_key_id,
+            valid_from=entry.certificate.not_valid_before_utc,
+            valid_to=entry.certificate.not_valid_after_utc,
+            usage=[PublicKeyCertificateUsage(entry.usage.value)],
+        )
+        for entry in components.keys.encryption_certificates
+    ]
+
+
+def _ok() -> Response:
+    return Response(status_code=200)
+
+
+@testdata_router.post("/testdata/subject", summary="Utworzenie podmiotu", dependencies=[PublicRateLimit])
+def create_subject(components: Components, body: SubjectCreateRequest) -> Response:
+    components.testdata.create_subject(
+        SubjectSpec(
+            nip=body.subject_nip,
+            subject_type=body.subject_type.value,
+            description=body.description,
+            subunits=tuple(SubunitSpec(s.subject_nip, s.description) for s in body.subunits or ()),
+            created_date=body.created_date,
+        )
+    )
+    return _ok()
+
+
+@testdata_router.post("/testdata/subject/remove", summary="Usunięcie podmiotu", dependencies=[PublicRateLimit])
+def remove_subject(components: Components, body: SubjectRemoveRequest) -> Response:
+    components.testdata.remove_subject(body.subject_nip)
+    return _ok()
+
+
+@testdata_router.post("/testdata/person", summary="Utworzenie osoby fizycznej", dependencies=[PublicRateLimit])
+def create_person(components: Components, body: PersonCreateRequest) -> Response:
+    components.testdata.create_person(
+        PersonSpec(
+            nip=body.nip,
+            pesel=body.pesel,
+            is_bailiff=body.is_bailiff,
+            description=body.description,
+            is_deceased=bool(body.is_deceased),
+            created_date=body.created_date,
+        )
+    )
+    return _ok()
+
+
+@testdata_router.post("/testdata/person/remove", summary="Usunięcie osoby fizycznej", dependencies=[PublicRateLimit])
+def remove_person(components: Components, body: PersonRemoveRequest) -> Response:
+    components.testdata.remove_person(body.nip)
+    return _ok()
+
+
+def _authorized(body: TestDataPermissionsGrantRequest | TestDataPermissionsRevokeRequest) -> SubjectIdentifier:
+    return SubjectIdentifier(
+        SubjectIdentifierType(body.authorized_identifier.type.value), body.authorized_identifier.value
+    )
+
+
+def _nip_context(body: TestDataPermissionsGrantRequest | TestDataPermissionsRevokeRequest) -> ContextIdentifier:
+    return ContextIdentifier(ContextIdentifierType.NIP, body.context_identifier.value)
+
+
+@testdata_router.post(
+    "/testdata/permissions", summary="Nadanie uprawnień testowemu podmiotowi", dependencies=[PublicRateLimit]
+)
+def grant_permissions(components: Components, body: TestDataPermissionsGrantRequest) -> Response:
+    components.testdata.grant_permissions(
+        _nip_context(body),
+        _authorized(body),
+        [Grant(permission.permission_type.value, permission.description) for permission in body.permissions],
+    )
+    return _ok()
+
+
+@testdata_router.post(
+    "/testdata/permissions/revoke", summary="Odebranie uprawnień testowemu podmiotowi", dependencies=[PublicRateLimit]
+)
+def revoke_permissions(components: Components, body: TestDataPermissionsRevokeRequest) -> Response:
+    components.testdata.revoke_permissions(_nip_context(body), _authorized(body))
+    return _ok()
+
+
+def _blocked_context(body: ContextAuthenticationBlockRequest) -> ContextIdentifier:
+    if body.context_identifier is None:
+        raise InputValidationError("contextIdentifier: pole jest wymagane")
+    context = ContextIdentifier(
+        ContextIdentifierType(body.context_identifier.type.value), body.context_identifier.value
+    )
+    if not context.is_well_formed():
+        raise InputValidationError(f"contextIdentifier.value: nieprawidłowy identyfikator typu {context.type.value}")
+    return context
+
+
+@testdata_router.post(
+    "/testdata/context/block",
+    summary="Zablokowanie możliwości uwierzytelnienia dla kontekstu",
+    dependencies=[Depends(rate_limit_by_ip("other"))],
+)
+def block_context(components: Components, body: ContextAuthenticationBlockRequest) -> Response:
+    components.testdata.block_context(_blocked_context(body))
+    return _ok()
+
+
+@testdata_router.post(
+    "/testdata/context/unblock",
+    summary="Odblokowanie możliwości uwierzytelnienia dla kontekstu",
+    dependencies=[Depends(rate_limit_by_ip("other"))],
+)
+def unblock_context(components: Components, body: ContextAuthenticationBlockRequest) -> Response:
+    components.testdata.unblock_context(_blocked_context(body))
+    return _ok()
+
+
+@health_router.get("/healthz", summary="Stan serwera")
+def health(components: Components) -> JSONResponse:
+    """200 when the database answers, 503 otherwise."""
+    try:
+        components.database.ping()
+        database = "ok"
+    except SQLAlchemyError:
+        logger.exception("health check: the database does not answer")
+        database = "unavailable"
+    body = HealthResponse(
+        status="ok" if database == "ok" else "degraded",
+        database=database,
+        mode=components.settings.mode.value,
+        version=__version__,
+    )
+    return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)

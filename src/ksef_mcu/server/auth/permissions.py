@@ -1,0 +1,99 @@
+"""Who may act in a context, and with which permissions.
+
+The rules (`uwierzytelnianie.md`, `dane-testowe-scenariusze.md`):
+- the owner of a NIP (subject NIP = context NIP) holds `Owner` in that NIP's context;
+- a PESEL bound to a NIP (a `/testdata/person`, e.g. a sole trader) is an owner of that NIP's context too, and a
+  bailiff person additionally holds `EnforcementOperations`;
+- anyone else holds what was granted to them in the context (`permission_grants`: test data now, the permissions
+  module later) — a NIP, a PESEL or a certificate fingerprint.
+A subject with nothing in the context cannot log in there (status 415).
+
+`PermissionResolver` is the seam a permissions module replaces.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy import Connection
+
+from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.server.auth.model import ContextPermissions, Permission
+from ksef_mcu.server.db.repositories.permissions import PermissionGrantRepository
+from ksef_mcu.server.db.repositories.testdata import TestDataRepository
+from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
+
+# `/testdata/subject` types → the entity roles real KSeF reports for such contexts (and for their subunits).
+_SUBJECT_ROLES = {
+    "EnforcementAuthority": ("EnforcementAuthority", "EnforcementAuthority"),
+    "VatGroup": ("VatGroupUnit", "VatGroupSubUnit"),
+    "JST": ("LocalGovernmentUnit", "LocalGovernmentSubUnit"),
+}
+
+
+class PermissionResolver(Protocol):
+    """Answers "what may `subject` do in `context`" inside the caller's unit of work."""
+
+    def resolve(
+        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier
+    ) -> ContextPermissions | None:
+        """The subject's permissions in the context, or None when it holds none (it may not log in there)."""
+        ...
+
+    def is_deceased(self, connection: Connection, subject: SubjectIdentifier) -> bool:
+        """Whether the subject is a person marked deceased."""
+        ...
+
+
+class DefaultPermissionResolver:
+    """Owner rule + NIP–PESEL bindings from test data + explicit grants."""
+
+    def resolve(
+        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier
+    ) -> ContextPermissions | None:
+        testdata = TestDataRepository(connection)
+        permissions: list[Permission | str] = []
+        roles: list[str] = []
+        if context.type is ContextIdentifierType.NIP:
+            person = testdata.person(context.value)
+            owner = (subject.type is SubjectIdentifierType.NIP and subject.value == context.value) or (
+                subject.type is SubjectIdentifierType.PESEL and person is not None and person.pesel == subject.value
+            )
+            if owner:
+                permissions.append(Permission.OWNER)
+                if person is not None and person.is_bailiff:
+                    permissions.append(Permission.ENFORCEMENT_OPERATIONS)
+            if person is not None and person.is_bailiff:
+                roles.append("CourtBailiff")
+            roles.extend(self._entity_roles(testdata, context.value))
+        for granted in PermissionGrantRepository(connection).permissions_held(context, subject):
+            if granted not in permissions:
+                permissions.append(granted)
+        if not permissions:
+            return None
+        return ContextPermissions(tuple(_permission(p) for p in permissions), tuple(roles))
+
+    @staticmethod
+    def _entity_roles(testdata: TestDataRepository, nip: str) -> list[str]:
+        subjects = testdata.subjects([nip])
+        if not subjects:
+            return []
+        subject = subjects[0]
+        if subject.parent_nip is None:
+            return [_SUBJECT_ROLES.get(subject.subject_type, (subject.subject_type, ""))[0]]
+        parents = testdata.subjects([subject.parent_nip])
+        parent_type = parents[0].subject_type if parents else subject.subject_type
+        return [_SUBJECT_ROLES.get(parent_type, (parent_type, parent_type))[1]]
+
+    def is_deceased(self, connection: Connection, subject: SubjectIdentifier) -> bool:
+        testdata = TestDataRepository(connection)
+        if subject.type is SubjectIdentifierType.PESEL:
+            return any(person.is_deceased for person in testdata.persons_with_pesel(subject.value))
+        if subject.type is SubjectIdentifierType.NIP:
+            person = testdata.person(subject.value)
+            return person is not None and person.is_deceased
+        return False
+
+
+def _permission(value: Permission | str) -> Permission:
+    return value if isinstance(value, Permission) else Permission(value)

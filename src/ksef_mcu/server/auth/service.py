@@ -1,0 +1,416 @@
+"""The authentication flow: XAdES login, its status, token redemption and refresh, authentication sessions.
+
+A login is decided while `POST /auth/xades-signature` runs (one short transaction), so the first
+`GET /auth/{referenceNumber}` already reports the outcome; status 100 never shows. What ends a request with HTTP 400
+and what becomes a failed status is listed in `docs/server.md` ("Synchronous and asynchronous login failures").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from sqlalchemy import Connection
+
+from ksef_mcu.crypto.certificates import (
+    ORGANIZATION_IDENTIFIER,
+    SubjectIdentifier,
+    sha256_fingerprint,
+)
+from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict, LoginCertificateAuthority
+from ksef_mcu.server.auth.model import (
+    BLOCKED_DETAIL,
+    DECEASED_DETAIL,
+    NO_PERMISSIONS_DETAIL,
+    REVOKED_DETAIL,
+    AllowedIps,
+    AuthenticationMethod,
+    AuthStatus,
+    AuthStatusCode,
+    ContextPermissions,
+    Principal,
+    SubjectDetails,
+    TokenProblem,
+)
+from ksef_mcu.server.auth.permissions import PermissionResolver
+from ksef_mcu.server.auth.tokens import IssuedToken, TokenKind, TokenService, VerifiedToken
+from ksef_mcu.server.auth.trust import TrustStore, certificate_time_problem
+from ksef_mcu.server.clock import Clock
+from ksef_mcu.server.db.engine import Database
+from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
+from ksef_mcu.server.db.repositories.challenges import ChallengeRepository, ChallengeUse
+from ksef_mcu.server.db.repositories.testdata import TestDataRepository
+from ksef_mcu.server.errors import (
+    AuthenticationNotFoundError,
+    DeceasedPersonError,
+    ForbiddenError,
+    GoneError,
+    InvalidChallengeError,
+    InvalidContinuationTokenError,
+    NotAuthorizedError,
+    UnauthorizedError,
+)
+from ksef_mcu.server.identifiers import ContextIdentifier, ReferenceKind, new_reference_number
+from ksef_mcu.server.settings import ServerMode, ServerSettings
+
+
+class SubjectIdentifierKind(enum.StrEnum):
+    """`SubjectIdentifierType` of an AuthTokenRequest."""
+
+    CERTIFICATE_SUBJECT = "certificateSubject"
+    CERTIFICATE_FINGERPRINT = "certificateFingerprint"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginEvidence:
+    """What a verified AuthTokenRequest proves: who signed (the certificate) what (challenge, context, policy)."""
+
+    challenge: str
+    context: ContextIdentifier
+    subject_identifier_kind: SubjectIdentifierKind
+    subject: SubjectIdentifier
+    """NIP/PESEL from the certificate subject (`certificateSubject`) or its SHA-256 fingerprint."""
+    certificate: x509.Certificate
+    allowed_ips: AllowedIps | None = None
+    failure: AuthStatus | None = None
+    """An outcome decided already by the signature check that is reported as a status, not as HTTP 400."""
+
+
+LoginVerifier = Callable[[bytes, datetime], LoginEvidence]
+"""Checks a signed AuthTokenRequest; raises a `BadRequestError` for what is refused synchronously."""
+
+
+@dataclass(frozen=True, slots=True)
+class StartedAuthentication:
+    reference_number: str
+    authentication_token: IssuedToken
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemedTokens:
+    access_token: IssuedToken
+    refresh_token: IssuedToken
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPage:
+    items: list[AuthenticationRecord]
+    continuation_token: str | None
+
+
+def _attributes(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
+    return [str(attribute.value) for attribute in name.get_attributes_for_oid(oid)]
+
+
+def _first(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
+    values = _attributes(name, oid)
+    return values[0] if values else None
+
+
+def subject_details(certificate: x509.Certificate, identifier: SubjectIdentifier) -> SubjectDetails:
+    """The naming attributes of the login certificate, as the token's `sud` claim and the CSR data report them."""
+    name = certificate.subject
+    return SubjectDetails(
+        identifier=identifier,
+        given_names=tuple(_attributes(name, NameOID.GIVEN_NAME)),
+        surname=_first(name, NameOID.SURNAME),
+        serial_number=_first(name, NameOID.SERIAL_NUMBER),
+        common_name=_first(name, NameOID.COMMON_NAME),
+        country_name=_first(name, NameOID.COUNTRY_NAME),
+        organization_name=_first(name, NameOID.ORGANIZATION_NAME),
+        organization_identifier=_first(name, ORGANIZATION_IDENTIFIER),
+        unique_identifier=_first(name, NameOID.X500_UNIQUE_IDENTIFIER),
+    )
+
+
+def is_seal(certificate: x509.Certificate) -> bool:
+    """An organisation's seal certificate: it names an organisation identifier and no natural person."""
+    name = certificate.subject
+    has_person = bool(_attributes(name, NameOID.GIVEN_NAME) or _attributes(name, NameOID.SURNAME))
+    return bool(_attributes(name, ORGANIZATION_IDENTIFIER)) and not has_person
+
+
+def _encode_cursor(record: AuthenticationRecord) -> str:
+    raw = json.dumps([record.started_at.isoformat(), record.reference_number], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii")
+
+
+def _decode_cursor(token: str) -> tuple[datetime, str]:
+    try:
+        started_at, reference_number = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        moment = datetime.fromisoformat(started_at)
+    except (ValueError, TypeError, UnicodeError, binascii.Error) as error:
+        raise InvalidContinuationTokenError() from error
+    if moment.tzinfo is None or not isinstance(reference_number, str):
+        raise InvalidContinuationTokenError()
+    return moment, reference_number
+
+
+class AuthenticationService:
+    """Policy of the whole login flow. Stateless; every method is one unit of work."""
+
+    def __init__(
+        self,
+        *,
+        settings: ServerSettings,
+        database: Database,
+        clock: Clock,
+        tokens: TokenService,
+        trust: TrustStore,
+        permissions: PermissionResolver,
+        verify_login: LoginVerifier,
+        certificate_authorities: Sequence[LoginCertificateAuthority] = (),
+    ) -> None:
+        self._settings = settings
+        self._database = database
+        self._clock = clock
+        self._tokens = tokens
+        self._trust = trust
+        self._permissions = permissions
+        self._verify_login = verify_login
+        self.certificate_authorities: list[LoginCertificateAuthority] = list(certificate_authorities)
+
+    # --- login --------------------------------------------------------------------------------------------------
+
+    def start_xades(self, xml: bytes, *, verify_certificate_chain: bool, client_ip: str) -> StartedAuthentication:
+        """Verify a signed AuthTokenRequest, decide the login and record it.
+
+        Raises `BadRequestError` subclasses for what the official API refuses synchronously (malformed or
+        wrongly signed documents, unknown or used challenges, certificates without a usable identifier).
+        """
+        now = self._clock.now()
+        evidence = self._verify_login(xml, now)
+        reference_number = new_reference_number(ReferenceKind.AUTHENTICATION, now=now)
+        token = self._tokens.issue_authentication_token(
+            reference_number, now=now, lifetime=self._settings.authentication_token_lifetime
+        )
+        with self._database.write() as connection:
+            use = ChallengeRepository(connection).consume(evidence.challenge, now=now)
+            if use is ChallengeUse.UNKNOWN:
+                raise InvalidChallengeError(f"Wyzwanie {evidence.challenge} nie zostało wydane przez ten system.")
+            if use is ChallengeUse.ALREADY_USED:
+                raise InvalidChallengeError(f"Wyzwanie {evidence.challenge} zostało już wykorzystane.")
+            verdict = self._internal_verdict(connection, evidence.certificate, now=now)
+            subject = self._subject(evidence, verdict)
+            method = self._method(evidence.certificate, verdict)
+            if use is ChallengeUse.EXPIRED:
+                status = AuthStatus.of(AuthStatusCode.INVALID_TOKEN, TokenProblem.INVALID_CHALLENGE.value)
+            elif evidence.failure is not None:
+                status = evidence.failure
+            else:
+                status = self._decide(connection, evidence, subject, verdict, verify_certificate_chain, now=now)
+            AuthenticationRepository(connection).add(
+                AuthenticationRecord(
+                    reference_number=reference_number,
+                    started_at=now,
+                    client_ip=client_ip,
+                    context=evidence.context,
+                    subject=subject,
+                    authentication_method=method,
+                    certificate_fingerprint=sha256_fingerprint(evidence.certificate),
+                    certificate_der=evidence.certificate.public_bytes(Encoding.DER),
+                    subject_details=subject_details(evidence.certificate, subject),
+                    allowed_ips=evidence.allowed_ips,
+                    status=status,
+                    authentication_token_valid_until=token.valid_until,
+                )
+            )
+        return StartedAuthentication(reference_number, token)
+
+    def _internal_verdict(
+        self, connection: Connection, certificate: x509.Certificate, *, now: datetime
+    ) -> IssuedCertificateVerdict | None:
+        for authority in self.certificate_authorities:
+            verdict = authority.check_login_certificate(connection, certificate, now=now)
+            if verdict is not None:
+                return verdict
+        return None
+
+    @staticmethod
+    def _subject(evidence: LoginEvidence, verdict: IssuedCertificateVerdict | None) -> SubjectIdentifier:
+        # Certificates from our CA carry the identity of whoever enrolled (which may be another certificate's
+        # fingerprint), so the issuing module's word beats what the certificate's subject shows.
+        return verdict.subject if verdict is not None else evidence.subject
+
+    @staticmethod
+    def _method(certificate: x509.Certificate, verdict: IssuedCertificateVerdict | None) -> AuthenticationMethod:
+        if verdict is not None:
+            return AuthenticationMethod.INTERNAL_CERTIFICATE
+        return AuthenticationMethod.QUALIFIED_SEAL if is_seal(certificate) else AuthenticationMethod.QUALIFIED_SIGNATURE
+
+    def _decide(
+        self,
+        connection: Connection,
+        evidence: LoginEvidence,
+        subject: SubjectIdentifier,
+        verdict: IssuedCertificateVerdict | None,
+        verify_certificate_chain: bool,
+        *,
+        now: datetime,
+    ) -> AuthStatus:
+        problem = certificate_time_problem(evidence.certificate, now=now)
+        if problem is None and verdict is not None:
+            problem = verdict.problem
+        strict = self._settings.mode is ServerMode.STRICT or verify_certificate_chain
+        if problem is None and verdict is None and strict:
+            problem = self._trust.check_chain(evidence.certificate, now=now)
+        if problem is not None:
+            return AuthStatus.of(AuthStatusCode.CERTIFICATE_ERROR, problem.value)
+        if TestDataRepository(connection).is_blocked(evidence.context):
+            return AuthStatus.of(AuthStatusCode.BLOCKED, BLOCKED_DETAIL)
+        if self._permissions.is_deceased(connection, subject):
+            return AuthStatus.of(AuthStatusCode.DECEASED_PERSON, DECEASED_DETAIL)
+        if self._permissions.resolve(connection, evidence.context, subject) is None:
+            return AuthStatus.of(AuthStatusCode.NO_PERMISSIONS, NO_PERMISSIONS_DETAIL)
+        return AuthStatus.of(AuthStatusCode.SUCCEEDED)
+
+    # --- status, redeem, refresh --------------------------------------------------------------------------------
+
+    def verify_token(self, token: str, *kinds: TokenKind) -> VerifiedToken:
+        """Check a bearer token of one of `kinds` (401 otherwise)."""
+        return self._tokens.verify(token, kinds=kinds, now=self._clock.now())
+
+    def status(self, reference_number: str, authentication_token: str) -> AuthenticationRecord:
+        """The operation named by `reference_number`, for the holder of its authentication token."""
+        verified = self.verify_token(authentication_token, TokenKind.AUTHENTICATION)
+        if verified.reference_number != reference_number:
+            raise ForbiddenError(
+                "Token nie dotyczy wskazanej operacji uwierzytelnienia.", reason_code="insufficient-resource-access"
+            )
+        with self._database.read() as connection:
+            record = AuthenticationRepository(connection).get(reference_number)
+        if record is None:
+            raise AuthenticationNotFoundError(reference_number)
+        if record.started_at + self._settings.authentication_retention < self._clock.now():
+            raise GoneError()
+        return record
+
+    def _permissions_for_tokens(self, connection: Connection, record: AuthenticationRecord) -> ContextPermissions:
+        if self._permissions.is_deceased(connection, record.subject):
+            raise DeceasedPersonError(reference_number=record.reference_number)
+        permissions = self._permissions.resolve(connection, record.context, record.subject)
+        if permissions is None:
+            raise NotAuthorizedError(
+                "Podmiot nie posiada już uprawnień w tym kontekście.", reference_number=record.reference_number
+            )
+        return permissions
+
+    def _access_token(
+        self, record: AuthenticationRecord, permissions: ContextPermissions, now: datetime
+    ) -> IssuedToken:
+        return self._tokens.issue_access_token(
+            record.reference_number,
+            context=record.context,
+            subject=record.subject_details,
+            method=record.authentication_method,
+            permissions=permissions,
+            allowed_ips=record.allowed_ips,
+            now=now,
+            lifetime=self._settings.access_token_lifetime,
+        )
+
+    def redeem(self, authentication_token: str) -> RedeemedTokens:
+        """Hand out the access and refresh tokens of a successful authentication — once."""
+        verified = self.verify_token(authentication_token, TokenKind.AUTHENTICATION)
+        reference_number = verified.reference_number
+        now = self._clock.now()
+        with self._database.write() as connection:
+            repository = AuthenticationRepository(connection)
+            record = repository.get(reference_number)
+            if record is None:
+                raise AuthenticationNotFoundError(reference_number)
+            if record.status.code is not AuthStatusCode.SUCCEEDED:
+                raise NotAuthorizedError(
+                    f"Status uwierzytelniania ({int(record.status.code)}) nie pozwala na pobranie tokenów.",
+                    reference_number=reference_number,
+                )
+            if record.is_token_redeemed:
+                raise NotAuthorizedError(
+                    f"Tokeny dla operacji uwierzytelniania {reference_number} zostały już pobrane.",
+                    reference_number=reference_number,
+                )
+            permissions = self._permissions_for_tokens(connection, record)
+            refresh = self._tokens.issue_refresh_token(
+                reference_number, context=record.context, now=now, lifetime=self._settings.refresh_token_lifetime
+            )
+            if not repository.mark_redeemed(
+                reference_number,
+                now=now,
+                refresh_token_id=refresh.token_id,
+                refresh_token_valid_until=refresh.valid_until,
+            ):
+                # Another request redeemed it between our read and our write.
+                raise NotAuthorizedError(
+                    f"Tokeny dla operacji uwierzytelniania {reference_number} zostały już pobrane.",
+                    reference_number=reference_number,
+                )
+            return RedeemedTokens(self._access_token(record, permissions, now), refresh)
+
+    def refresh(self, refresh_token: str) -> IssuedToken:
+        """A new access token with the subject's current permissions."""
+        verified = self.verify_token(refresh_token, TokenKind.REFRESH)
+        reference_number = verified.reference_number
+        now = self._clock.now()
+        with self._database.write() as connection:
+            repository = AuthenticationRepository(connection)
+            record = repository.get(reference_number)
+            if record is None:
+                raise AuthenticationNotFoundError(reference_number)
+            if record.status.code is not AuthStatusCode.SUCCEEDED:
+                code = int(record.status.code)
+                raise NotAuthorizedError(
+                    f"Status uwierzytelnienia ({code}) nie pozwala na odświeżenie tokenu dostępowego.",
+                    reference_number=reference_number,
+                )
+            if record.refresh_token_id != verified.token_id:
+                raise UnauthorizedError("Token odświeżający nie jest już ważny.")
+            permissions = self._permissions_for_tokens(connection, record)
+            if not repository.record_refresh(reference_number, refresh_token_id=verified.token_id, now=now):
+                raise NotAuthorizedError(
+                    "Status uwierzytelnienia nie pozwala na odświeżenie tokenu dostępowego.",
+                    reference_number=reference_number,
+                )
+            return self._access_token(record, permissions, now)
+
+    # --- sessions -----------------------------------------------------------------------------------------------
+
+    def list_sessions(self, principal: Principal, *, page_size: int, continuation_token: str | None) -> SessionPage:
+        """The caller's active authentication sessions in the current context, newest first."""
+        after = _decode_cursor(continuation_token) if continuation_token else None
+        with self._database.read() as connection:
+            records = AuthenticationRepository(connection).list_active(
+                context=principal.context,
+                subject=principal.subject,
+                now=self._clock.now(),
+                limit=page_size + 1,
+                after=after,
+            )
+        more = len(records) > page_size
+        items = records[:page_size]
+        return SessionPage(items, _encode_cursor(items[-1]) if more else None)
+
+    def revoke_current(self, verified: VerifiedToken) -> None:
+        """End the session the presented (already verified) access or refresh token belongs to."""
+        self._revoke(verified.reference_number)
+
+    def revoke(self, principal: Principal, reference_number: str) -> None:
+        """End one of the caller's sessions (same subject, same context). Unknown or foreign → 21304."""
+        with self._database.read() as connection:
+            record = AuthenticationRepository(connection).get(reference_number)
+        if record is None or record.context != principal.context or record.subject != principal.subject:
+            raise AuthenticationNotFoundError(reference_number)
+        self._revoke(reference_number)
+
+    def _revoke(self, reference_number: str) -> None:
+        with self._database.write() as connection:
+            AuthenticationRepository(connection).revoke(
+                reference_number, now=self._clock.now(), status=AuthStatus.of(AuthStatusCode.REVOKED, REVOKED_DETAIL)
+            )

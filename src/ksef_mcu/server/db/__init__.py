@@ -1,0 +1,1 @@
+"""Storage: tables, engine and units of work, repositories (the only SQL), migrations."""

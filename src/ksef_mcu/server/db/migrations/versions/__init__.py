@@ -1,0 +1,1 @@
+"""Migration revisions, oldest first (file names start with their creation date)."""

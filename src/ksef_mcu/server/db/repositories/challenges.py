@@ -1,0 +1,51 @@
+"""Authentication challenges."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from ksef_mcu.server.db.tables import challenges
+
+
+class ChallengeUse(enum.Enum):
+    """What happened when a challenge was presented."""
+
+    CONSUMED = "consumed"
+    UNKNOWN = "unknown"
+    ALREADY_USED = "already_used"
+    EXPIRED = "expired"
+
+
+class ChallengeRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, challenge: str, *, issued_at: datetime, expires_at: datetime, client_ip: str) -> None:
+        self._connection.execute(
+            insert(challenges).values(
+                challenge=challenge, issued_at=issued_at, expires_at=expires_at, client_ip=client_ip
+            )
+        )
+
+    def consume(self, challenge: str, *, now: datetime) -> ChallengeUse:
+        """Mark the challenge used if it is known, unused and unexpired — atomically, so it is used at most once."""
+        result = self._connection.execute(
+            update(challenges)
+            .where(challenges.c.challenge == challenge, challenges.c.used_at.is_(None), challenges.c.expires_at > now)
+            .values(used_at=now)
+        )
+        if result.rowcount == 1:
+            return ChallengeUse.CONSUMED
+        row = self._connection.execute(
+            select(challenges.c.used_at, challenges.c.expires_at).where(challenges.c.challenge == challenge)
+        ).first()
+        if row is None:
+            return ChallengeUse.UNKNOWN
+        return ChallengeUse.ALREADY_USED if row.used_at is not None else ChallengeUse.EXPIRED
+
+    def purge_expired(self, *, before: datetime) -> int:
+        """Delete challenges that expired before `before`; returns how many."""
+        return self._connection.execute(delete(challenges).where(challenges.c.expires_at < before)).rowcount

@@ -1,0 +1,107 @@
+"""Permission grants: what a subject (NIP, PESEL or certificate fingerprint) holds in a context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, or_, select
+
+from ksef_mcu.crypto.certificates import SubjectIdentifier
+from ksef_mcu.server.db.repositories.upsert import upsert
+from ksef_mcu.server.db.tables import permission_grants
+from ksef_mcu.server.identifiers import ContextIdentifier
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    permission_type: str
+    description: str
+
+
+class PermissionGrantRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def grant(
+        self,
+        context: ContextIdentifier,
+        authorized: SubjectIdentifier,
+        grants: Sequence[Grant],
+        *,
+        source: str,
+        now: datetime,
+    ) -> None:
+        """Add the grants; an existing identical grant keeps its date and takes the new description."""
+        if not grants:
+            return
+        rows = [
+            {
+                "context_type": context.type.value,
+                "context_value": context.value,
+                "authorized_type": authorized.type.value,
+                "authorized_value": authorized.value,
+                "permission_type": grant.permission_type,
+                "description": grant.description,
+                "source": source,
+                "granted_at": now,
+            }
+            for grant in grants
+        ]
+        statement = upsert(self._connection, permission_grants)
+        self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[
+                    permission_grants.c.context_type,
+                    permission_grants.c.context_value,
+                    permission_grants.c.authorized_type,
+                    permission_grants.c.authorized_value,
+                    permission_grants.c.permission_type,
+                ],
+                set_={"description": statement.excluded.description},
+            ),
+            rows,
+        )
+
+    def revoke(self, context: ContextIdentifier, authorized: SubjectIdentifier, *, source: str) -> int:
+        return self._connection.execute(
+            delete(permission_grants).where(
+                permission_grants.c.context_type == context.type.value,
+                permission_grants.c.context_value == context.value,
+                permission_grants.c.authorized_type == authorized.type.value,
+                permission_grants.c.authorized_value == authorized.value,
+                permission_grants.c.source == source,
+            )
+        ).rowcount
+
+    def revoke_all_held_by(self, holders: Sequence[SubjectIdentifier], *, source: str) -> int:
+        """Remove every grant (from `source`) held by any of `holders`."""
+        if not holders:
+            return 0
+        return self._connection.execute(
+            delete(permission_grants).where(
+                permission_grants.c.source == source,
+                or_(
+                    *(
+                        (permission_grants.c.authorized_type == holder.type.value)
+                        & (permission_grants.c.authorized_value == holder.value)
+                        for holder in holders
+                    )
+                ),
+            )
+        ).rowcount
+
+    def permissions_held(self, context: ContextIdentifier, holder: SubjectIdentifier) -> list[str]:
+        """Permission types `holder` holds in `context` (any source), sorted."""
+        rows = self._connection.execute(
+            select(permission_grants.c.permission_type)
+            .where(
+                permission_grants.c.context_type == context.type.value,
+                permission_grants.c.context_value == context.value,
+                permission_grants.c.authorized_type == holder.type.value,
+                permission_grants.c.authorized_value == holder.value,
+            )
+            .distinct()
+        )
+        return sorted(row.permission_type for row in rows)

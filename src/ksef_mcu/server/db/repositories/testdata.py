@@ -1,0 +1,128 @@
+"""Sandbox test data: special subjects, persons (NIP–PESEL bindings), blocked contexts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select
+
+from ksef_mcu.server.db.repositories.upsert import upsert
+from ksef_mcu.server.db.tables import blocked_contexts, testdata_persons, testdata_subjects
+from ksef_mcu.server.identifiers import ContextIdentifier
+
+
+@dataclass(frozen=True, slots=True)
+class TestSubject:
+    __test__ = False  # not a pytest test class
+
+    nip: str
+    subject_type: str
+    description: str
+    parent_nip: str | None
+    created_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TestPerson:
+    __test__ = False
+
+    nip: str
+    pesel: str
+    is_bailiff: bool
+    is_deceased: bool
+    description: str
+    created_date: datetime
+
+
+class TestDataRepository:
+    __test__ = False
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    # --- subjects ---------------------------------------------------------------------------------------------------
+
+    def subjects(self, nips: Iterable[str]) -> list[TestSubject]:
+        rows = self._connection.execute(select(testdata_subjects).where(testdata_subjects.c.nip.in_(list(nips))))
+        return [TestSubject(**row._mapping) for row in rows]
+
+    def add_subjects(self, subjects: Sequence[TestSubject]) -> None:
+        self._connection.execute(
+            testdata_subjects.insert(),
+            [
+                {
+                    "nip": s.nip,
+                    "subject_type": s.subject_type,
+                    "description": s.description,
+                    "parent_nip": s.parent_nip,
+                    "created_date": s.created_date,
+                }
+                for s in subjects
+            ],
+        )
+
+    def remove_subject(self, nip: str) -> int:
+        """Remove a subject and its subunits; returns how many rows went."""
+        subunits = self._connection.execute(delete(testdata_subjects).where(testdata_subjects.c.parent_nip == nip))
+        subject = self._connection.execute(delete(testdata_subjects).where(testdata_subjects.c.nip == nip))
+        return subunits.rowcount + subject.rowcount
+
+    # --- persons ----------------------------------------------------------------------------------------------------
+
+    def person(self, nip: str) -> TestPerson | None:
+        row = self._connection.execute(select(testdata_persons).where(testdata_persons.c.nip == nip)).first()
+        return TestPerson(**row._mapping) if row is not None else None
+
+    def persons_with_pesel(self, pesel: str) -> list[TestPerson]:
+        rows = self._connection.execute(select(testdata_persons).where(testdata_persons.c.pesel == pesel))
+        return [TestPerson(**row._mapping) for row in rows]
+
+    def put_person(self, person: TestPerson) -> None:
+        """Insert or replace the person with this NIP."""
+        values = {
+            "nip": person.nip,
+            "pesel": person.pesel,
+            "is_bailiff": person.is_bailiff,
+            "is_deceased": person.is_deceased,
+            "description": person.description,
+            "created_date": person.created_date,
+        }
+        statement = upsert(self._connection, testdata_persons).values(**values)
+        self._connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[testdata_persons.c.nip], set_={k: v for k, v in values.items() if k != "nip"}
+            )
+        )
+
+    def remove_person(self, nip: str) -> TestPerson | None:
+        person = self.person(nip)
+        if person is not None:
+            self._connection.execute(delete(testdata_persons).where(testdata_persons.c.nip == nip))
+        return person
+
+    # --- blocked contexts -------------------------------------------------------------------------------------------
+
+    def block(self, context: ContextIdentifier, *, now: datetime) -> None:
+        statement = upsert(self._connection, blocked_contexts).values(
+            context_type=context.type.value, context_value=context.value, blocked_at=now
+        )
+        self._connection.execute(statement.on_conflict_do_nothing())
+
+    def unblock(self, context: ContextIdentifier) -> int:
+        return self._connection.execute(
+            delete(blocked_contexts).where(
+                blocked_contexts.c.context_type == context.type.value,
+                blocked_contexts.c.context_value == context.value,
+            )
+        ).rowcount
+
+    def is_blocked(self, context: ContextIdentifier) -> bool:
+        row = self._connection.execute(
+            select(blocked_contexts.c.blocked_at).where(
+                blocked_contexts.c.context_type == context.type.value,
+                blocked_contexts.c.context_value == context.value,
+            )
+        ).first()
+        return row is not None

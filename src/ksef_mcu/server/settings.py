@@ -1,0 +1,117 @@
+"""Server settings: `KSEF_MCU_*` environment variables, overridable by `ksef-mcu serve` flags.
+
+Durations are `timedelta`s; in the environment they are given in seconds (`KSEF_MCU_ACCESS_TOKEN_LIFETIME=900`) or as
+ISO 8601 durations (`PT15M`).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServerMode(enum.StrEnum):
+    """How much the server trusts its callers."""
+
+    SANDBOX = "sandbox"
+    """Like the official TEST environment: self-signed login certificates accepted, `/v2/testdata/*` enabled."""
+
+    STRICT = "strict"
+    """Only certificates that chain to a trust anchor (including our own CA) log in; no test data endpoints."""
+
+
+class RateLimit(BaseModel):
+    """Request limits over sliding windows; `None` means no limit for that window."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    per_second: int | None = Field(default=None, alias="perSecond", ge=1)
+    per_minute: int | None = Field(default=None, alias="perMinute", ge=1)
+    per_hour: int | None = Field(default=None, alias="perHour", ge=1)
+
+
+def default_rate_limits() -> dict[str, RateLimit]:
+    """The official default (production) limits per group, from `limity/limity-api.md` and the OpenAPI
+    `x-rate-limits`. TEST has used the same values since API 2.5.0."""
+    return {
+        "public": RateLimit(per_second=60),
+        "other": RateLimit(per_second=10, per_minute=30, per_hour=120),
+    }
+
+
+class ServerSettings(BaseSettings):
+    """Everything the server needs to know at start-up.
+
+    Every field can be set with an environment variable `KSEF_MCU_<FIELD NAME IN UPPER CASE>`.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KSEF_MCU_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("data")
+    """Directory with the SQLite database (when no URL is given), the server's keys and the generated secret."""
+
+    database_url: str | None = None
+    """SQLAlchemy URL, `sqlite:///…` or `postgresql+psycopg://…`; default: `<data_dir>/ksef-mcu.sqlite3`."""
+
+    mode: ServerMode = ServerMode.SANDBOX
+
+    secret: SecretStr | None = None
+    """Passphrase that encrypts the server's private keys at rest. When unset, a random one is generated once and kept
+    in `secret_file` (mode 0600)."""
+
+    secret_file: Path | None = None
+    """Where the generated passphrase lives; default `<data_dir>/secret`. Put it on another volume to keep key files
+    and passphrase apart."""
+
+    access_token_lifetime: timedelta = timedelta(minutes=15)
+    refresh_token_lifetime: timedelta = timedelta(days=7)
+    authentication_token_lifetime: timedelta = timedelta(minutes=45)
+    """Lifetime of the operation token returned by `/auth/xades-signature` (the official example: 2700 s)."""
+
+    challenge_lifetime: timedelta = timedelta(minutes=10)
+    authentication_retention: timedelta = timedelta(days=7)
+    """How long `GET /auth/{referenceNumber}` answers before it says 410 Gone."""
+
+    token_issuer: str = "ksef-mcu"  # noqa: S105 - an issuer name
+    """`iss` and `aud` of every JWT this server issues."""
+
+    rate_limits_enabled: bool = True
+    rate_limits: dict[str, RateLimit] = Field(default_factory=default_rate_limits)
+    """Per group (`public`, `other`, …); groups missing here fall back to the official defaults."""
+
+    trust_anchors: list[Path] = Field(default_factory=list)
+    """PEM files with CA certificates (roots and intermediates) that login certificates may chain to. Checked in
+    strict mode and when a request asks for `verifyCertificateChain=true`; our own CA is added by its module."""
+
+    housekeeping_interval: timedelta = timedelta(minutes=10)
+    """How often expired challenges and old authentication operations are deleted."""
+
+    sqlite_busy_timeout: timedelta = timedelta(seconds=10)
+    database_pool_size: int = Field(default=10, ge=1)
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Bigger bodies are refused before parsing (an AuthTokenRequest is a few kilobytes)."""
+
+    @field_validator("rate_limits", mode="after")
+    @classmethod
+    def _fill_default_rate_limits(cls, value: dict[str, RateLimit]) -> dict[str, RateLimit]:
+        return {**default_rate_limits(), **value}
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: the configured one, or the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ksef-mcu.sqlite3').resolve()}"
+
+    @property
+    def resolved_secret_file(self) -> Path:
+        return self.secret_file or self.data_dir / "secret"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Directory with the server's keys and certificates (encrypted private keys, PEM certificates)."""
+        return self.data_dir / "keys"
