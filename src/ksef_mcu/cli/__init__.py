@@ -19,9 +19,11 @@ app = typer.Typer(
 )
 
 
+from ksef_mcu.cli import login as _login  # noqa: E402 - command groups register on `app`
 from ksef_mcu.cli import server as _server  # noqa: E402 - command groups register on `app`
 
 _server.register(app)
+_login.register(app)
 
 
 @app.command("version")
@@ -30,12 +32,13 @@ def version() -> None:
     typer.echo(__version__)
 
 
-from ksef_mcu.cli import cert, csr, keys, qr  # noqa: E402 - the groups import `app`-independent helpers only
+from ksef_mcu.cli import cert, certificates, csr, keys, qr, testdata  # noqa: E402, F401 - groups register themselves
 
 app.add_typer(keys.app)
 app.add_typer(csr.app)
-app.add_typer(cert.app)
+app.add_typer(cert.app)  # `certificates` adds the networked commands (request, status, list, ...) to this group
 app.add_typer(qr.app)
+app.add_typer(testdata.app)
 
 
 def main() -> None:
