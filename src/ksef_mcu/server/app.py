@@ -36,9 +36,11 @@ API_PREFIX = "/v2"
 
 
 def default_modules(settings: ServerSettings) -> list[ServerModule]:
-    """The modules a normal server runs (the certificates module is added here)."""
+    """The modules a normal server runs."""
     del settings
-    return []
+    from ksef_mcu.server.certificates.module import CertificatesModule  # noqa: PLC0415 - it imports the API layer
+
+    return [CertificatesModule()]
 
 
 def open_database(settings: ServerSettings) -> Database:

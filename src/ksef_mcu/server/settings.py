@@ -43,6 +43,26 @@ def default_rate_limits() -> dict[str, RateLimit]:
     }
 
 
+class SubjectCertificateLimits(BaseModel):
+    """Default certificate limits for subjects identified by one kind of identifier (`limity/limity.md`)."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    max_enrollments: int = Field(alias="maxEnrollments", ge=0)
+    """Enrollment requests allowed within `enrollment_limit_window`."""
+    max_certificates: int = Field(alias="maxCertificates", ge=0)
+    """Certificates held at once (active, future-dated, and accepted requests not yet issued)."""
+
+
+def default_certificate_limits() -> dict[str, SubjectCertificateLimits]:
+    """The official limits per authenticated subject, by identifier type (`Nip`, `Pesel`, `Fingerprint`)."""
+    return {
+        "Nip": SubjectCertificateLimits(max_enrollments=300, max_certificates=100),
+        "Pesel": SubjectCertificateLimits(max_enrollments=12, max_certificates=6),
+        "Fingerprint": SubjectCertificateLimits(max_enrollments=12, max_certificates=6),
+    }
+
+
 class ServerSettings(BaseSettings):
     """Everything the server needs to know at start-up.
 
@@ -94,6 +114,56 @@ class ServerSettings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Bigger bodies are refused before parsing (an AuthTokenRequest is a few kilobytes)."""
+
+    # --- the certificates module ---------------------------------------------------------------------------------
+
+    public_url: str | None = None
+    """The server's address as clients reach it (e.g. `https://ksef.example.org`); issued certificates name
+    `<public_url>/ca/crl` as their CRL distribution point. `ksef-mcu serve` defaults it to its host and port."""
+
+    certificate_limits: dict[str, SubjectCertificateLimits] = Field(default_factory=default_certificate_limits)
+    """Per identifier type (`Nip`, `Pesel`, `Fingerprint`); types missing here keep the official defaults. A subject's
+    own limits from `/v2/testdata/limits/subject/certificate` take precedence."""
+
+    enrollment_limit_window: timedelta = timedelta(days=30)
+    """Enrollment requests count against the limit for this long after they were made."""
+
+    enrollment_retention: timedelta = timedelta(days=30)
+    """How long `GET /certificates/enrollments/{referenceNumber}` answers before it says 410 Gone."""
+
+    max_valid_from_ahead: timedelta = timedelta(days=90)
+    """How far in the future `validFrom` may be."""
+
+    issuance_worker: bool = True
+    """Whether `ksef-mcu serve` issues certificates itself; set false when only `ksef-mcu worker` processes do."""
+
+    issuance_batch_size: int = Field(default=64, ge=1, le=1000)
+    """How many pending enrollments a worker claims at once."""
+
+    issuance_claim_lease: timedelta = timedelta(seconds=30)
+    """How long a claim lasts: enrollments claimed by a worker that died are taken over after this."""
+
+    issuance_poll_interval: timedelta = timedelta(seconds=1)
+    """How often an idle worker looks for work it was not told about (other processes' requests on SQLite,
+    leases that ran out)."""
+
+    crl_lifetime: timedelta = timedelta(days=7)
+    """`nextUpdate` of the CRL; it is re-signed when half of this has passed, and on every revocation."""
+
+    @field_validator("certificate_limits", mode="after")
+    @classmethod
+    def _fill_default_certificate_limits(
+        cls, value: dict[str, SubjectCertificateLimits]
+    ) -> dict[str, SubjectCertificateLimits]:
+        unknown = set(value) - set(default_certificate_limits())
+        if unknown:
+            raise ValueError(f"unknown identifier types {sorted(unknown)}; use Nip, Pesel, Fingerprint")
+        return {**default_certificate_limits(), **value}
+
+    @property
+    def resolved_public_url(self) -> str:
+        """`public_url` without a trailing slash (default `http://127.0.0.1:8000`)."""
+        return (self.public_url or "http://127.0.0.1:8000").rstrip("/")
 
     @field_validator("rate_limits", mode="after")
     @classmethod

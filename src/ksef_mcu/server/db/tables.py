@@ -138,3 +138,7 @@ blocked_contexts = Table(
     Column("blocked_at", UtcDateTime, nullable=False),
 )
 """Contexts in which authentication ends with status 480 (`/testdata/context/block`)."""
+
+
+# Modules' tables, registered on `metadata` by importing them (keep at the end: they import `metadata` from here).
+from ksef_mcu.server.db import certificate_tables as _certificate_tables  # noqa: E402, F401

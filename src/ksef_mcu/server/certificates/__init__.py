@@ -1,0 +1,1 @@
+"""The certificates module: KSeF certificates issued by this server (query, retrieve, revoke, login, CA, CRL)."""

@@ -1,0 +1,269 @@
+"""Issued certificates, certified public keys and the current CRL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.crypto.csr import EnrollmentData
+from ksef_mcu.server.certificates.model import CertificateRecord, CertificateStatus, RevocationReason
+from ksef_mcu.server.db.certificate_tables import certificate_revocation_list, certificates, certified_public_keys
+from ksef_mcu.server.db.repositories.upsert import upsert
+
+_ACTIVE = CertificateStatus.ACTIVE.value
+_CRL_ROW = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFilter:
+    """`QueryCertificatesRequest`: every field optional; all given ones must match."""
+
+    serial_number: str | None = None
+    """Exact match."""
+    name: str | None = None
+    """Contained in the name, ignoring letter case."""
+    certificate_type: KsefCertificateType | None = None
+    status: CertificateStatus | None = None
+    expires_after: datetime | None = None
+    """Only certificates whose validTo is later than this."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCrl:
+    crl_number: int
+    this_update: datetime
+    next_update: datetime
+    der: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedCertificate:
+    """A CRL entry: a revoked certificate, or a blocked one (listed on hold until its revocation completes)."""
+
+    serial_number: str
+    revoked_at: datetime
+    reason: RevocationReason | None
+    blocked: bool = False
+
+
+def fold(text: str) -> str:
+    """The case-insensitive form of a name (`name_folded`)."""
+    return text.casefold()
+
+
+_SUMMARY_COLUMNS = [column for column in certificates.c if column.name not in ("der", "enrollment_data")]
+
+
+def _record(row: Row[Any], *, with_der: bool) -> CertificateRecord:
+    return CertificateRecord(
+        serial_number=row.serial_number,
+        reference_number=row.reference_number,
+        subject=SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value),
+        name=row.name,
+        certificate_type=KsefCertificateType(row.certificate_type),
+        common_name=row.common_name,
+        stored_status=CertificateStatus(row.status),
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        request_date=row.request_date,
+        last_use_date=row.last_use_date,
+        der=row.der if with_der else b"",
+        revoked_at=row.revoked_at,
+        revocation_reason=RevocationReason(row.revocation_reason) if row.revocation_reason else None,
+    )
+
+
+def _owned_by(subject: SubjectIdentifier) -> tuple[Any, ...]:
+    return (certificates.c.subject_type == subject.type.value, certificates.c.subject_value == subject.value)
+
+
+class CertificateRepository:
+    """SQL for the certificate registry. Never commits: the caller's unit of work does."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(
+        self, record: CertificateRecord, *, enrollment_data: EnrollmentData, public_key_sha256: str, issued_at: datetime
+    ) -> None:
+        self._connection.execute(
+            insert(certificates).values(
+                serial_number=record.serial_number,
+                reference_number=record.reference_number,
+                subject_type=record.subject.type.value,
+                subject_value=record.subject.value,
+                name=record.name,
+                name_folded=fold(record.name),
+                certificate_type=record.certificate_type.value,
+                common_name=record.common_name,
+                enrollment_data=enrollment_data.to_api(),
+                status=record.stored_status.value,
+                valid_from=record.valid_from,
+                valid_to=record.valid_to,
+                request_date=record.request_date,
+                issued_at=issued_at,
+                last_use_date=record.last_use_date,
+                public_key_sha256=public_key_sha256,
+                der=record.der,
+            )
+        )
+
+    def get(self, serial_number: str, *, with_der: bool = False) -> CertificateRecord | None:
+        columns = list(certificates.c) if with_der else _SUMMARY_COLUMNS
+        row = self._connection.execute(select(*columns).where(certificates.c.serial_number == serial_number)).first()
+        return _record(row, with_der=with_der) if row is not None else None
+
+    def enrollment_data(self, serial_number: str) -> EnrollmentData | None:
+        """The subject data the certificate was issued for (what a login with it offers for the next CSR)."""
+        value = self._connection.execute(
+            select(certificates.c.enrollment_data).where(certificates.c.serial_number == serial_number)
+        ).scalar_one_or_none()
+        return EnrollmentData.from_api(value) if value is not None else None
+
+    def get_many(self, subject: SubjectIdentifier, serial_numbers: Sequence[str]) -> list[CertificateRecord]:
+        """The subject's certificates among `serial_numbers` (with DER); others' and unknown ones are left out."""
+        rows = self._connection.execute(
+            select(certificates).where(*_owned_by(subject), certificates.c.serial_number.in_(list(serial_numbers)))
+        )
+        return [_record(row, with_der=True) for row in rows]
+
+    def query(
+        self, subject: SubjectIdentifier, criteria: CertificateFilter, *, now: datetime, offset: int, limit: int
+    ) -> list[CertificateRecord]:
+        """The subject's certificates matching `criteria`, newest request first."""
+        table = certificates.c
+        query = select(*_SUMMARY_COLUMNS).where(*_owned_by(subject))
+        if criteria.serial_number is not None:
+            query = query.where(table.serial_number == criteria.serial_number)
+        if criteria.name:
+            query = query.where(table.name_folded.contains(fold(criteria.name), autoescape=True))
+        if criteria.certificate_type is not None:
+            query = query.where(table.certificate_type == criteria.certificate_type.value)
+        if criteria.status is CertificateStatus.ACTIVE:
+            query = query.where(table.status == _ACTIVE, table.valid_to >= now)
+        elif criteria.status is CertificateStatus.EXPIRED:
+            query = query.where(table.status == _ACTIVE, table.valid_to < now)
+        elif criteria.status is not None:
+            query = query.where(table.status == criteria.status.value)
+        if criteria.expires_after is not None:
+            query = query.where(table.valid_to > criteria.expires_after)
+        query = query.order_by(table.request_date.desc(), table.serial_number.desc()).offset(offset).limit(limit)
+        return [_record(row, with_der=False) for row in self._connection.execute(query)]
+
+    def count_held(self, subject: SubjectIdentifier, *, now: datetime) -> int:
+        """Certificates the subject holds: active ones that have not expired (future-dated ones included)."""
+        query = select(func.count()).where(
+            *_owned_by(subject), certificates.c.status == _ACTIVE, certificates.c.valid_to >= now
+        )
+        return int(self._connection.execute(query).scalar_one())
+
+    def revoke(self, serial_number: str, *, reason: RevocationReason | None, now: datetime) -> bool:
+        """Active, unexpired → Revoked; False if the certificate is not in that state."""
+        table = certificates.c
+        result = self._connection.execute(
+            update(certificates)
+            .where(table.serial_number == serial_number, table.status == _ACTIVE, table.valid_to >= now)
+            .values(
+                status=CertificateStatus.REVOKED.value,
+                revoked_at=now,
+                revocation_reason=reason.value if reason is not None else None,
+            )
+        )
+        return result.rowcount == 1
+
+    def set_status(self, serial_number: str, status: CertificateStatus, *, now: datetime) -> bool:
+        """Set the stored status (operator actions, e.g. blocking). Blocking or revoking records when it happened."""
+        values: dict[str, Any] = {"status": status.value}
+        if status in (CertificateStatus.REVOKED, CertificateStatus.BLOCKED):
+            values["revoked_at"] = now
+        result = self._connection.execute(
+            update(certificates).where(certificates.c.serial_number == serial_number).values(**values)
+        )
+        return result.rowcount == 1
+
+    def record_use(self, serial_number: str, *, now: datetime) -> None:
+        self._connection.execute(
+            update(certificates).where(certificates.c.serial_number == serial_number).values(last_use_date=now)
+        )
+
+    def revoked(self) -> list[RevokedCertificate]:
+        """Every revoked or blocked certificate (the CRL's entries), oldest revocation first."""
+        table = certificates.c
+        rows = self._connection.execute(
+            select(table.serial_number, table.revoked_at, table.revocation_reason, table.status)
+            .where(table.status != _ACTIVE)
+            .order_by(table.revoked_at, table.serial_number)
+        )
+        return [
+            RevokedCertificate(
+                row.serial_number,
+                row.revoked_at,
+                RevocationReason(row.revocation_reason) if row.revocation_reason else None,
+                blocked=row.status == CertificateStatus.BLOCKED.value,
+            )
+            for row in rows
+            if row.revoked_at is not None
+        ]
+
+    # --- public keys ----------------------------------------------------------------------------------------------
+
+    def certify_public_key(
+        self, public_key_sha256: str, subject: SubjectIdentifier, *, now: datetime
+    ) -> SubjectIdentifier:
+        """Bind the key to `subject` unless it is bound already; return whom it is bound to."""
+        table = certified_public_keys
+        self._connection.execute(
+            upsert(self._connection, table)
+            .values(
+                public_key_sha256=public_key_sha256,
+                subject_type=subject.type.value,
+                subject_value=subject.value,
+                certified_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["public_key_sha256"])
+        )
+        row = self._connection.execute(
+            select(table.c.subject_type, table.c.subject_value).where(table.c.public_key_sha256 == public_key_sha256)
+        ).one()
+        return SubjectIdentifier(SubjectIdentifierType(row.subject_type), row.subject_value)
+
+    # --- the CRL --------------------------------------------------------------------------------------------------
+
+    def current_crl(self, *, lock: bool = False) -> StoredCrl | None:
+        """The stored CRL; with `lock`, the row stays locked until the transaction ends (rebuilds queue on it)."""
+        table = certificate_revocation_list.c
+        query = select(table.crl_number, table.this_update, table.next_update, table.der).where(table.id == _CRL_ROW)
+        if lock:
+            query = query.with_for_update()
+        row = self._connection.execute(query).first()
+        return StoredCrl(row.crl_number, row.this_update, row.next_update, row.der) if row is not None else None
+
+    def create_crl(self, crl: StoredCrl) -> bool:
+        """Store the first CRL; False if one exists already (another process was first)."""
+        result = self._connection.execute(
+            upsert(self._connection, certificate_revocation_list)
+            .values(id=_CRL_ROW, **_crl_values(crl))
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        return result.rowcount == 1
+
+    def replace_crl(self, crl: StoredCrl) -> None:
+        self._connection.execute(
+            update(certificate_revocation_list)
+            .where(certificate_revocation_list.c.id == _CRL_ROW)
+            .values(**_crl_values(crl))
+        )
+
+
+def _crl_values(crl: StoredCrl) -> dict[str, Any]:
+    return {
+        "crl_number": crl.crl_number,
+        "this_update": crl.this_update,
+        "next_update": crl.next_update,
+        "der": crl.der,
+    }

@@ -1,0 +1,1 @@
+"""Certificate enrollment: registration policy (pure), registration authority, the CA core, the issuance worker."""
