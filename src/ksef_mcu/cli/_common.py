@@ -198,6 +198,27 @@ def ask_key_password(password_file: Path | None, prompt: str = "Hasło do klucza
     return str(typer.prompt(prompt, hide_input=True))
 
 
+_YES = frozenset({"t", "tak", "y", "yes"})
+_NO = frozenset({"", "n", "nie", "no"})
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question in Polish (`t`/`tak` or `n`/`nie`; `y`/`yes` also count); the default is no.
+
+    End of input (e.g. a script without `--yes`) is no.
+    """
+    while True:
+        try:
+            answer = str(typer.prompt(f"{question} [t/N]", default="", show_default=False)).strip().lower()
+        except typer.Abort:
+            return False
+        if answer in _YES:
+            return True
+        if answer in _NO:
+            return False
+        error_console.print("Odpowiedz „t” (tak) albo „n” (nie).")
+
+
 def load_key_file(path: Path, password_file: Path | None = None) -> PrivateKey:
     """Load a private key file, asking for its password only when the file is encrypted."""
     data = read_input_file(path, "pliku klucza")

@@ -34,8 +34,10 @@ from ksef_mcu.client.environments import normalize_base_url
 ENVIRONMENT_VARIABLE = "KSEF_MCU_ENV"
 BASE_URL_VARIABLE = "KSEF_MCU_API_URL"
 
-# Tests replace these to run the commands against an httpx MockTransport (or an in-process app) without waiting.
+# Tests replace these to run the commands against an httpx MockTransport, or an app in-process through a ready
+# client (Starlette's TestClient), without waiting.
 http_transport: httpx.BaseTransport | None = None
+http_client: httpx.Client | None = None
 client_sleep: Callable[[float], None] | None = None
 
 
@@ -102,6 +104,11 @@ def format_moment(moment: dt.datetime | None) -> str:
     if moment is None or moment.year <= 1:
         return "—"
     return moment.astimezone(polish_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def format_day(moment: dt.datetime) -> str:
+    """The Polish calendar day of a moment, `2026-03-01`."""
+    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d")
 
 
 TYPE_LABELS = {
@@ -195,6 +202,7 @@ def connect(
         base_url=url,
         tokens=profile.tokens if login_required and profile is not None else None,
         transport=http_transport,
+        http_client=http_client,
         sleep=client_sleep,
         on_tokens_changed=lambda tokens: holder[0].on_tokens_changed(tokens) if holder else None,
         on_system_warning=lambda warnings, method, path: (

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -26,6 +28,7 @@ from ksef_mcu.cli._common import (
     CliError,
     ask_key_password,
     ask_new_key_password,
+    confirm,
     console,
     error_console,
     fail,
@@ -45,6 +48,7 @@ from ksef_mcu.cli._network import (
     EnvironmentOption,
     Session,
     connect,
+    format_day,
     format_moment,
     parse_date,
     print_done,
@@ -81,6 +85,8 @@ from ksef_mcu.crypto.keys import (
 from ksef_mcu.crypto.names import check_mcu_certificate_name
 
 RETRIEVE_MAX = 10
+LIST_WIDTH_WHEN_PIPED = 160
+SHORT_TYPE_LABELS = {CertificateType.AUTHENTICATION: "Uwierzytelnienie", CertificateType.OFFLINE: "Offline"}
 DEFAULT_WAIT_SECONDS = 300.0
 
 LIMIT_REACHED = (
@@ -472,20 +478,24 @@ def list_certificates(
     if not items:
         console.print("Brak certyfikatów spełniających kryteria.")
         return
-    table = Table(title="Lista certyfikatów", title_justify="left", header_style="bold")
+    table = Table(title="Lista certyfikatów", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for column in ("Nazwa", "Numer seryjny", "Typ", "Status", "Ważny od", "Ważny do", "Ostatnie użycie"):
-        table.add_column(column, no_wrap=column in ("Numer seryjny", "Ważny od", "Ważny do"))
+        table.add_column(column, no_wrap=column != "Nazwa")
     for item in items:
         table.add_row(
             escape(item.name),
             item.serial_number,
-            TYPE_LABELS[item.type],
+            SHORT_TYPE_LABELS[item.type],
             STATUS_LABELS[item.status],
-            format_moment(item.valid_from),
-            format_moment(item.valid_to),
+            format_day(item.valid_from),
+            format_day(item.valid_to),
             format_moment(item.last_use_date),
         )
-    console.print(table)
+    # Piped output is not squeezed to 80 columns: every row stays on one line for grep and friends.
+    target = (
+        console if console.is_terminal else Console(file=console.file, width=LIST_WIDTH_WHEN_PIPED, highlight=False)
+    )
+    target.print(table)
     console.print(f"Certyfikatów: {len(items)}")
 
 
@@ -627,9 +637,7 @@ def revoke(
                 ("Powód", REASON_LABELS[revocation_reason] if revocation_reason else "nie podano"),
             ]
         )
-        if not yes and not typer.confirm(
-            "Unieważnienia nie można cofnąć. Czy na pewno unieważnić ten certyfikat?", default=False
-        ):
+        if not yes and not confirm("Unieważnienia nie można cofnąć. Czy na pewno unieważnić ten certyfikat?"):
             error_console.print("Nie unieważniono certyfikatu.")
             raise typer.Exit(EXIT_ERROR)
         with spinner("Unieważnianie certyfikatu…"):

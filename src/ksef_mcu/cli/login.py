@@ -49,6 +49,19 @@ from ksef_mcu.crypto.certificates import SubjectIdentifierType, certificate_seri
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, WrongPasswordError
 
+IDENTIFIER_LABELS = {
+    "Nip": "NIP",
+    "Pesel": "PESEL",
+    "Fingerprint": "odcisk certyfikatu",
+    "InternalId": "identyfikator wewnętrzny",
+    "NipVatUe": "NIP-VAT UE",
+    "PeppolId": "identyfikator Peppol",
+}
+
+
+def _labelled(kind: str, value: str) -> str:
+    return f"{IDENTIFIER_LABELS.get(kind, kind)} {escape(value)}"
+
 
 def _read_credentials(
     cert: Path | None, key: Path | None, pkcs12: Path | None, password_file: Path | None
@@ -180,8 +193,8 @@ def login(
         )
     with connect(env, base_url, login_required=False) as session:
         console.print(
-            f"Logowanie do KSeF ({env.value}, {session.base_url}) w kontekście {context.type.value} "
-            f"{escape(context.value)}…"
+            f"Logowanie do KSeF ({env.value}, {escape(session.base_url)}) w kontekście "
+            f"{_labelled(context.type.value, context.value)}…"
         )
         with spinner("Wysyłanie podpisanego żądania uwierzytelnienia…") as status:
             tokens = session.client.auth.login_with_certificate(
@@ -229,8 +242,8 @@ def _print_profile(profile: Profile) -> None:
     rows = [
         ("Środowisko", f"{profile.environment.value} ({escape(profile.base_url)})"),
         ("Certyfikat", escape(info.subject)),
-        ("Podmiot", f"{info.identifier_type} {escape(info.identifier_value)}"),
-        ("Kontekst", f"{info.context_type} {escape(info.context_value)}"),
+        ("Podmiot", _labelled(info.identifier_type, info.identifier_value)),
+        ("Kontekst", _labelled(info.context_type, info.context_value)),
         ("Zalogowano", format_moment(info.logged_in_at)),
         ("Token dostępu ważny do", format_moment(tokens.access_token.valid_until)),
         (

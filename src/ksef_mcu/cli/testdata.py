@@ -19,7 +19,7 @@ from ksef_mcu.crypto.self_signed import check_nip, check_pesel
 
 app = typer.Typer(
     name="testdata",
-    help="Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu.",
+    help="Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity.",
     no_args_is_help=True,
 )
 subject_app = typer.Typer(name="subject", help="Podmioty: grupa VAT, JST, organ egzekucyjny.", no_args_is_help=True)
@@ -63,10 +63,15 @@ def _description(text: str, option: str = "--description") -> str:
     return value
 
 
-def _post(environment: EnvironmentChoice, base_url: str | None, path: str, body: dict[str, Any], what: str) -> None:
+def _refuse_official_production(environment: EnvironmentChoice) -> Environment:
     env = Environment.parse(environment.value)
     if env in (Environment.DEMO, Environment.PROD):
         fail(f"Dane testowe są dostępne tylko w środowisku test i na własnym serwerze (local), nie w {env.value}.")
+    return env
+
+
+def _post(environment: EnvironmentChoice, base_url: str | None, path: str, body: dict[str, Any], what: str) -> None:
+    env = _refuse_official_production(environment)
     with connect(env, base_url, login_required=False) as session, spinner(f"{what}…"):
         session.client.request("POST", path, json=body, authenticated=False)
 
@@ -283,3 +288,51 @@ def context_unblock(
     body = _context(nip, internal_id, nip_vat_ue, peppol_id)
     _post(environment, base_url, "/testdata/context/unblock", body, "Odblokowywanie kontekstu")
     print_done(f"Odblokowano uwierzytelnianie w kontekście {body['contextIdentifier']['value']}.")
+
+
+limits_app = typer.Typer(
+    name="limits",
+    help="Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).",
+    no_args_is_help=True,
+)
+app.add_typer(limits_app)
+
+
+@limits_app.command("set")
+@report_errors
+def limits_set(
+    *,
+    max_enrollments: Annotated[
+        int | None, typer.Option("--max-enrollments", min=0, help="Najwięcej wniosków o certyfikat.")
+    ] = None,
+    max_certificates: Annotated[
+        int | None, typer.Option("--max-certificates", min=0, help="Najwięcej aktywnych certyfikatów.")
+    ] = None,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Zmień limity certyfikatów zalogowanego podmiotu (np. żeby sprawdzić komunikat o wyczerpanym limicie)."""
+    if max_enrollments is None and max_certificates is None:
+        fail("Podaj --max-enrollments albo --max-certificates (albo oba).")
+    body: dict[str, Any] = {}
+    if max_enrollments is not None:
+        body["enrollment"] = {"maxEnrollments": max_enrollments}
+    if max_certificates is not None:
+        body["certificate"] = {"maxCertificates": max_certificates}
+    env = _refuse_official_production(environment)
+    with connect(env, base_url) as session, spinner("Zmiana limitów…"):
+        session.client.request("POST", "/testdata/limits/subject/certificate", json=body)
+    print_done("Zmieniono limity certyfikatów; sprawdź je: ksef-mcu cert limits")
+
+
+@limits_app.command("reset")
+@report_errors
+def limits_reset(
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Przywróć domyślne limity certyfikatów zalogowanego podmiotu."""
+    env = _refuse_official_production(environment)
+    with connect(env, base_url) as session, spinner("Przywracanie limitów…"):
+        session.client.request("DELETE", "/testdata/limits/subject/certificate")
+    print_done("Przywrócono domyślne limity certyfikatów.")
