@@ -256,7 +256,7 @@ def _print_profile(profile: Profile) -> None:
 
 
 @report_errors
-def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL) -> None:
+def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL, base_url: BaseUrlOption = None) -> None:
     """Wyloguj się: zakończ sesję w KSeF i usuń zapisane tokeny tego środowiska."""
     env = Environment.parse(str(environment))
     profile = load_profile(env)
@@ -264,7 +264,7 @@ def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL) -> None:
         console.print(f"Nie jesteś zalogowany do środowiska {env.value}.")
         return
     ended = True
-    with connect(env, None) as session:
+    with connect(env, base_url) as session:
         try:
             session.client.auth.logout()
         except KsefClientError as error:  # the local tokens are removed anyway
