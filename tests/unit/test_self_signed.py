@@ -40,7 +40,14 @@ class TestIdentifiers:
 
     @pytest.mark.parametrize(
         ("nip", "reason"),
-        [("5265877636", "cyfra kontrolna"), ("526587763", "10 cyfr"), ("526-587-76-35", "10 cyfr"), ("", "10 cyfr")],
+        [
+            ("5265877636", "cyfra kontrolna"),
+            ("526587763", "10 cyfr"),
+            ("526-587-76-35", "10 cyfr"),
+            ("", "10 cyfr"),
+            ("1007520068", "00 na 2. i 3. pozycji"),  # check digit right, but no tax office 00
+            ("0123456789", "zaczynać się od 0"),
+        ],
     )
     def test_invalid_nips(self, nip: str, reason: str) -> None:
         assert not nip_is_valid(nip)
@@ -71,9 +78,10 @@ class TestIdentifiers:
             check_pesel(pesel)
 
     def test_random_nips_are_valid_and_varied(self) -> None:
-        nips = {generate_random_nip() for _ in range(200)}
+        nips = {generate_random_nip() for _ in range(2000)}
         assert all(nip_is_valid(nip) for nip in nips)
-        assert len(nips) > 190
+        assert not any(nip[1:3] == "00" for nip in nips)
+        assert len(nips) > 1990
 
 
 class TestCertificates:

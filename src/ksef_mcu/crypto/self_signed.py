@@ -33,6 +33,7 @@ SELF_SIGNED_BACKDATE = timedelta(minutes=61)
 still sees it as valid."""
 
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+_NIP_PATTERN = re.compile(r"[1-9]((\d[1-9])|([1-9]\d))\d{7}")  # the `Nip` pattern of the OpenAPI and the XSDs
 _PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
 _NAME_PART = re.compile(r"[^\s,;=+<>#\"\\][^,;=+<>#\"\\]{0,63}")
 
@@ -51,8 +52,9 @@ class TestSubjectKind(enum.StrEnum):
 
 
 def nip_is_valid(nip: str) -> bool:
-    """True for 10 digits whose last one is the NIP check digit (weights 6,5,7,2,3,4,5,6,7, mod 11)."""
-    if not isinstance(nip, str) or not re.fullmatch(r"\d{10}", nip):
+    """True for a NIP KSeF accepts: the API's pattern (no leading zero, no `00` tax-office code in digits 2–3) and
+    the check digit (weights 6,5,7,2,3,4,5,6,7, mod 11)."""
+    if not isinstance(nip, str) or not _NIP_PATTERN.fullmatch(nip):
         return False
     remainder = sum(int(digit) * weight for digit, weight in zip(nip, _NIP_WEIGHTS, strict=False)) % 11
     return remainder != 10 and remainder == int(nip[9])
@@ -81,14 +83,17 @@ def generate_random_nip() -> str:
     while True:
         digits = [secrets.randbelow(9) + 1, *(secrets.randbelow(10) for _ in range(8))]
         remainder = sum(digit * weight for digit, weight in zip(digits, _NIP_WEIGHTS, strict=True)) % 11
-        if remainder != 10:
-            return "".join(map(str, digits)) + str(remainder)
+        nip = "".join(map(str, digits)) + str(remainder)
+        if remainder != 10 and nip_is_valid(nip):
+            return nip
 
 
 def check_nip(nip: str) -> str:
     """`nip` when it is a valid NIP; raises `IdentifierError` with a Polish message otherwise."""
     if not isinstance(nip, str) or not re.fullmatch(r"\d{10}", nip):
         raise IdentifierError(f"Nieprawidłowy NIP {nip!r}: oczekiwano 10 cyfr (bez kresek).")
+    if not _NIP_PATTERN.fullmatch(nip):
+        raise IdentifierError(f"Nieprawidłowy NIP {nip}: nie może zaczynać się od 0 ani mieć 00 na 2. i 3. pozycji.")
     if not nip_is_valid(nip):
         raise IdentifierError(f"Nieprawidłowy NIP {nip}: cyfra kontrolna się nie zgadza.")
     return nip
