@@ -107,6 +107,7 @@ def submit_enrollment(
 @certificates_router.get(
     "/certificates/enrollments/{referenceNumber}",
     summary="Pobranie statusu przetwarzania wniosku certyfikacyjnego",
+    response_model_exclude_none=True,
 )
 def enrollment_status(
     services: Services, principal: AccessPrincipal, reference_number: ReferenceNumberPath

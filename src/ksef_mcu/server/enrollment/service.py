@@ -166,12 +166,10 @@ class EnrollmentService:
         return effective_limits(subject.type, defaults=self._defaults, override=override)
 
     def _usage(self, connection: Connection, subject: SubjectIdentifier, now: datetime) -> LimitUsage:
-        enrollments = EnrollmentRepository(connection)
-        held = CertificateRepository(connection).count_held(subject, now=now) + enrollments.count_pending(subject)
-        return LimitUsage(
-            enrollments=enrollments.count_since(subject, since=now - self._settings.enrollment_limit_window),
-            certificates=held,
+        made, held = EnrollmentRepository(connection).count_usage(
+            subject, now=now, since=now - self._settings.enrollment_limit_window
         )
+        return LimitUsage(enrollments=made, certificates=held)
 
     def limits(self, principal: Principal) -> LimitsReport:
         """`GET /certificates/limits` for the authenticated subject."""

@@ -200,9 +200,7 @@ class IssuanceWorker:
             logger.error("%s was claimed %d times without finishing; cancelling it", reference, record.attempts + 1)
             finish(EnrollmentStatusCode.CANCELLED, CANCELLED_DETAIL)
             return None
-        held = certificates.count_held(subject, now=now) + enrollments.count_pending(
-            subject, reserved_only=True, exclude=reference
-        )
+        _, held = enrollments.count_usage(subject, now=now, since=now, reserved_only=True, exclude=reference)
         if held >= max_certificates:
             finish(EnrollmentStatusCode.REJECTED, CERTIFICATE_LIMIT_DETAIL)
             return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.crypto.csr import EnrollmentData
@@ -155,13 +155,6 @@ class CertificateRepository:
         query = query.order_by(table.request_date.desc(), table.serial_number.desc()).offset(offset).limit(limit)
         return [_record(row, with_der=False) for row in self._connection.execute(query)]
 
-    def count_held(self, subject: SubjectIdentifier, *, now: datetime) -> int:
-        """Certificates the subject holds: active ones that have not expired (future-dated ones included)."""
-        query = select(func.count()).where(
-            *_owned_by(subject), certificates.c.status == _ACTIVE, certificates.c.valid_to >= now
-        )
-        return int(self._connection.execute(query).scalar_one())
-
     def revoke(self, serial_number: str, *, reason: RevocationReason | None, now: datetime) -> bool:
         """Active, unexpired → Revoked; False if the certificate is not in that state."""
         table = certificates.c
@@ -245,12 +238,13 @@ class CertificateRepository:
 
     def create_crl(self, crl: StoredCrl) -> bool:
         """Store the first CRL; False if one exists already (another process was first)."""
-        result = self._connection.execute(
+        inserted = self._connection.execute(
             upsert(self._connection, certificate_revocation_list)
             .values(id=_CRL_ROW, **_crl_values(crl))
             .on_conflict_do_nothing(index_elements=["id"])
-        )
-        return result.rowcount == 1
+            .returning(certificate_revocation_list.c.id)
+        ).first()
+        return inserted is not None
 
     def replace_crl(self, crl: StoredCrl) -> None:
         self._connection.execute(

@@ -11,8 +11,13 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.crypto.csr import EnrollmentData
-from ksef_mcu.server.certificates.model import EnrollmentStatus, EnrollmentStatusCode
-from ksef_mcu.server.db.certificate_tables import certificate_enrollments, certificate_serials, certificate_subjects
+from ksef_mcu.server.certificates.model import CertificateStatus, EnrollmentStatus, EnrollmentStatusCode
+from ksef_mcu.server.db.certificate_tables import (
+    certificate_enrollments,
+    certificate_serials,
+    certificate_subjects,
+    certificates,
+)
 from ksef_mcu.server.db.repositories.upsert import upsert
 
 _PENDING = int(EnrollmentStatusCode.ACCEPTED)
@@ -185,23 +190,43 @@ class EnrollmentRepository:
             row.serial_number if status.code is EnrollmentStatusCode.ISSUED else None,
         )
 
-    def count_since(self, subject: SubjectIdentifier, *, since: datetime) -> int:
-        """Requests the subject made after `since` (any outcome)."""
-        table = certificate_enrollments.c
-        query = select(func.count()).where(*_of(subject), table.request_date > since)
-        return int(self._connection.execute(query).scalar_one())
+    def count_usage(
+        self,
+        subject: SubjectIdentifier,
+        *,
+        now: datetime,
+        since: datetime,
+        reserved_only: bool = False,
+        exclude: str | None = None,
+    ) -> tuple[int, int]:
+        """(requests made after `since`, certificates held) for the subject, read in ONE statement.
 
-    def count_pending(
-        self, subject: SubjectIdentifier, *, reserved_only: bool = False, exclude: str | None = None
-    ) -> int:
-        """The subject's requests still at status 100 (only those with a reserved serial, if asked)."""
+        Held = active certificates that have not expired (future-dated ones included) + requests still at status 100
+        (only those that already hold a serial, with `reserved_only`; `exclude` leaves one request out). One
+        statement means one snapshot: a worker that moves a request from "pending" to "issued" in between two reads
+        would otherwise make it vanish from both counts (PostgreSQL runs each statement on a fresh snapshot).
+        """
         table = certificate_enrollments.c
-        query = select(func.count()).where(*_of(subject), table.status_code == _PENDING)
+        made = select(func.count()).where(*_of(subject), table.request_date > since).scalar_subquery()
+        pending_query = select(func.count()).where(*_of(subject), table.status_code == _PENDING)
         if reserved_only:
-            query = query.where(table.serial_number.is_not(None))
+            pending_query = pending_query.where(table.serial_number.is_not(None))
         if exclude is not None:
-            query = query.where(table.reference_number != exclude)
-        return int(self._connection.execute(query).scalar_one())
+            pending_query = pending_query.where(table.reference_number != exclude)
+        issued = certificates.c
+        active = (
+            select(func.count())
+            .select_from(certificates)
+            .where(
+                issued.subject_type == subject.type.value,
+                issued.subject_value == subject.value,
+                issued.status == CertificateStatus.ACTIVE.value,
+                issued.valid_to >= now,
+            )
+            .scalar_subquery()
+        )
+        row = self._connection.execute(select(made, pending_query.scalar_subquery() + active)).one()
+        return int(row[0]), int(row[1])
 
     def has_pending(self) -> bool:
         """Whether any request waits at status 100."""
@@ -240,12 +265,14 @@ class EnrollmentRepository:
 
         False if the serial was ever reserved before (the caller draws another one).
         """
+        # RETURNING tells whether the row went in (rowcount of INSERT … ON CONFLICT is not reliable on psycopg).
         inserted = self._connection.execute(
             upsert(self._connection, certificate_serials)
             .values(serial_number=serial_number, reference_number=reference_number, reserved_at=now)
             .on_conflict_do_nothing(index_elements=["serial_number"])
-        )
-        if inserted.rowcount != 1:
+            .returning(certificate_serials.c.serial_number)
+        ).first()
+        if inserted is None:
             return False
         self._connection.execute(
             update(certificate_enrollments)
