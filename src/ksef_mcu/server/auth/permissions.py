@@ -35,9 +35,13 @@ class PermissionResolver(Protocol):
     """Answers "what may `subject` do in `context`" inside the caller's unit of work."""
 
     def resolve(
-        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier
+        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier, *, complete: bool = True
     ) -> ContextPermissions | None:
-        """The subject's permissions in the context, or None when it holds none (it may not log in there)."""
+        """The subject's permissions in the context, or None when it holds none (it may not log in there).
+
+        With `complete=False` the answer only has to be right about None versus not None (the login decision), so
+        an implementation may stop at the first permission it finds.
+        """
         ...
 
     def is_deceased(self, connection: Connection, subject: SubjectIdentifier) -> bool:
@@ -49,14 +53,17 @@ class DefaultPermissionResolver:
     """Owner rule + NIP–PESEL bindings from test data + explicit grants."""
 
     def resolve(
-        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier
+        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier, *, complete: bool = True
     ) -> ContextPermissions | None:
+        owns_nip = subject.type is SubjectIdentifierType.NIP and subject.value == context.value
+        if not complete and owns_nip and context.type is ContextIdentifierType.NIP:
+            return ContextPermissions((Permission.OWNER,))
         testdata = TestDataRepository(connection)
         permissions: list[Permission | str] = []
         roles: list[str] = []
         if context.type is ContextIdentifierType.NIP:
             person = testdata.person(context.value)
-            owner = (subject.type is SubjectIdentifierType.NIP and subject.value == context.value) or (
+            owner = owns_nip or (
                 subject.type is SubjectIdentifierType.PESEL and person is not None and person.pesel == subject.value
             )
             if owner:

@@ -268,7 +268,7 @@ class AuthenticationService:
             return AuthStatus.of(AuthStatusCode.BLOCKED, BLOCKED_DETAIL)
         if self._permissions.is_deceased(connection, subject):
             return AuthStatus.of(AuthStatusCode.DECEASED_PERSON, DECEASED_DETAIL)
-        if self._permissions.resolve(connection, evidence.context, subject) is None:
+        if self._permissions.resolve(connection, evidence.context, subject, complete=False) is None:
             return AuthStatus.of(AuthStatusCode.NO_PERMISSIONS, NO_PERMISSIONS_DETAIL)
         return AuthStatus.of(AuthStatusCode.SUCCEEDED)
 

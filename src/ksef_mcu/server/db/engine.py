@@ -4,18 +4,23 @@ A unit of work is one short transaction opened by a service (`database.write()` 
 their SQL on the connection they are given and never commit.
 
 SQLite runs in WAL mode with `synchronous=NORMAL`, foreign keys on and a busy timeout. Write transactions start with
-`BEGIN IMMEDIATE` so that two writers queue on the busy timeout instead of failing when a read lock cannot be upgraded;
-read transactions start with a plain (deferred) `BEGIN` and never block writers.
+`BEGIN IMMEDIATE` (a writer never has to upgrade a read lock, which could fail), and are queued before that on a lock
+file next to the database (`<database>-writer.lock`, held with `flock`, plus a thread lock): SQLite admits one writer
+at a time anyway, and its own busy handler waits by sleeping and polling, which collapses throughput as soon as a few
+threads or processes contend. The busy timeout remains for writers that do not take the lock (other tools). Read
+transactions start with a plain (deferred) `BEGIN` and never wait for writers.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
@@ -75,11 +80,39 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+class _WriterLock:
+    """One SQLite writer at a time across this process's threads and every process using the same database file."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path.with_name(path.name + "-writer.lock")
+        self._thread_lock = threading.Lock()
+        self._descriptor: int | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._descriptor is None:
+                self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._descriptor is not None:
+                os.close(self._descriptor)
+                self._descriptor = None
+
+
 class Database:
     """The server's database: an engine plus the unit-of-work helpers."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        path = sqlite_path(engine.url)
+        self._writer_lock = _WriterLock(path) if path is not None else None
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout: timedelta = timedelta(seconds=10), pool_size: int = 10) -> Database:
@@ -93,7 +126,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction: committed when the block ends, rolled back if it raises."""
-        with self.engine.connect() as connection:
+        queue = self._writer_lock.held() if self._writer_lock is not None else nullcontext()
+        with queue, self.engine.connect() as connection:
             connection.execution_options(**{_WRITE_OPTION: True})
             with connection.begin():
                 yield connection
@@ -111,11 +145,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
 
     def __repr__(self) -> str:
         return f"Database({self.engine.url.render_as_string(hide_password=True)!r})"
-
-
-def engine_options_for_logging(engine: Engine) -> dict[str, Any]:
-    """What to log about an engine at start-up (never the password)."""
-    return {"url": engine.url.render_as_string(hide_password=True), "dialect": engine.dialect.name}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, insert, or_, select, update
+from sqlalchemy import JSON, Connection, Integer, Row, and_, bindparam, delete, insert, or_, select, update
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.model import (
@@ -46,6 +46,74 @@ class AuthenticationRecord:
 
 
 _SUMMARY_COLUMNS = [column for column in authentications.c if column.name != "certificate_der"]
+_table = authentications.c
+
+# Statements are built once: constructing a Core statement costs several times more than executing a cached one.
+_ADD = insert(authentications)
+_GET = select(*_SUMMARY_COLUMNS).where(_table.reference_number == bindparam("reference"))
+_GET_WITH_CERTIFICATE = select(authentications).where(_table.reference_number == bindparam("reference"))
+_REDEEM = (
+    update(authentications)
+    .where(
+        _table.reference_number == bindparam("reference"),
+        _table.is_token_redeemed.is_(False),
+        _table.status_code == int(AuthStatusCode.SUCCEEDED),
+    )
+    .values(
+        is_token_redeemed=True,
+        redeemed_at=bindparam("now"),
+        refresh_token_id=bindparam("new_refresh_token_id"),
+        refresh_token_valid_until=bindparam("new_refresh_token_valid_until"),
+    )
+)
+_REFRESH = (
+    update(authentications)
+    .where(
+        _table.reference_number == bindparam("reference"),
+        _table.refresh_token_id == bindparam("presented_refresh_token_id"),
+        _table.status_code == int(AuthStatusCode.SUCCEEDED),
+    )
+    .values(last_token_refresh_at=bindparam("now"))
+)
+_REVOKE = (
+    update(authentications)
+    .where(
+        _table.reference_number == bindparam("reference"),
+        _table.status_code == int(AuthStatusCode.SUCCEEDED),
+    )
+    .values(
+        status_code=bindparam("new_status_code"),
+        status_description=bindparam("new_status_description"),
+        status_details=bindparam("new_status_details", type_=JSON),
+        revoked_at=bindparam("now"),
+    )
+)
+_ACTIVE = (
+    select(*_SUMMARY_COLUMNS)
+    .where(
+        _table.context_type == bindparam("context_type"),
+        _table.context_value == bindparam("context_value"),
+        _table.subject_type == bindparam("subject_type"),
+        _table.subject_value == bindparam("subject_value"),
+        _table.status_code == int(AuthStatusCode.SUCCEEDED),
+        or_(
+            and_(_table.is_token_redeemed.is_(True), _table.refresh_token_valid_until > bindparam("now")),
+            and_(_table.is_token_redeemed.is_(False), _table.authentication_token_valid_until > bindparam("now")),
+        ),
+    )
+    .order_by(_table.started_at.desc(), _table.reference_number.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+_ACTIVE_AFTER = _ACTIVE.where(
+    or_(
+        _table.started_at < bindparam("after_started_at"),
+        and_(
+            _table.started_at == bindparam("after_started_at"),
+            _table.reference_number < bindparam("after_reference_number"),
+        ),
+    )
+)
+_PURGE = delete(authentications).where(_table.started_at < bindparam("before"))
 
 
 def _record(row: Row[Any], *, with_certificate: bool) -> AuthenticationRecord:
@@ -78,85 +146,67 @@ class AuthenticationRepository:
 
     def add(self, record: AuthenticationRecord) -> None:
         self._connection.execute(
-            insert(authentications).values(
-                reference_number=record.reference_number,
-                started_at=record.started_at,
-                client_ip=record.client_ip,
-                context_type=record.context.type.value,
-                context_value=record.context.value,
-                subject_type=record.subject.type.value,
-                subject_value=record.subject.value,
-                authentication_method=record.authentication_method.value,
-                authentication_method_code=METHOD_INFO[record.authentication_method].code,
-                certificate_fingerprint=record.certificate_fingerprint,
-                certificate_der=record.certificate_der,
-                subject_details=record.subject_details.to_json(),
-                authorization_policy=record.allowed_ips.to_json() if record.allowed_ips else None,
-                status_code=int(record.status.code),
-                status_description=record.status.description,
-                status_details=list(record.status.details) or None,
-                authentication_token_valid_until=record.authentication_token_valid_until,
-                is_token_redeemed=record.is_token_redeemed,
-            )
+            _ADD,
+            {
+                "reference_number": record.reference_number,
+                "started_at": record.started_at,
+                "client_ip": record.client_ip,
+                "context_type": record.context.type.value,
+                "context_value": record.context.value,
+                "subject_type": record.subject.type.value,
+                "subject_value": record.subject.value,
+                "authentication_method": record.authentication_method.value,
+                "authentication_method_code": METHOD_INFO[record.authentication_method].code,
+                "certificate_fingerprint": record.certificate_fingerprint,
+                "certificate_der": record.certificate_der,
+                "subject_details": record.subject_details.to_json(),
+                "authorization_policy": record.allowed_ips.to_json() if record.allowed_ips else None,
+                "status_code": int(record.status.code),
+                "status_description": record.status.description,
+                "status_details": list(record.status.details) or None,
+                "authentication_token_valid_until": record.authentication_token_valid_until,
+                "is_token_redeemed": record.is_token_redeemed,
+                "redeemed_at": record.redeemed_at,
+                "refresh_token_id": record.refresh_token_id,
+                "refresh_token_valid_until": record.refresh_token_valid_until,
+                "last_token_refresh_at": record.last_token_refresh_at,
+                "revoked_at": record.revoked_at,
+            },
         )
 
     def get(self, reference_number: str, *, with_certificate: bool = False) -> AuthenticationRecord | None:
         """The operation, without the certificate DER unless asked for."""
-        columns = list(authentications.c) if with_certificate else _SUMMARY_COLUMNS
-        row = self._connection.execute(
-            select(*columns).where(authentications.c.reference_number == reference_number)
-        ).first()
+        statement = _GET_WITH_CERTIFICATE if with_certificate else _GET
+        row = self._connection.execute(statement, {"reference": reference_number}).first()
         return _record(row, with_certificate=with_certificate) if row is not None else None
 
     def mark_redeemed(
         self, reference_number: str, *, now: datetime, refresh_token_id: str, refresh_token_valid_until: datetime
     ) -> bool:
         """Record the one-time redemption; False if it was already redeemed or the status is not 200."""
-        result = self._connection.execute(
-            update(authentications)
-            .where(
-                authentications.c.reference_number == reference_number,
-                authentications.c.is_token_redeemed.is_(False),
-                authentications.c.status_code == int(AuthStatusCode.SUCCEEDED),
-            )
-            .values(
-                is_token_redeemed=True,
-                redeemed_at=now,
-                refresh_token_id=refresh_token_id,
-                refresh_token_valid_until=refresh_token_valid_until,
-            )
-        )
-        return result.rowcount == 1
+        parameters = {
+            "reference": reference_number,
+            "now": now,
+            "new_refresh_token_id": refresh_token_id,
+            "new_refresh_token_valid_until": refresh_token_valid_until,
+        }
+        return self._connection.execute(_REDEEM, parameters).rowcount == 1
 
     def record_refresh(self, reference_number: str, *, refresh_token_id: str, now: datetime) -> bool:
         """Note a refresh with this refresh token; False if the session was revoked meanwhile."""
-        result = self._connection.execute(
-            update(authentications)
-            .where(
-                authentications.c.reference_number == reference_number,
-                authentications.c.refresh_token_id == refresh_token_id,
-                authentications.c.status_code == int(AuthStatusCode.SUCCEEDED),
-            )
-            .values(last_token_refresh_at=now)
-        )
-        return result.rowcount == 1
+        parameters = {"reference": reference_number, "presented_refresh_token_id": refresh_token_id, "now": now}
+        return self._connection.execute(_REFRESH, parameters).rowcount == 1
 
     def revoke(self, reference_number: str, *, now: datetime, status: AuthStatus) -> bool:
         """Move a successful authentication to the revoked status; False if it was not active."""
-        result = self._connection.execute(
-            update(authentications)
-            .where(
-                authentications.c.reference_number == reference_number,
-                authentications.c.status_code == int(AuthStatusCode.SUCCEEDED),
-            )
-            .values(
-                status_code=int(status.code),
-                status_description=status.description,
-                status_details=list(status.details) or None,
-                revoked_at=now,
-            )
-        )
-        return result.rowcount == 1
+        parameters = {
+            "reference": reference_number,
+            "now": now,
+            "new_status_code": int(status.code),
+            "new_status_description": status.description,
+            "new_status_details": list(status.details) or None,
+        }
+        return self._connection.execute(_REVOKE, parameters).rowcount == 1
 
     def list_active(
         self,
@@ -169,36 +219,20 @@ class AuthenticationRepository:
     ) -> list[AuthenticationRecord]:
         """Active sessions of `subject` in `context`, newest first; `after` is the (startDate, reference) keyset
         cursor of the previous page's last item."""
-        table = authentications.c
-        still_valid = or_(
-            and_(table.is_token_redeemed.is_(True), table.refresh_token_valid_until > now),
-            and_(table.is_token_redeemed.is_(False), table.authentication_token_valid_until > now),
-        )
-        query = (
-            select(*_SUMMARY_COLUMNS)
-            .where(
-                table.context_type == context.type.value,
-                table.context_value == context.value,
-                table.subject_type == subject.type.value,
-                table.subject_value == subject.value,
-                table.status_code == int(AuthStatusCode.SUCCEEDED),
-                still_valid,
-            )
-            .order_by(table.started_at.desc(), table.reference_number.desc())
-            .limit(limit)
-        )
+        parameters: dict[str, object] = {
+            "context_type": context.type.value,
+            "context_value": context.value,
+            "subject_type": subject.type.value,
+            "subject_value": subject.value,
+            "now": now,
+            "limit": limit,
+        }
+        statement = _ACTIVE
         if after is not None:
-            started_at, reference_number = after
-            query = query.where(
-                or_(
-                    table.started_at < started_at,
-                    and_(table.started_at == started_at, table.reference_number < reference_number),
-                )
-            )
-        return [_record(row, with_certificate=False) for row in self._connection.execute(query)]
+            statement = _ACTIVE_AFTER
+            parameters["after_started_at"], parameters["after_reference_number"] = after
+        return [_record(row, with_certificate=False) for row in self._connection.execute(statement, parameters)]
 
     def purge(self, *, started_before: datetime) -> int:
         """Delete operations started before `started_before`; returns how many."""
-        return self._connection.execute(
-            delete(authentications).where(authentications.c.started_at < started_before)
-        ).rowcount
+        return self._connection.execute(_PURGE, {"before": started_before}).rowcount

@@ -5,9 +5,23 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ksef_mcu.server.db.tables import challenges
+
+# Statements are built once: constructing a Core statement costs several times more than executing a cached one.
+_ADD = insert(challenges)
+_CONSUME = (
+    update(challenges)
+    .where(
+        challenges.c.challenge == bindparam("presented"),
+        challenges.c.used_at.is_(None),
+        challenges.c.expires_at > bindparam("now"),
+    )
+    .values(used_at=bindparam("now"))
+)
+_STATE = select(challenges.c.used_at, challenges.c.expires_at).where(challenges.c.challenge == bindparam("presented"))
+_PURGE = delete(challenges).where(challenges.c.expires_at < bindparam("before"))
 
 
 class ChallengeUse(enum.Enum):
@@ -25,27 +39,18 @@ class ChallengeRepository:
 
     def add(self, challenge: str, *, issued_at: datetime, expires_at: datetime, client_ip: str) -> None:
         self._connection.execute(
-            insert(challenges).values(
-                challenge=challenge, issued_at=issued_at, expires_at=expires_at, client_ip=client_ip
-            )
+            _ADD, {"challenge": challenge, "issued_at": issued_at, "expires_at": expires_at, "client_ip": client_ip}
         )
 
     def consume(self, challenge: str, *, now: datetime) -> ChallengeUse:
         """Mark the challenge used if it is known, unused and unexpired — atomically, so it is used at most once."""
-        result = self._connection.execute(
-            update(challenges)
-            .where(challenges.c.challenge == challenge, challenges.c.used_at.is_(None), challenges.c.expires_at > now)
-            .values(used_at=now)
-        )
-        if result.rowcount == 1:
+        if self._connection.execute(_CONSUME, {"presented": challenge, "now": now}).rowcount == 1:
             return ChallengeUse.CONSUMED
-        row = self._connection.execute(
-            select(challenges.c.used_at, challenges.c.expires_at).where(challenges.c.challenge == challenge)
-        ).first()
+        row = self._connection.execute(_STATE, {"presented": challenge}).first()
         if row is None:
             return ChallengeUse.UNKNOWN
         return ChallengeUse.ALREADY_USED if row.used_at is not None else ChallengeUse.EXPIRED
 
     def purge_expired(self, *, before: datetime) -> int:
         """Delete challenges that expired before `before`; returns how many."""
-        return self._connection.execute(delete(challenges).where(challenges.c.expires_at < before)).rowcount
+        return self._connection.execute(_PURGE, {"before": before}).rowcount

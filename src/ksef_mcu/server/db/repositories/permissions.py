@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, bindparam, delete, or_, select
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier
 from ksef_mcu.server.db.repositories.upsert import upsert
@@ -18,6 +18,19 @@ from ksef_mcu.server.identifiers import ContextIdentifier
 class Grant:
     permission_type: str
     description: str
+
+
+_grants = permission_grants.c
+_HELD = (
+    select(_grants.permission_type)
+    .where(
+        _grants.context_type == bindparam("context_type"),
+        _grants.context_value == bindparam("context_value"),
+        _grants.authorized_type == bindparam("authorized_type"),
+        _grants.authorized_value == bindparam("authorized_value"),
+    )
+    .distinct()
+)
 
 
 class PermissionGrantRepository:
@@ -94,14 +107,11 @@ class PermissionGrantRepository:
 
     def permissions_held(self, context: ContextIdentifier, holder: SubjectIdentifier) -> list[str]:
         """Permission types `holder` holds in `context` (any source), sorted."""
-        rows = self._connection.execute(
-            select(permission_grants.c.permission_type)
-            .where(
-                permission_grants.c.context_type == context.type.value,
-                permission_grants.c.context_value == context.value,
-                permission_grants.c.authorized_type == holder.type.value,
-                permission_grants.c.authorized_value == holder.value,
-            )
-            .distinct()
-        )
+        parameters = {
+            "context_type": context.type.value,
+            "context_value": context.value,
+            "authorized_type": holder.type.value,
+            "authorized_value": holder.value,
+        }
+        rows = self._connection.execute(_HELD, parameters)
         return sorted(row.permission_type for row in rows)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 
 from ksef_mcu.server.db.repositories.upsert import upsert
 from ksef_mcu.server.db.tables import blocked_contexts, testdata_persons, testdata_subjects
@@ -36,6 +36,17 @@ class TestPerson:
     created_date: datetime
 
 
+_persons, _subjects, _blocked = testdata_persons.c, testdata_subjects.c, blocked_contexts.c
+
+# Statements on the login path are built once (constructing one costs several times more than executing it).
+_PERSON = select(testdata_persons).where(_persons.nip == bindparam("nip"))
+_PERSONS_WITH_PESEL = select(testdata_persons).where(_persons.pesel == bindparam("pesel"))
+_SUBJECTS = select(testdata_subjects).where(_subjects.nip.in_(bindparam("nips", expanding=True)))
+_IS_BLOCKED = select(_blocked.blocked_at).where(
+    _blocked.context_type == bindparam("context_type"), _blocked.context_value == bindparam("context_value")
+)
+
+
 class TestDataRepository:
     __test__ = False
 
@@ -45,7 +56,7 @@ class TestDataRepository:
     # --- subjects ---------------------------------------------------------------------------------------------------
 
     def subjects(self, nips: Iterable[str]) -> list[TestSubject]:
-        rows = self._connection.execute(select(testdata_subjects).where(testdata_subjects.c.nip.in_(list(nips))))
+        rows = self._connection.execute(_SUBJECTS, {"nips": list(nips)})
         return [TestSubject(**row._mapping) for row in rows]
 
     def add_subjects(self, subjects: Sequence[TestSubject]) -> None:
@@ -72,11 +83,11 @@ class TestDataRepository:
     # --- persons ----------------------------------------------------------------------------------------------------
 
     def person(self, nip: str) -> TestPerson | None:
-        row = self._connection.execute(select(testdata_persons).where(testdata_persons.c.nip == nip)).first()
+        row = self._connection.execute(_PERSON, {"nip": nip}).first()
         return TestPerson(**row._mapping) if row is not None else None
 
     def persons_with_pesel(self, pesel: str) -> list[TestPerson]:
-        rows = self._connection.execute(select(testdata_persons).where(testdata_persons.c.pesel == pesel))
+        rows = self._connection.execute(_PERSONS_WITH_PESEL, {"pesel": pesel})
         return [TestPerson(**row._mapping) for row in rows]
 
     def put_person(self, person: TestPerson) -> None:
@@ -119,10 +130,5 @@ class TestDataRepository:
         ).rowcount
 
     def is_blocked(self, context: ContextIdentifier) -> bool:
-        row = self._connection.execute(
-            select(blocked_contexts.c.blocked_at).where(
-                blocked_contexts.c.context_type == context.type.value,
-                blocked_contexts.c.context_value == context.value,
-            )
-        ).first()
-        return row is not None
+        parameters = {"context_type": context.type.value, "context_value": context.value}
+        return self._connection.execute(_IS_BLOCKED, parameters).first() is not None
