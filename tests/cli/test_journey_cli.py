@@ -177,6 +177,7 @@ class TestRequest:
         assert out.index("Zapisano klucz prywatny") < out.index("Wysłano wniosek")  # the key is saved first
         assert "Co dalej" in out
         assert "ksef-mcu cert download" in out
+        assert 'ksef-mcu login --cert "Moj certyfikat.crt" --key "Moj certyfikat.key"' in out
 
         key_file, certificate_file = Path("Moj certyfikat.key"), Path("Moj certyfikat.crt")
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600

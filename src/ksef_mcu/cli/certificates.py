@@ -332,20 +332,23 @@ def request(
         print_done(f"Certyfikat wydany; numer seryjny: {serial}")
         _save_issued(session, serial, name, private_key, certificate_path=certificate_path, key_path=key_path)
 
-    _next_steps(
-        [
-            f"pobierz go ponownie: ksef-mcu cert download {serial} --out KATALOG",
-            "lista certyfikatów: ksef-mcu cert list",
-            "wnioskuj o kolejny certyfikat, np. offline do kodów QR: ksef-mcu cert request NAZWA --type offline"
-            if certificate_type is CertificateTypeChoice.AUTHENTICATION
-            else "podpisz KOD II faktury offline: ksef-mcu qr offline --cert … --key … --invoice faktura.xml",
+    env = "" if session.environment.value == "local" else f" --env {session.environment.value}"
+    files = f'--cert "{certificate_path}" --key "{key_path}"'
+    steps = [
+        f"pobierz go ponownie: ksef-mcu cert download {serial} --out KATALOG{env}",
+        f"lista certyfikatów: ksef-mcu cert list{env}",
+    ]
+    if certificate_type is CertificateTypeChoice.AUTHENTICATION:
+        steps += [
+            f"zaloguj się nowym certyfikatem: ksef-mcu login {files}{env}",
+            f"wnioskuj o kolejny certyfikat, np. offline do kodów QR: ksef-mcu cert request NAZWA --type offline{env}",
         ]
-        + (
-            [f'zaloguj się nowym certyfikatem: ksef-mcu login --cert "{certificate_path}" --key "{key_path}"']
-            if certificate_type is CertificateTypeChoice.AUTHENTICATION
-            else []
-        )
-    )
+    else:
+        steps += [
+            f"podpisz KOD II faktury offline: ksef-mcu qr offline {files} --invoice faktura.xml{env}",
+            f"wnioskuj o kolejny certyfikat: ksef-mcu cert request NAZWA --type authentication{env}",
+        ]
+    _next_steps(steps)
 
 
 def _save_issued(
