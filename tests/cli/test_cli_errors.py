@@ -318,3 +318,30 @@ class TestProfileFiles:
         assert "Nie jesteś zalogowany do środowiska test" in error
         assert "ksef-mcu login --env test" in error
         assert not fake.requests
+
+
+def test_a_failure_after_the_key_is_saved_says_the_key_is_kept(fake: FakeKsef) -> None:
+    logged_in()
+    fake.on("GET", "/certificates/limits", ok(LIMITS))
+    fake.on("GET", "/certificates/enrollments/data", problem(403, detail="Brak uprawnień.", reasonCode="x"))
+    error = run("cert", "request", "Klucz zostaje", "--type", "offline", "--password-file", "haslo.txt", expect=1)
+    assert error.stderr.index("Brak uprawnień.") < error.stderr.index("Klucz prywatny został zachowany")
+    assert Path("Klucz zostaje.key").exists()
+    assert not fake.calls("POST", "/certificates/enrollments")
+
+
+def test_a_network_failure_after_sending_says_how_to_follow_the_request(fake: FakeKsef) -> None:
+    logged_in()
+    fake.on("GET", "/certificates/limits", ok(LIMITS))
+    fake.on("GET", "/certificates/enrollments/data", ok(ENROLLMENT_DATA))
+    fake.on(
+        "POST", "/certificates/enrollments", ok({"referenceNumber": REFERENCE, "timestamp": "2026-03-02T09:00Z"}, 202)
+    )
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    fake.on("GET", f"/certificates/enrollments/{REFERENCE}", refuse)
+    error = run("cert", "request", "Wyslany", "--type", "offline", "--password-file", "haslo.txt", expect=1).stderr
+    assert "Nie można połączyć się" in error
+    assert f"Wniosek został wysłany; sprawdź jego status: ksef-mcu cert status {REFERENCE}" in error

@@ -13,10 +13,11 @@ import datetime as dt
 import enum
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich import box
 from rich.console import Console
@@ -30,6 +31,8 @@ from ksef_mcu.cli._common import (
     ask_new_key_password,
     confirm,
     console,
+    describe_client_error,
+    describe_transport_error,
     error_console,
     fail,
     format_name,
@@ -73,6 +76,7 @@ from ksef_mcu.client import (
 from ksef_mcu.client.validation import normalize_serial_number, validate_reference_number
 from ksef_mcu.crypto.certificates import key_matches_certificate
 from ksef_mcu.crypto.csr import check_csr, create_csr
+from ksef_mcu.crypto.errors import KsefCryptoError
 from ksef_mcu.crypto.keys import (
     KeyKind,
     PrivateKey,
@@ -200,6 +204,24 @@ def _rejected(error: KsefEnrollmentFailedError, key_path: Path, retry: str) -> N
     )
 
 
+@contextlib.contextmanager
+def _hint_on_failure(hint: str) -> Iterator[None]:
+    """Add `hint` (what was kept or sent, and what to run next) to the error message when the block fails."""
+    try:
+        yield
+    except (KsefEnrollmentFailedError, KsefPollingTimeoutError):
+        raise  # the caller explains these itself
+    except CliError as error:
+        raise CliError(f"{error.message}\n{hint}", error.exit_code) from error
+    except KsefClientError as error:
+        raise CliError(f"{describe_client_error(error)}\n{hint}") from error
+    except KsefCryptoError as error:
+        code = f" [kod {error.code}]" if error.code is not None else ""
+        raise CliError(f"{error.message}{code}\n{hint}") from error
+    except httpx.TransportError as error:
+        raise CliError(f"{describe_transport_error(error)}\n{hint}") from error
+
+
 def _retry_command(name: str, certificate_type: CertificateTypeChoice, key_path: Path, environment: str) -> str:
     env = "" if environment == "local" else f" --env {environment}"
     return f'ksef-mcu cert request "{name}" --type {certificate_type.value} --key "{key_path}"{env}'
@@ -297,25 +319,23 @@ def request(
             print_done(f"Zapisano klucz prywatny: {escape(str(key_path))} ({kind.label})")
             console.print("Zapamiętaj hasło — nie da się go odzyskać ani zresetować.")
 
-        with spinner("Pobieranie danych podmiotu do wniosku…"):
-            subject = session.client.certificates.enrollment_data().to_enrollment_data()
-        csr = create_csr(private_key, subject)
-        info = check_csr(csr, subject)
-        console.print(f"Podmiot certyfikatu: {escape(format_name(info.subject_name))}")
-
         retry = _retry_command(name, certificate_type, key_path, session.environment.value)
-        with spinner("Wysyłanie wniosku o wydanie certyfikatu…"):
-            try:
+        with _hint_on_failure(f"Klucz prywatny został zachowany: {key_path}. Ponów wniosek: {retry}"):
+            with spinner("Pobieranie danych podmiotu do wniosku…"):
+                subject = session.client.certificates.enrollment_data().to_enrollment_data()
+            csr = create_csr(private_key, subject)
+            info = check_csr(csr, subject)
+            console.print(f"Podmiot certyfikatu: {escape(format_name(info.subject_name))}")
+            with spinner("Wysyłanie wniosku o wydanie certyfikatu…"):
                 enrollment = session.client.certificates.enroll(name, certificate_type.api, csr, start)
-            except KsefClientError:
-                error_console.print(
-                    f"Klucz prywatny został zachowany: {escape(str(key_path))}. Ponów wniosek: {escape(retry)}"
-                )
-                raise
         print_done(f"Wysłano wniosek o wydanie certyfikatu; numer referencyjny: {enrollment.reference_number}")
 
+        follow = f"ksef-mcu cert status {enrollment.reference_number}"
         try:
-            with spinner("Wniosek przyjęty do realizacji…") as status:
+            with (
+                _hint_on_failure(f"Wniosek został wysłany; sprawdź jego status: {follow}"),
+                spinner("Wniosek przyjęty do realizacji…") as status,
+            ):
                 issued = enrollment.wait(timeout=wait, on_progress=lambda s: status.update(_status_text(s)))
         except KsefEnrollmentFailedError as error:
             _rejected(error, key_path, retry)
@@ -323,7 +343,7 @@ def request(
         except (KsefPollingTimeoutError, KeyboardInterrupt) as error:
             error_console.print(
                 f"[yellow]Certyfikat nie jest jeszcze gotowy.[/] Wniosek {enrollment.reference_number} jest nadal "
-                f"realizowany. Sprawdź go później: ksef-mcu cert status {enrollment.reference_number}"
+                f"realizowany. Sprawdź go później: {follow}"
             )
             raise typer.Exit(EXIT_ERROR) from error
         serial = issued.serial_number
