@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from client.fakes import LIMITS, FakeKsef, list_item, ok, problem
-from ksef_mcu.cli import _network, _profiles, app, certificates
+from ksef_mcu.cli import _network, _profiles, app, cert_remote
 from ksef_mcu.cli._profiles import LoginInfo, Profile, profile_path, save_profile
 from ksef_mcu.client import Environment, Token, TokenState
 from ksef_mcu.crypto.keys import generate_private_key
@@ -233,16 +233,16 @@ def test_download_writes_every_file_or_none(fake: FakeKsef, tmp_path: Path, monk
     first_body = retrieved(certificate_for(generate_private_key()), "Pierwszy")["certificates"][0]
     second_body = {**first_body, "certificateName": "Drugi", "certificateSerialNumber": second}
     fake.on("POST", "/certificates/retrieve", ok({"certificates": [first_body, second_body]}))
-    real_write = certificates.write_new_file
+    real_write = cert_remote.write_new_file
     writes: list[Path] = []
 
     def failing_second_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         writes.append(path)
         if len(writes) == 2:
-            raise certificates.CliError("Dysk pełny.")
+            raise cert_remote.CliError("Dysk pełny.")
         real_write(path, data, mode=mode)
 
-    monkeypatch.setattr(certificates, "write_new_file", failing_second_write)
+    monkeypatch.setattr(cert_remote, "write_new_file", failing_second_write)
     out = tmp_path / "out"
     out.mkdir()
     assert "Dysk pełny." in run("cert", "download", SERIAL, second, "--out", str(out), expect=1).stderr

@@ -19,10 +19,16 @@ app = typer.Typer(
 )
 
 
-from ksef_mcu.cli import login as _login  # noqa: E402 - command groups register on `app`
 from ksef_mcu.cli import server as _server  # noqa: E402 - command groups register on `app`
 
 _server.register(app)
+
+from ksef_mcu.cli import certificates as _certificates  # noqa: E402
+
+_certificates.register(app)
+
+from ksef_mcu.cli import login as _login  # noqa: E402
+
 _login.register(app)
 
 
@@ -32,11 +38,11 @@ def version() -> None:
     typer.echo(__version__)
 
 
-from ksef_mcu.cli import cert, certificates, csr, keys, qr, testdata  # noqa: E402, F401 - groups register themselves
+from ksef_mcu.cli import cert, cert_remote, csr, keys, qr, testdata  # noqa: E402, F401 - groups register themselves
 
 app.add_typer(keys.app)
 app.add_typer(csr.app)
-app.add_typer(cert.app)  # `certificates` adds the networked commands (request, status, list, ...) to this group
+app.add_typer(cert.app)  # `cert_remote` adds the commands that talk to KSeF (request, status, list, ...) to this group
 app.add_typer(qr.app)
 app.add_typer(testdata.app)
 

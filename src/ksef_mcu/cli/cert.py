@@ -1,5 +1,6 @@
-"""`ksef-mcu cert`: KSeF certificates. This module holds the group and the local `inspect` command; the commands
-that talk to a KSeF server (request, status, list, download, revoke, limits, self-signed) register on `app` too.
+"""`ksef-mcu cert`: KSeF certificates. This module holds the group and the local commands (`inspect`,
+`self-signed`); the commands that talk to KSeF (request, status, list, download, revoke, limits) live in
+`cert_remote` and register on `app` too.
 """
 
 from __future__ import annotations

@@ -85,6 +85,7 @@ def _export(settings: ServerSettings) -> None:
     os.environ["KSEF_MCU_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["KSEF_MCU_DATABASE_URL"] = settings.resolved_database_url
     os.environ["KSEF_MCU_MODE"] = settings.mode.value
+    os.environ["KSEF_MCU_PUBLIC_URL"] = settings.resolved_public_url
 
 
 def serve(  # noqa: PLR0917 - typer maps each option to a parameter
@@ -110,6 +111,10 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
     from ksef_mcu.server.app import create_app  # noqa: PLC0415
 
     settings = _settings(data_dir=data_dir, database_url=database_url, mode=mode)
+    if settings.public_url is None:
+        # Issued certificates name <public_url>/ca/crl; without a configured address, the one we listen on.
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - comparing, not binding
+        settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{port}"})
     _prepare(settings)
     options: dict[str, Any] = {
         "host": host,
