@@ -345,3 +345,25 @@ def test_a_network_failure_after_sending_says_how_to_follow_the_request(fake: Fa
     error = run("cert", "request", "Wyslany", "--type", "offline", "--password-file", "haslo.txt", expect=1).stderr
     assert "Nie można połączyć się" in error
     assert f"Wniosek został wysłany; sprawdź jego status: ksef-mcu cert status {REFERENCE}" in error
+
+
+def test_every_networked_command_takes_env_and_base_url() -> None:
+    import typer.main
+
+    root: Any = typer.main.get_command(app)  # typer's own click-like groups: walk them by `commands`
+    networked = [
+        ("login",),
+        ("logout",),
+        *[("cert", name) for name in ("request", "status", "list", "download", "revoke", "limits")],
+        *[("testdata", group, name) for group, name in [("subject", "create"), ("subject", "remove")]],
+        *[("testdata", group, name) for group, name in [("person", "create"), ("person", "remove")]],
+        *[("testdata", "permissions", name) for name in ("grant", "revoke")],
+        *[("testdata", "context", name) for name in ("block", "unblock")],
+        *[("testdata", "limits", name) for name in ("set", "reset")],
+    ]
+    for path in networked:
+        command = root
+        for part in path:
+            command = command.commands[part]
+        options = {option for parameter in command.params for option in getattr(parameter, "opts", [])}
+        assert {"--env", "--base-url"} <= options, path
