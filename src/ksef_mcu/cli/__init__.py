@@ -27,6 +27,10 @@ from ksef_mcu.cli import certificates as _certificates  # noqa: E402
 
 _certificates.register(app)
 
+from ksef_mcu.cli import login as _login  # noqa: E402
+
+_login.register(app)
+
 
 @app.command("version")
 def version() -> None:
@@ -34,12 +38,13 @@ def version() -> None:
     typer.echo(__version__)
 
 
-from ksef_mcu.cli import cert, csr, keys, qr  # noqa: E402 - the groups import `app`-independent helpers only
+from ksef_mcu.cli import cert, cert_remote, csr, keys, qr, testdata  # noqa: E402, F401 - groups register themselves
 
 app.add_typer(keys.app)
 app.add_typer(csr.app)
-app.add_typer(cert.app)
+app.add_typer(cert.app)  # `cert_remote` adds the commands that talk to KSeF (request, status, list, ...) to this group
 app.add_typer(qr.app)
+app.add_typer(testdata.app)
 
 
 def main() -> None:

@@ -15,11 +15,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn, ParamSpec, TypeVar
 
+import httpx
 import typer
 from cryptography import x509
 from rich.console import Console
 from rich.markup import escape
 
+from ksef_mcu.client.errors import (
+    KsefApiError,
+    KsefAuthError,
+    KsefClientError,
+    KsefForbiddenError,
+    KsefRateLimitError,
+)
 from ksef_mcu.crypto.errors import KsefCryptoError, PasswordRequiredError
 from ksef_mcu.crypto.keys import PrivateKey, load_private_key
 from ksef_mcu.crypto.passwords import check_key_password
@@ -50,7 +58,8 @@ def fail(message: str, exit_code: int = EXIT_ERROR) -> NoReturn:
 
 
 def report_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for commands: `CliError` and crypto errors become a red message on stderr and exit code 1."""
+    """Decorator for commands: `CliError`, crypto errors, client errors and network failures become a red message
+    on stderr and exit code 1."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -63,8 +72,45 @@ def report_errors(command: Callable[P, R]) -> Callable[P, R]:
             code = f" [kod {error.code}]" if error.code is not None else ""
             _print_error(error.message + code)
             raise typer.Exit(EXIT_ERROR) from error
+        except KsefClientError as error:
+            _print_error(describe_client_error(error))
+            raise typer.Exit(EXIT_ERROR) from error
+        except httpx.TransportError as error:
+            _print_error(describe_transport_error(error))
+            raise typer.Exit(EXIT_ERROR) from error
 
     return wrapper
+
+
+def describe_client_error(error: KsefClientError) -> str:
+    """A Polish sentence (or two) for a client error: what KSeF said and, where it helps, what to do next."""
+    message = error.message
+    if isinstance(error, KsefAuthError):
+        return f"{message} Zaloguj się ponownie: ksef-mcu login."
+    if isinstance(error, KsefForbiddenError) and error.reason_code:
+        return f"{message} [powód: {error.reason_code}]"
+    if isinstance(error, KsefRateLimitError):
+        wait = f" za {error.retry_after:.0f} s" if error.retry_after is not None else " za chwilę"
+        return f"{message} Przekroczono limit zapytań — spróbuj ponownie{wait}."
+    if isinstance(error, KsefApiError) and not error.errors and error.body_excerpt:
+        return f"{message} Odpowiedź: {error.body_excerpt[:200]}"
+    return message
+
+
+def describe_transport_error(error: httpx.TransportError) -> str:
+    """A Polish sentence for a network failure, naming the server and, for a local one, how to start it."""
+    try:
+        url = error.request.url
+    except RuntimeError:  # an error raised without a request
+        return f"Błąd połączenia z KSeF: {error}"
+    where = f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+    if isinstance(error, httpx.TimeoutException):
+        what = f"Serwer KSeF {where} nie odpowiedział na czas."
+    else:
+        what = f"Nie można połączyć się z serwerem KSeF {where} ({str(error) or type(error).__name__})."
+    if url.host in ("127.0.0.1", "localhost", "::1"):
+        what += " Czy serwer działa? Uruchom go: make run (albo ksef-mcu serve)."
+    return what
 
 
 def _print_error(message: str) -> None:
@@ -152,6 +198,27 @@ def ask_key_password(password_file: Path | None, prompt: str = "Hasło do klucza
     return str(typer.prompt(prompt, hide_input=True))
 
 
+_YES = frozenset({"t", "tak", "y", "yes"})
+_NO = frozenset({"", "n", "nie", "no"})
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question in Polish (`t`/`tak` or `n`/`nie`; `y`/`yes` also count); the default is no.
+
+    End of input (e.g. a script without `--yes`) is no.
+    """
+    while True:
+        try:
+            answer = str(typer.prompt(f"{question} [t/N]", default="", show_default=False)).strip().lower()
+        except typer.Abort:
+            return False
+        if answer in _YES:
+            return True
+        if answer in _NO:
+            return False
+        error_console.print("Odpowiedz „t” (tak) albo „n” (nie).")
+
+
 def load_key_file(path: Path, password_file: Path | None = None) -> PrivateKey:
     """Load a private key file, asking for its password only when the file is encrypted."""
     data = read_input_file(path, "pliku klucza")
@@ -173,6 +240,24 @@ def refuse_existing(path: Path) -> None:
         fail(f"Katalog {directory} nie istnieje.")
     if path.exists() or path.is_symlink():
         fail(f"Plik {path} już istnieje — nie nadpisuję go. Usuń go, przenieś albo wskaż inną nazwę.")
+
+
+def write_private_file_replacing(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically with mode 0600, replacing the file if it exists (the CLI's own state files,
+    e.g. login profiles, never a user's document). Readers see the old file or the new one, never a mix."""
+    directory = path.parent if str(path.parent) else Path()
+    try:
+        with _temporary_file(directory, 0o600) as (descriptor, temporary):
+            view = memoryview(data)
+            while view:
+                written = os.write(descriptor, view)
+                view = view[written:]
+            os.fsync(descriptor)
+            os.replace(temporary, path)
+    except PermissionError:
+        fail(f"Brak uprawnień do zapisu w katalogu {directory}.")
+    except OSError as error:
+        fail(f"Nie można zapisać pliku {path}: {error.strerror or error}")
 
 
 @contextlib.contextmanager

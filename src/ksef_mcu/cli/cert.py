@@ -1,5 +1,6 @@
-"""`ksef-mcu cert`: KSeF certificates. This module holds the group and the local `inspect` command; the commands
-that talk to a KSeF server (request, status, list, download, revoke, limits, self-signed) register on `app` too.
+"""`ksef-mcu cert`: KSeF certificates. This module holds the group and the local commands (`inspect`,
+`self-signed`); the commands that talk to KSeF (request, status, list, download, revoke, limits) live in
+`cert_remote` and register on `app` too.
 """
 
 from __future__ import annotations
@@ -10,16 +11,23 @@ from typing import Annotated
 
 import typer
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from rich.markup import escape
 
 from ksef_mcu.cli._common import (
     EXIT_ERROR,
+    CliError,
     ask_key_password,
+    ask_new_key_password,
+    console,
+    fail,
     format_name,
     load_key_file,
     print_rows,
     read_input_file,
+    refuse_existing,
     report_errors,
+    write_new_file,
 )
 from ksef_mcu.crypto.certificates import (
     KsefCertificateType,
@@ -35,7 +43,8 @@ from ksef_mcu.crypto.certificates import (
 )
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, UnsupportedKeyError
-from ksef_mcu.crypto.keys import key_kind
+from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, key_kind
+from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
 
 app = typer.Typer(
     name="cert", help="Certyfikaty KSeF: podgląd pliku certyfikatu i obsługa wniosków.", no_args_is_help=True
@@ -122,3 +131,90 @@ def inspect(
     print_rows(rows)
     if matches is False:
         raise typer.Exit(EXIT_ERROR)
+
+
+@app.command("self-signed")
+@report_errors
+def self_signed(
+    *,
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out", help="Nazwa plików wynikowych: powstaną NAZWA.crt i NAZWA.key (z katalogiem, jeśli podany)."
+        ),
+    ],
+    nip: Annotated[
+        str | None, typer.Option("--nip", help="NIP: osoba fizyczna z NIP (TINPL-…) albo z --seal pieczęć firmy.")
+    ] = None,
+    pesel: Annotated[str | None, typer.Option("--pesel", help="PESEL: osoba fizyczna (PNOPL-…).")] = None,
+    seal: Annotated[
+        bool, typer.Option("--seal", help="Pieczęć firmy (organizationIdentifier VATPL-NIP) zamiast osoby.")
+    ] = False,
+    random_nip: Annotated[
+        bool, typer.Option("--random-nip", help="Wylosuj poprawny NIP (dane w środowisku testowym są wspólne).")
+    ] = False,
+    given_name: Annotated[str, typer.Option("--given-name", help="Imię osoby w certyfikacie.")] = "Jan",
+    surname: Annotated[str, typer.Option("--surname", help="Nazwisko osoby w certyfikacie.")] = "Testowy",
+    organization: Annotated[
+        str, typer.Option("--organization", help="Nazwa firmy w pieczęci (O i CN).")
+    ] = "Firma testowa",
+    rsa: Annotated[bool, typer.Option("--rsa", help="Klucz RSA 2048 zamiast EC P-256.")] = False,
+    password_file: Annotated[
+        Path | None,
+        typer.Option("--password-file", help="Plik z hasłem do klucza (zamiast pytania). Zasady hasła jak w MCU."),
+    ] = None,
+) -> None:
+    """Certyfikat samopodpisany do logowania w środowisku testowym (jak w narzędziach testowych MF).
+
+    Działa tylko w środowisku TEST Ministerstwa i na własnym serwerze ksef-mcu (tryb sandbox); DEMO i produkcja
+    go odrzucą. Powstają NAZWA.crt (PEM) i zaszyfrowany hasłem NAZWA.key.
+    """
+    if random_nip:
+        if nip is not None or pesel is not None:
+            fail("Opcja --random-nip zastępuje --nip i --pesel.")
+        nip = generate_random_nip()
+    if (nip is None) == (pesel is None):
+        fail("Podaj dokładnie jedno: --nip NIP (z --seal dla pieczęci firmy), --pesel PESEL albo --random-nip.")
+    if seal and pesel is not None:
+        fail("Pieczęć firmy (--seal) wymaga numeru NIP, nie PESEL.")
+    if pesel is not None:
+        subject = TestSubject.person_by_pesel(pesel, given_name=given_name, surname=surname)
+    elif seal:
+        assert nip is not None  # noqa: S101 - exactly one of nip/pesel was given
+        subject = TestSubject.seal(nip, organization=organization)
+    else:
+        assert nip is not None  # noqa: S101 - exactly one of nip/pesel was given
+        subject = TestSubject.person_by_nip(nip, given_name=given_name, surname=surname)
+    subject.name()  # check the name parts before asking for a password
+    base = Path(out)
+    certificate_path = base.with_name(base.name + ".crt")
+    key_path = base.with_name(base.name + ".key")
+    refuse_existing(certificate_path)
+    refuse_existing(key_path)
+    password = ask_new_key_password(password_file)
+    kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
+    key = generate_private_key(kind)
+    certificate = build_self_signed_certificate(key, subject, now=dt.datetime.now(dt.UTC))
+    write_new_file(key_path, encrypt_private_key(key, password), mode=0o600)
+    try:
+        write_new_file(certificate_path, certificate.public_bytes(Encoding.PEM), mode=0o644)
+    except CliError:
+        key_path.unlink(missing_ok=True)  # the pair is useless half-written
+        raise
+    console.print(f"[green]Zapisano certyfikat testowy:[/] {certificate_path}")
+    console.print(f"[green]Zapisano klucz prywatny:[/] {key_path} ({kind.label}, zaszyfrowany hasłem)")
+    identifier = "PESEL " + subject.identifier if pesel is not None else "NIP " + subject.identifier
+    print_rows(
+        [
+            ("Podmiot", escape(format_name(certificate.subject))),
+            ("Identyfikator", identifier),
+            ("Ważny do", format_time(certificate.not_valid_after_utc)),
+            ("Odcisk SHA-256", sha256_fingerprint(certificate)),
+        ]
+    )
+    console.print(
+        "[yellow]Uwaga:[/] certyfikat samopodpisany przyjmuje tylko środowisko testowe (--env test) i własny serwer "
+        "ksef-mcu (--env local); DEMO i produkcja go odrzucą."
+    )
+    context = f" --nip {subject.identifier}" if pesel is None else " --nip NIP_FIRMY"
+    console.print(f"Zaloguj się ({identifier}): ksef-mcu login --cert {certificate_path} --key {key_path}{context}")

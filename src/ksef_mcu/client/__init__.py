@@ -1,1 +1,131 @@
-"""Typed client for the KSeF API v2."""
+"""Typed client for the KSeF API v2: authentication, certificates (MCU) and the MF public keys.
+
+```python
+from ksef_mcu.client import CertificateCredentials, ContextIdentifier, ContextIdentifierType, KsefClient
+
+with KsefClient("test") as client:
+    credentials = CertificateCredentials.from_files_content(crt_bytes, key_bytes, password)
+    client.auth.login_with_certificate(credentials, ContextIdentifier(ContextIdentifierType.NIP, "5265877635"))
+    enrollment = client.certificates.enroll("Mój certyfikat", "Offline", csr)
+    serial = enrollment.wait(on_progress=print).serial_number
+    [certificate] = client.certificates.retrieve([serial])
+    print(certificate.pem)
+```
+
+See `docs/client.md`.
+"""
+
+from ksef_mcu.client.aio import AsyncEnrollment, AsyncKsefClient
+from ksef_mcu.client.client import (
+    AuthApi,
+    CertificatesApi,
+    Enrollment,
+    KsefClient,
+    SecurityApi,
+    system_clock,
+)
+from ksef_mcu.client.credentials import CertificateCredentials
+from ksef_mcu.client.environments import API_BASE_URLS, Environment
+from ksef_mcu.client.errors import (
+    ApiErrorDetail,
+    KsefApiError,
+    KsefAuthenticationFailedError,
+    KsefAuthError,
+    KsefClientError,
+    KsefEnrollmentFailedError,
+    KsefForbiddenError,
+    KsefGoneError,
+    KsefInvalidInputError,
+    KsefNotAuthenticatedError,
+    KsefOperationError,
+    KsefPollingTimeoutError,
+    KsefRateLimitError,
+    KsefResponseError,
+    SystemWarning,
+)
+from ksef_mcu.client.models import (
+    AuthenticationChallenge,
+    AuthenticationOperationStatus,
+    AuthenticationSession,
+    CertificateEnrollmentData,
+    CertificateEnrollmentStatus,
+    CertificateLimits,
+    CertificateListItem,
+    CertificatePage,
+    CertificateQuery,
+    CertificateStatus,
+    CertificateType,
+    PublicKeyCertificate,
+    PublicKeyCertificateUsage,
+    RetrievedCertificate,
+    RevocationReason,
+    StatusInfo,
+    parse_certificate_type,
+    select_public_key_certificate,
+)
+from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
+from ksef_mcu.client.tokens import Token, TokenState
+from ksef_mcu.crypto.xades import (
+    AllowedIps,
+    AuthTokenNamespace,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifierTypeXml,
+)
+
+__all__ = [
+    "API_BASE_URLS",
+    "NO_RETRIES",
+    "AllowedIps",
+    "ApiErrorDetail",
+    "AsyncEnrollment",
+    "AsyncKsefClient",
+    "AuthApi",
+    "AuthTokenNamespace",
+    "AuthenticationChallenge",
+    "AuthenticationOperationStatus",
+    "AuthenticationSession",
+    "CertificateCredentials",
+    "CertificateEnrollmentData",
+    "CertificateEnrollmentStatus",
+    "CertificateLimits",
+    "CertificateListItem",
+    "CertificatePage",
+    "CertificateQuery",
+    "CertificateStatus",
+    "CertificateType",
+    "CertificatesApi",
+    "ContextIdentifier",
+    "ContextIdentifierType",
+    "Enrollment",
+    "Environment",
+    "KsefApiError",
+    "KsefAuthError",
+    "KsefAuthenticationFailedError",
+    "KsefClient",
+    "KsefClientError",
+    "KsefEnrollmentFailedError",
+    "KsefForbiddenError",
+    "KsefGoneError",
+    "KsefInvalidInputError",
+    "KsefNotAuthenticatedError",
+    "KsefOperationError",
+    "KsefPollingTimeoutError",
+    "KsefRateLimitError",
+    "KsefResponseError",
+    "PollPolicy",
+    "PublicKeyCertificate",
+    "PublicKeyCertificateUsage",
+    "RetrievedCertificate",
+    "RetryPolicy",
+    "RevocationReason",
+    "SecurityApi",
+    "StatusInfo",
+    "SubjectIdentifierTypeXml",
+    "SystemWarning",
+    "Token",
+    "TokenState",
+    "parse_certificate_type",
+    "select_public_key_certificate",
+    "system_clock",
+]

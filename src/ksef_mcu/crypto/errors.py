@@ -289,3 +289,7 @@ class XadesError(KsefCryptoError):
         self.details: tuple[str, ...] = (detail or info.detail,)
         self.auth_status = info.auth_status
         super().__init__(f"{info.description} {self.details[0]}", code=info.code)
+
+
+class IdentifierError(KsefCryptoError):
+    """A NIP or PESEL is malformed (digits, length or check digit), or a test-certificate name part is unusable."""

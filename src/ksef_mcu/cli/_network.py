@@ -1,0 +1,232 @@
+"""What every networked command shares: the `--env`/`--base-url` options, the client built from the saved login
+profile (tokens refreshed and saved back automatically), spinners, and Polish labels for KSeF's enums.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+import typer
+from rich.markup import escape
+from rich.status import Status
+
+from ksef_mcu.cli._common import console, error_console, fail
+from ksef_mcu.cli._profiles import Profile, delete_profile, load_profile, save_profile
+from ksef_mcu.client import (
+    CertificateStatus,
+    CertificateType,
+    Environment,
+    KsefClient,
+    KsefInvalidInputError,
+    KsefNotAuthenticatedError,
+    SystemWarning,
+    TokenState,
+)
+from ksef_mcu.client.environments import normalize_base_url
+
+ENVIRONMENT_VARIABLE = "KSEF_MCU_ENV"
+BASE_URL_VARIABLE = "KSEF_MCU_API_URL"
+
+# Tests replace these to run the commands against an httpx MockTransport, or an app in-process through a ready
+# client (Starlette's TestClient), without waiting.
+http_transport: httpx.BaseTransport | None = None
+http_client: httpx.Client | None = None
+client_sleep: Callable[[float], None] | None = None
+
+
+class EnvironmentChoice(enum.StrEnum):
+    """`--env` values."""
+
+    LOCAL = "local"
+    TEST = "test"
+    DEMO = "demo"
+    PROD = "prod"
+
+
+EnvironmentOption = Annotated[
+    EnvironmentChoice,
+    typer.Option(
+        "--env",
+        envvar=ENVIRONMENT_VARIABLE,
+        case_sensitive=False,
+        help="Środowisko KSeF: local (własny serwer ksef-mcu), test, demo albo prod (Ministerstwa Finansów).",
+    ),
+]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        envvar=BASE_URL_VARIABLE,
+        help="Adres API innego serwera, np. http://127.0.0.1:9000 (/v2 dopisywane). Domyślnie adres środowiska "
+        "albo ten, do którego się zalogowano.",
+        show_default=False,
+    ),
+]
+
+WARSAW = "Europe/Warsaw"
+
+
+def polish_zone() -> dt.tzinfo:
+    """Poland's time zone (dates the user types are Polish calendar dates); UTC if the system has no zone data."""
+    try:
+        return ZoneInfo(WARSAW)
+    except ZoneInfoNotFoundError:
+        return dt.UTC
+
+
+def today() -> dt.date:
+    """Today's date in Poland."""
+    return dt.datetime.now(polish_zone()).date()
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    """A `YYYY-MM-DD` date from the command line."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"Nieprawidłowa data w {option}: {text!r} (oczekiwano RRRR-MM-DD, np. 2026-03-01).")
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight of `day` in Poland, as a timezone-aware moment."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=polish_zone())
+
+
+def format_moment(moment: dt.datetime | None) -> str:
+    """A moment in Polish local time, `2026-03-01 14:05`; `—` when absent (KSeF's `0001-01-01` means never)."""
+    if moment is None or moment.year <= 1:
+        return "—"
+    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def format_day(moment: dt.datetime) -> str:
+    """The Polish calendar day of a moment, `2026-03-01`."""
+    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d")
+
+
+TYPE_LABELS = {
+    CertificateType.AUTHENTICATION: "Uwierzytelnienie (Typ 1)",
+    CertificateType.OFFLINE: "Offline (Typ 2)",
+}
+STATUS_LABELS = {
+    CertificateStatus.ACTIVE: "[green]Aktywny[/]",
+    CertificateStatus.BLOCKED: "[yellow]Zablokowany[/]",
+    CertificateStatus.REVOKED: "[red]Unieważniony[/]",
+    CertificateStatus.EXPIRED: "[dim]Wygasły[/]",
+}
+STATUS_REASONS = {
+    CertificateStatus.BLOCKED: "jest zablokowany (trwa jego unieważnianie)",
+    CertificateStatus.REVOKED: "jest unieważniony",
+    CertificateStatus.EXPIRED: "wygasł",
+}
+
+
+def login_hint(environment: Environment) -> str:
+    flag = "" if environment is Environment.LOCAL else f" --env {environment.value}"
+    return f"ksef-mcu login{flag} --cert PLIK.crt --key PLIK.key"
+
+
+@dataclass
+class Session:
+    """A client for one environment plus the login profile its tokens come from (kept in sync on refresh)."""
+
+    environment: Environment
+    base_url: str
+    client: KsefClient
+    profile: Profile | None = None
+    warnings: list[SystemWarning] = field(default_factory=list)
+
+    def on_tokens_changed(self, tokens: TokenState | None) -> None:
+        if tokens is None:
+            return  # `logout` deletes the profile itself, after telling the server
+        if self.profile is not None and tokens != self.profile.tokens:
+            self.profile = self.profile.with_tokens(tokens)
+            save_profile(self.profile)
+
+    def on_system_warning(self, warnings: object, method: str, path: str) -> None:
+        if isinstance(warnings, (list, tuple)):
+            for warning in warnings:
+                if isinstance(warning, SystemWarning):
+                    self.warnings.append(warning)
+                    error_console.print(f"[yellow]Ostrzeżenie KSeF:[/] {escape(str(warning))}")
+
+    def attach(self, profile: Profile) -> None:
+        """Start saving token changes into `profile` (after a login)."""
+        self.profile = profile
+        save_profile(profile)
+
+
+def resolve_base_url(environment: Environment, base_url: str | None, profile: Profile | None) -> str:
+    """`--base-url` if given, else the server the profile logged in to, else the environment's own address."""
+    try:
+        if base_url:
+            return normalize_base_url(base_url)
+    except KsefInvalidInputError as error:
+        fail(error.message)
+    if profile is not None:
+        return profile.base_url
+    return environment.api_base_url
+
+
+@contextlib.contextmanager
+def connect(
+    environment: EnvironmentChoice | Environment | str, base_url: str | None, *, login_required: bool = True
+) -> Iterator[Session]:
+    """A client for `environment` using the saved login; fails (before any request) when a login is required and
+    there is none, or when `--base-url` points at another server than the one logged in to.
+
+    A refresh the server refuses (session ended or expired) removes the useless profile and tells the user to log
+    in again.
+    """
+    env = Environment.parse(str(environment))
+    profile = load_profile(env)
+    url = resolve_base_url(env, base_url, profile)
+    if login_required:
+        if profile is None:
+            fail(f"Nie jesteś zalogowany do środowiska {env.value}. Zaloguj się: {login_hint(env)}")
+        if profile.base_url != url:
+            fail(
+                f"Profil środowiska {env.value} jest zalogowany do {profile.base_url}, a wskazano {url}. "
+                f"Zaloguj się do tego serwera: {login_hint(env)} --base-url {url}"
+            )
+    holder: list[Session] = []
+    client = KsefClient(
+        env,
+        base_url=url,
+        tokens=profile.tokens if login_required and profile is not None else None,
+        transport=http_transport,
+        http_client=http_client,
+        sleep=client_sleep,
+        on_tokens_changed=lambda tokens: holder[0].on_tokens_changed(tokens) if holder else None,
+        on_system_warning=lambda warnings, method, path: (
+            holder[0].on_system_warning(warnings, method, path) if holder else None
+        ),
+    )
+    session = Session(env, url, client, profile if login_required else None)
+    holder.append(session)
+    try:
+        yield session
+    except KsefNotAuthenticatedError as error:
+        if session.profile is not None:
+            delete_profile(env)
+        fail(f"{error.message} Zaloguj się ponownie: {login_hint(env)}")
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def spinner(text: str) -> Iterator[Status]:
+    """A spinner with `text` on stderr while the block runs (nothing when stderr is not a terminal)."""
+    with error_console.status(text, spinner="dots") as status:
+        yield status
+
+
+def print_done(text: str) -> None:
+    console.print(f"[green]✓[/] {text}")

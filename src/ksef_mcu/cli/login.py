@@ -1,0 +1,305 @@
+"""`ksef-mcu login`, `logout`, `whoami`: a certificate (XAdES) login to KSeF kept in a per-environment profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from cryptography import x509
+from rich.markup import escape
+
+from ksef_mcu.cli._common import (
+    ask_key_password,
+    console,
+    describe_client_error,
+    describe_transport_error,
+    error_console,
+    fail,
+    format_name,
+    print_rows,
+    read_input_file,
+    read_password_file,
+    report_errors,
+)
+from ksef_mcu.cli._network import (
+    BaseUrlOption,
+    EnvironmentChoice,
+    EnvironmentOption,
+    connect,
+    format_moment,
+    login_hint,
+    print_done,
+    spinner,
+)
+from ksef_mcu.cli._profiles import LoginInfo, Profile, delete_profile, load_profile, profile_path
+from ksef_mcu.client import (
+    AuthenticationOperationStatus,
+    CertificateCredentials,
+    ContextIdentifier,
+    ContextIdentifierType,
+    Environment,
+    KsefClientError,
+    KsefInvalidInputError,
+    SubjectIdentifierTypeXml,
+)
+from ksef_mcu.crypto.certificates import SubjectIdentifierType, certificate_serial, read_subject_identifier
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
+from ksef_mcu.crypto.errors import PasswordRequiredError, WrongPasswordError
+
+IDENTIFIER_LABELS = {
+    "Nip": "NIP",
+    "Pesel": "PESEL",
+    "Fingerprint": "odcisk certyfikatu",
+    "InternalId": "identyfikator wewnętrzny",
+    "NipVatUe": "NIP-VAT UE",
+    "PeppolId": "identyfikator Peppol",
+}
+
+
+def _labelled(kind: str, value: str) -> str:
+    return f"{IDENTIFIER_LABELS.get(kind, kind)} {escape(value)}"
+
+
+def _read_credentials(
+    cert: Path | None, key: Path | None, pkcs12: Path | None, password_file: Path | None
+) -> CertificateCredentials:
+    """The login certificate and key: `--cert` + `--key`, or `--pkcs12`; a password is asked only when needed."""
+    if pkcs12 is not None:
+        if cert is not None or key is not None:
+            fail("Podaj plik PKCS#12 (--pkcs12) albo parę --cert i --key, nie jedno i drugie.")
+        data = read_input_file(pkcs12, "pliku PKCS#12")
+        password = read_password_file(password_file) if password_file is not None else None
+        try:
+            return CertificateCredentials.from_pkcs12(data, password)
+        except KsefInvalidInputError as error:
+            if password is not None or not isinstance(error.__cause__, (PasswordRequiredError, WrongPasswordError)):
+                raise
+        return CertificateCredentials.from_pkcs12(data, ask_key_password(None, "Hasło do pliku PKCS#12"))
+    if cert is None or key is None:
+        fail("Podaj certyfikat i klucz: --cert PLIK.crt --key PLIK.key (albo --pkcs12 PLIK.p12).")
+    certificate_data = read_input_file(cert, "pliku certyfikatu")
+    key_data = read_input_file(key, "pliku klucza")
+    password = read_password_file(password_file) if password_file is not None else None
+    try:
+        return CertificateCredentials.from_files_content(certificate_data, key_data, password)
+    except KsefInvalidInputError as error:
+        if password is not None or not isinstance(error.__cause__, PasswordRequiredError):
+            raise
+    return CertificateCredentials.from_files_content(certificate_data, key_data, ask_key_password(None))
+
+
+def _context(
+    credentials: CertificateCredentials,
+    nip: str | None,
+    internal_id: str | None,
+    nip_vat_ue: str | None,
+    peppol_id: str | None,
+) -> ContextIdentifier:
+    """The login context from the options; without one, the NIP the certificate itself names."""
+    given = [
+        (ContextIdentifierType.NIP, nip),
+        (ContextIdentifierType.INTERNAL_ID, internal_id),
+        (ContextIdentifierType.NIP_VAT_UE, nip_vat_ue),
+        (ContextIdentifierType.PEPPOL_ID, peppol_id),
+    ]
+    chosen = [(kind, value) for kind, value in given if value is not None]
+    if len(chosen) > 1:
+        fail("Podaj jeden kontekst logowania: --nip, --internal-id, --nip-vat-ue albo --peppol-id.")
+    if chosen:
+        kind, value = chosen[0]
+        return ContextIdentifier(kind, value.strip())
+    identifier = credentials.subject_identifier
+    if identifier.type is SubjectIdentifierType.NIP:
+        return ContextIdentifier(ContextIdentifierType.NIP, identifier.value)
+    fail(
+        "Certyfikat nie zawiera numeru NIP, więc podaj kontekst logowania: --nip NIP firmy (albo --internal-id, "
+        "--nip-vat-ue, --peppol-id)."
+    )
+
+
+def _is_self_signed(certificate: x509.Certificate) -> bool:
+    with tolerate_ksef_quirks():
+        return certificate.issuer == certificate.subject
+
+
+_LOGIN_PROGRESS = {100: "Uwierzytelnianie w toku (KSeF sprawdza podpis i certyfikat)…"}
+
+
+def _login_progress(status: AuthenticationOperationStatus) -> str:
+    return _LOGIN_PROGRESS.get(status.status.code, f"Uwierzytelnianie: {status.status.description}…")
+
+
+def login(
+    *,
+    cert: Annotated[
+        Path | None, typer.Option("--cert", help="Certyfikat do logowania: .crt/.pem/.cer (np. NAZWA.crt).")
+    ] = None,
+    key: Annotated[Path | None, typer.Option("--key", help="Klucz prywatny certyfikatu (np. NAZWA.key).")] = None,
+    pkcs12: Annotated[
+        Path | None, typer.Option("--pkcs12", help="Zamiast --cert i --key: plik PKCS#12 (.p12/.pfx).")
+    ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option("--password-file", help="Plik z hasłem do klucza albo pliku PKCS#12 (zamiast pytania)."),
+    ] = None,
+    nip: Annotated[str | None, typer.Option("--nip", help="Kontekst: NIP firmy (domyślnie NIP z certyfikatu).")] = None,
+    internal_id: Annotated[
+        str | None, typer.Option("--internal-id", help="Kontekst: identyfikator wewnętrzny (NIP-5 cyfr).")
+    ] = None,
+    nip_vat_ue: Annotated[
+        str | None, typer.Option("--nip-vat-ue", help="Kontekst: NIP-VAT UE (np. 5265877635-DE123456789).")
+    ] = None,
+    peppol_id: Annotated[
+        str | None, typer.Option("--peppol-id", help="Kontekst: identyfikator dostawcy Peppol.", hidden=True)
+    ] = None,
+    fingerprint: Annotated[
+        bool,
+        typer.Option(
+            "--fingerprint",
+            help="Identyfikuj się odciskiem certyfikatu (certificateFingerprint) zamiast NIP/PESEL z certyfikatu.",
+        ),
+    ] = False,
+    verify_chain: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify-chain/--no-verify-chain",
+            help="verifyCertificateChain: czy KSeF ma sprawdzić łańcuch zaufania certyfikatu. Domyślnie "
+            "--no-verify-chain dla certyfikatu samopodpisanego w local/test, inaczej decyduje KSeF.",
+            show_default=False,
+        ),
+    ] = None,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Zaloguj się do KSeF certyfikatem (podpis XAdES) i zapamiętaj tokeny w profilu środowiska."""
+    env = Environment.parse(str(environment))
+    credentials = _read_credentials(cert, key, pkcs12, password_file)
+    context = _context(credentials, nip, internal_id, nip_vat_ue, peppol_id)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        credentials.check_valid_at(now)
+    except KsefInvalidInputError as error:
+        fail(error.message)
+    self_signed = _is_self_signed(credentials.certificate)
+    if verify_chain is None and self_signed and env in (Environment.LOCAL, Environment.TEST):
+        verify_chain = False
+    if self_signed and env in (Environment.DEMO, Environment.PROD):
+        error_console.print(
+            f"[yellow]Uwaga:[/] certyfikat jest samopodpisany — środowisko {env.value} go nie przyjmie "
+            "(samopodpisane certyfikaty działają tylko w local i test)."
+        )
+    with connect(env, base_url, login_required=False) as session:
+        console.print(
+            f"Logowanie do KSeF ({env.value}, {escape(session.base_url)}) w kontekście "
+            f"{_labelled(context.type.value, context.value)}…"
+        )
+        with spinner("Wysyłanie podpisanego żądania uwierzytelnienia…") as status:
+            tokens = session.client.auth.login_with_certificate(
+                credentials,
+                context,
+                subject_identifier_type=(
+                    SubjectIdentifierTypeXml.CERTIFICATE_FINGERPRINT
+                    if fingerprint
+                    else SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT
+                ),
+                verify_certificate_chain=verify_chain,
+                on_progress=lambda progress: status.update(_login_progress(progress)),
+            )
+        identifier = read_subject_identifier(credentials.certificate)
+        if fingerprint:
+            identifier_type, identifier_value = SubjectIdentifierType.FINGERPRINT.value, credentials.fingerprint
+        else:
+            identifier_type, identifier_value = identifier.type.value, identifier.value
+        with tolerate_ksef_quirks():
+            subject = format_name(credentials.certificate.subject)
+        profile = Profile(
+            environment=env,
+            base_url=session.base_url,
+            tokens=tokens,
+            login=LoginInfo(
+                subject=subject,
+                identifier_type=identifier_type,
+                identifier_value=identifier_value,
+                context_type=context.type.value,
+                context_value=context.value,
+                certificate_serial=certificate_serial(credentials.certificate),
+                certificate_fingerprint=credentials.fingerprint,
+                certificate_valid_to=credentials.certificate.not_valid_after_utc,
+                logged_in_at=now,
+            ),
+        )
+        session.attach(profile)
+    print_done(f"Zalogowano do KSeF ({env.value}).")
+    _print_profile(profile)
+
+
+def _print_profile(profile: Profile) -> None:
+    tokens = profile.tokens
+    info = profile.login
+    rows = [
+        ("Środowisko", f"{profile.environment.value} ({escape(profile.base_url)})"),
+        ("Certyfikat", escape(info.subject)),
+        ("Podmiot", _labelled(info.identifier_type, info.identifier_value)),
+        ("Kontekst", _labelled(info.context_type, info.context_value)),
+        ("Zalogowano", format_moment(info.logged_in_at)),
+        ("Token dostępu ważny do", format_moment(tokens.access_token.valid_until)),
+        (
+            "Sesja ważna do",
+            format_moment(tokens.refresh_token.valid_until) if tokens.refresh_token else "—",
+        ),
+        ("Profil", escape(str(profile_path(profile.environment)))),
+    ]
+    print_rows(rows)
+
+
+@report_errors
+def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL, base_url: BaseUrlOption = None) -> None:
+    """Wyloguj się: zakończ sesję w KSeF i usuń zapisane tokeny tego środowiska."""
+    env = Environment.parse(str(environment))
+    profile = load_profile(env)
+    if profile is None:
+        console.print(f"Nie jesteś zalogowany do środowiska {env.value}.")
+        return
+    ended = True
+    with connect(env, base_url) as session:
+        try:
+            session.client.auth.logout()
+        except KsefClientError as error:  # the local tokens are removed anyway
+            ended = False
+            error_console.print(
+                f"[yellow]Nie udało się zakończyć sesji w KSeF:[/] {escape(describe_client_error(error))}"
+            )
+        except httpx.TransportError as error:
+            ended = False
+            error_console.print(
+                f"[yellow]Nie udało się zakończyć sesji w KSeF:[/] {escape(describe_transport_error(error))}"
+            )
+    delete_profile(env)
+    if ended:
+        print_done(f"Wylogowano z KSeF ({env.value}); sesja zakończona, tokeny usunięte.")
+    else:
+        print_done(f"Usunięto zapisane tokeny ({env.value}); sesja w KSeF wygaśnie sama.")
+
+
+@report_errors
+def whoami(environment: EnvironmentOption = EnvironmentChoice.LOCAL) -> None:
+    """Pokaż, kto jest zalogowany w danym środowisku (bez łączenia z KSeF)."""
+    env = Environment.parse(str(environment))
+    profile = load_profile(env)
+    if profile is None:
+        fail(f"Nie jesteś zalogowany do środowiska {env.value}. Zaloguj się: {login_hint(env)}")
+    _print_profile(profile)
+    now = dt.datetime.now(dt.UTC)
+    refresh = profile.tokens.refresh_token
+    if not profile.tokens.access_token.is_valid(now) and (refresh is None or not refresh.is_valid(now)):
+        error_console.print(f"[yellow]Sesja wygasła — zaloguj się ponownie:[/] {login_hint(env)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `login`, `logout` and `whoami` to the top-level command."""
+    app.command("login")(report_errors(login))
+    app.command("logout")(logout)
+    app.command("whoami")(whoami)

@@ -1,0 +1,193 @@
+"""Self-signed login certificates for KSeF's test environments, shaped as the official clients' test tools make them.
+
+The Ministry's TEST environment (and our server in sandbox mode) accepts a self-signed certificate that imitates a
+qualified one, so anybody can log in as any NIP or PESEL there. The official C# and Java test tools build them like
+this (research: official-clients.md §3), and so do we:
+
+- a person: `GN`, `SN`, `serialNumber` = `TINPL-<NIP>` or `PNOPL-<PESEL>`, `CN` = "<given name> <surname>", `C=PL`;
+- an organisation's seal: `organizationIdentifier` = `VATPL-<NIP>`, `O`, `CN`, `C=PL` (no person attributes);
+- valid from one hour before `now` (clock skew) for two years, a random serial, no extensions, issuer = subject.
+
+DEMO and production never accept these certificates.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
+
+from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
+from ksef_mcu.crypto.errors import IdentifierError
+from ksef_mcu.crypto.keys import PrivateKey, key_kind
+
+SELF_SIGNED_LIFETIME = timedelta(days=730)
+SELF_SIGNED_BACKDATE = timedelta(minutes=61)
+"""How far before `now` the certificate starts: the C# tool's 61 minutes, so a server's clock a little behind ours
+still sees it as valid."""
+
+_NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+_NIP_PATTERN = re.compile(r"[1-9]((\d[1-9])|([1-9]\d))\d{7}")  # the `Nip` pattern of the OpenAPI and the XSDs
+_PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+_NAME_PART = re.compile(r"[^\s,;=+<>#\"\\][^,;=+<>#\"\\]{0,63}")
+
+
+class TestSubjectKind(enum.StrEnum):
+    """Whose certificate it imitates."""
+
+    __test__ = False  # not a pytest test class
+
+    PERSON_NIP = "person-nip"
+    """A natural person identified by NIP (`serialNumber` `TINPL-…`), e.g. a sole trader."""
+    PERSON_PESEL = "person-pesel"
+    """A natural person identified by PESEL (`serialNumber` `PNOPL-…`)."""
+    SEAL = "seal"
+    """An organisation's electronic seal (`organizationIdentifier` `VATPL-…`)."""
+
+
+def nip_is_valid(nip: str) -> bool:
+    """True for a NIP KSeF accepts: the API's pattern (no leading zero, no `00` tax-office code in digits 2–3) and
+    the check digit (weights 6,5,7,2,3,4,5,6,7, mod 11)."""
+    if not isinstance(nip, str) or not _NIP_PATTERN.fullmatch(nip):
+        return False
+    remainder = sum(int(digit) * weight for digit, weight in zip(nip, _NIP_WEIGHTS, strict=False)) % 11
+    return remainder != 10 and remainder == int(nip[9])
+
+
+def pesel_is_valid(pesel: str) -> bool:
+    """True for 11 digits with a valid PESEL check digit and a real date of birth (1800–2299)."""
+    if not isinstance(pesel, str) or not re.fullmatch(r"\d{11}", pesel):
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(pesel, _PESEL_WEIGHTS, strict=False))
+    if (10 - total % 10) % 10 != int(pesel[10]):
+        return False
+    year, month, day = int(pesel[0:2]), int(pesel[2:4]), int(pesel[4:6])
+    century = {0: 1900, 20: 2000, 40: 2100, 60: 2200, 80: 1800}.get(month - month % 20)
+    if century is None:
+        return False
+    try:
+        datetime(century + year, month % 20, day)
+    except ValueError:
+        return False
+    return True
+
+
+def generate_random_nip() -> str:
+    """A random NIP with a valid check digit (the official test tools use random NIPs: TEST data is shared)."""
+    while True:
+        digits = [secrets.randbelow(9) + 1, *(secrets.randbelow(10) for _ in range(8))]
+        remainder = sum(digit * weight for digit, weight in zip(digits, _NIP_WEIGHTS, strict=True)) % 11
+        nip = "".join(map(str, digits)) + str(remainder)
+        if remainder != 10 and nip_is_valid(nip):
+            return nip
+
+
+def check_nip(nip: str) -> str:
+    """`nip` when it is a valid NIP; raises `IdentifierError` with a Polish message otherwise."""
+    if not isinstance(nip, str) or not re.fullmatch(r"\d{10}", nip):
+        raise IdentifierError(f"Nieprawidłowy NIP {nip!r}: oczekiwano 10 cyfr (bez kresek).")
+    if not _NIP_PATTERN.fullmatch(nip):
+        raise IdentifierError(f"Nieprawidłowy NIP {nip}: nie może zaczynać się od 0 ani mieć 00 na 2. i 3. pozycji.")
+    if not nip_is_valid(nip):
+        raise IdentifierError(f"Nieprawidłowy NIP {nip}: cyfra kontrolna się nie zgadza.")
+    return nip
+
+
+def check_pesel(pesel: str) -> str:
+    """`pesel` when it is a valid PESEL; raises `IdentifierError` with a Polish message otherwise."""
+    if not isinstance(pesel, str) or not re.fullmatch(r"\d{11}", pesel):
+        raise IdentifierError(f"Nieprawidłowy PESEL {pesel!r}: oczekiwano 11 cyfr.")
+    if not pesel_is_valid(pesel):
+        raise IdentifierError(f"Nieprawidłowy PESEL {pesel}: cyfra kontrolna albo data urodzenia się nie zgadza.")
+    return pesel
+
+
+def _name_part(value: str, what: str) -> str:
+    # The official C# builder splits on commas; we refuse the characters that would break a DN string anywhere.
+    if not isinstance(value, str) or not _NAME_PART.fullmatch(value.strip()) or value != value.strip():
+        raise IdentifierError(
+            f"Nieprawidłowe pole „{what}”: {value!r} (1–64 znaki, bez przecinków, średników, cudzysłowów i znaków "
+            "=+<>#\\)."
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TestSubject:
+    """Who a self-signed test certificate names; build with `person_by_nip`, `person_by_pesel` or `seal`."""
+
+    __test__ = False  # not a pytest test class
+
+    kind: TestSubjectKind
+    identifier: str
+    given_name: str = "Jan"
+    surname: str = "Testowy"
+    organization: str = "Firma testowa"
+
+    @classmethod
+    def person_by_nip(cls, nip: str, *, given_name: str = "Jan", surname: str = "Testowy") -> TestSubject:
+        """A person known by NIP (a sole trader). Raises `IdentifierError`."""
+        return cls(TestSubjectKind.PERSON_NIP, check_nip(nip), given_name, surname)
+
+    @classmethod
+    def person_by_pesel(cls, pesel: str, *, given_name: str = "Jan", surname: str = "Testowy") -> TestSubject:
+        """A person known by PESEL. Raises `IdentifierError`."""
+        return cls(TestSubjectKind.PERSON_PESEL, check_pesel(pesel), given_name, surname)
+
+    @classmethod
+    def seal(cls, nip: str, *, organization: str = "Firma testowa") -> TestSubject:
+        """An organisation's seal with NIP. Raises `IdentifierError`."""
+        return cls(TestSubjectKind.SEAL, check_nip(nip), organization=organization)
+
+    def name(self) -> x509.Name:
+        """The subject DN in the order the Java test tool writes it (C# writes the reverse; KSeF accepts both)."""
+        if self.kind is TestSubjectKind.SEAL:
+            organization = _name_part(self.organization, "nazwa organizacji")
+            return x509.Name(
+                [
+                    x509.NameAttribute(ORGANIZATION_IDENTIFIER, f"VATPL-{self.identifier}"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+                    x509.NameAttribute(NameOID.COMMON_NAME, organization),
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+                ]
+            )
+        given_name = _name_part(self.given_name, "imię")
+        surname = _name_part(self.surname, "nazwisko")
+        prefix = "PNOPL" if self.kind is TestSubjectKind.PERSON_PESEL else "TINPL"
+        return x509.Name(
+            [
+                x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
+                x509.NameAttribute(NameOID.SURNAME, surname),
+                x509.NameAttribute(NameOID.SERIAL_NUMBER, f"{prefix}-{self.identifier}"),
+                x509.NameAttribute(NameOID.COMMON_NAME, f"{given_name} {surname}"),
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+            ]
+        )
+
+
+def build_self_signed_certificate(key: PrivateKey, subject: TestSubject, *, now: datetime) -> x509.Certificate:
+    """A self-signed test login certificate for `subject`, signed with `key` (RSA 2048 or EC P-256).
+
+    Valid from `now` − 61 minutes for two years (`now` timezone-aware); SHA-256 signature (PKCS#1 v1.5 for RSA,
+    ECDSA for EC); no extensions, like the official test tools. Raises `UnsupportedKeyError`, `IdentifierError`.
+    """
+    key_kind(key)  # only the key types KSeF accepts
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    name = subject.name()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - SELF_SIGNED_BACKDATE)
+        .not_valid_after(now + SELF_SIGNED_LIFETIME)
+        .sign(key, hashes.SHA256())
+    )
