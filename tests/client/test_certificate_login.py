@@ -107,7 +107,8 @@ def test_login_with_crt_and_encrypted_key_sends_a_verifiable_signature(
     assert verified.subject_identifier_type is SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT
     assert verified.namespace is AuthTokenNamespace.V2_0
     assert verified.certificate == person_certificate
-    assert verified.signing_time.isoformat().startswith("2026-03-02T09:00:00")  # the challenge's own timestamp
+    # The signer is told the challenge's own timestamp as `now` and, like the C# client, signs one minute earlier.
+    assert verified.signing_time.isoformat().startswith("2026-03-02T08:59:00")
     assert verified.allowed_ips is None
 
 
