@@ -37,7 +37,7 @@ from support.certificates import (
     submit,
     wait_for_status,
 )
-from support.login import Identity, bearer, login, signed_request, start_login, status_of
+from support.login import Identity, bearer, login, start_login, status_of
 from support.pki import ec_key, random_nip
 from support.server import TEST_START, running
 
@@ -219,26 +219,22 @@ class TestLoginWithIssuedCertificates:
         )
 
     @pytest.mark.parametrize("when", ["expired", "not-yet-valid"])
-    async def test_certificate_outside_its_validity_is_refused(
+    async def test_certificate_outside_its_validity_is_status_460(
         self, client: httpx.AsyncClient, clock: ManualClock, when: str
     ) -> None:
-        """The login flow refuses any certificate outside its validity up front (400 21115), ours included."""
+        """Our certificates outside their validity end the login with 460 "Nieważny certyfikat.", as in KSeF."""
         seal, token = await owner(client, seal=True)
         if when == "expired":
             issued = await obtain(client, token)
             clock.advance(timedelta(days=732))
-            expected = "Certyfikat był ważny do 2028-03-02 09:30:00 UTC."
         else:
             issued = await obtain(client, token, valid_from=(NOW + timedelta(days=1)).isoformat())
-            expected = "Certyfikat jest ważny od 2026-03-03 09:30:00 UTC."
-        challenge = (await client.post("/v2/auth/challenge")).json()["challenge"]
-        response = await client.post(
-            "/v2/auth/xades-signature",
-            content=signed_request(issued.identity(), challenge, context=seal.nip or "", now=clock.now()),
-            headers={"Content-Type": "application/xml"},
-        )
-        code, description, details = error_of(response)
-        assert (code, description, details) == (21115, "Nieprawidłowy certyfikat.", [expected])
+        started = await start_login(client, issued.identity(), context=seal.nip or "", now=clock.now())
+        assert (await status_of(client, started))["status"] == {
+            "code": 460,
+            "description": "Uwierzytelnianie zakończone niepowodzeniem z powodu błędu certyfikatu",
+            "details": ["Nieważny certyfikat."],
+        }
 
     async def test_fingerprint_subject_is_carried_into_the_certificate(self, client: httpx.AsyncClient) -> None:
         """A certificate requested by someone identified by fingerprint logs in as that fingerprint."""

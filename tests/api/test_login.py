@@ -272,17 +272,20 @@ class TestDocuments:
         assert response.status_code == 400
         assert "za duża" in response.json()["exception"]["exceptionDetailList"][0]["details"][0]
 
-    async def test_expired_certificate(self, client: httpx.AsyncClient) -> None:
-        old = Identity.person_with_nip(now=NOW - timedelta(days=800))
-        challenge = (await client.post("/v2/auth/challenge")).json()["challenge"]
-        xml = signed_request(old, challenge, context=old.nip or "", now=NOW)
-        response = await client.post(
-            "/v2/auth/xades-signature", content=xml, headers={"Content-Type": "application/xml"}
-        )
-        assert response.status_code == 400
-        detail = response.json()["exception"]["exceptionDetailList"][0]
-        assert detail["exceptionCode"] == 21115
-        assert detail["details"] == ["Certyfikat był ważny do 2025-12-22 09:30:00 UTC."]
+    @pytest.mark.parametrize("when", ["expired", "not-yet-valid"])
+    async def test_certificate_outside_its_validity_is_status_460(self, client: httpx.AsyncClient, when: str) -> None:
+        """As in KSeF: the request is accepted (202) and the login ends with 460 "Nieważny certyfikat." — no tokens."""
+        issued_at = NOW - timedelta(days=800) if when == "expired" else NOW + timedelta(days=1)
+        identity = Identity.person_with_nip(now=issued_at)
+        started = await start_login(client, identity, context=identity.nip or "", now=NOW)
+        assert (await status_of(client, started))["status"] == {
+            "code": 460,
+            "description": "Uwierzytelnianie zakończone niepowodzeniem z powodu błędu certyfikatu",
+            "details": ["Nieważny certyfikat."],
+        }
+        redeemed = await client.post("/v2/auth/token/redeem", headers=bearer(started.authentication_token))
+        assert redeemed.status_code == 400
+        assert redeemed.json()["exception"]["exceptionDetailList"][0]["exceptionCode"] == 21301
 
 
 class TestTrust:

@@ -577,3 +577,9 @@ def test_attack_is_refused_with_its_reason(name: str, make: Callable[[], bytes],
     assert error.description == XADES_REJECTIONS[reason].description
     assert error.details
     assert error.details[0]
+    # Only a sound signature by a certificate outside its validity carries the verified login (KSeF: status 460).
+    if XADES_REJECTIONS[reason].auth_status is not None:
+        assert error.login is not None
+        assert error.login.certificate.not_valid_after_utc < NOW or error.login.certificate.not_valid_before_utc > NOW
+    else:
+        assert error.login is None

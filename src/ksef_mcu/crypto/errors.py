@@ -10,7 +10,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ksef_mcu.crypto.xades.verifier import VerifiedLogin
 
 
 class KsefCryptoError(ValueError):
@@ -282,9 +285,13 @@ class XadesError(KsefCryptoError):
     asynchronously (`GET /auth/{referenceNumber}`).
     """
 
-    def __init__(self, reason: XadesRejection, detail: str | None = None) -> None:
+    def __init__(
+        self, reason: XadesRejection, detail: str | None = None, *, login: VerifiedLogin | None = None
+    ) -> None:
         info = XADES_REJECTIONS[reason]
         self.reason = reason
+        self.login = login
+        """The verified login, for rejections that leave the signature sound (certificate validity)."""
         self.description = info.description
         self.details: tuple[str, ...] = (detail or info.detail,)
         self.auth_status = info.auth_status

@@ -13,7 +13,8 @@ and nothing else. The content returned is read from the very element whose canon
 the signature removed, so what the caller sees is what was signed.
 
 How `now` is used: the signing certificate must be valid at `now` (CERTIFICATE_NOT_YET_VALID / CERTIFICATE_EXPIRED,
-reported by KSeF asynchronously as status 460), and SigningTime may not be later than `now` plus `MAX_CLOCK_SKEW`
+reported by KSeF asynchronously as status 460, so these errors carry the otherwise verified login in `login`), and
+SigningTime may not be later than `now` plus `MAX_CLOCK_SKEW`
 (SIGNING_TIME_IN_FUTURE). How old SigningTime may be is the caller's decision: the challenge it signs is only valid
 for 10 minutes, and the server knows when it issued it.
 
@@ -871,22 +872,12 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     content = read_auth_token_request(request)
     signing_time = parse_signing_time(properties.signing_time)
 
-    if now < certificate.not_valid_before_utc:
-        raise _fail(
-            XadesRejection.CERTIFICATE_NOT_YET_VALID,
-            f"Certyfikat jest ważny od {certificate.not_valid_before_utc:%Y-%m-%d %H:%M:%S} UTC.",
-        )
-    if now > certificate.not_valid_after_utc:
-        raise _fail(
-            XadesRejection.CERTIFICATE_EXPIRED,
-            f"Certyfikat był ważny do {certificate.not_valid_after_utc:%Y-%m-%d %H:%M:%S} UTC.",
-        )
     if signing_time > now + MAX_CLOCK_SKEW:
         raise _fail(
             XadesRejection.SIGNING_TIME_IN_FUTURE,
             f"SigningTime {signing_time:%Y-%m-%d %H:%M:%S} UTC jest późniejszy niż bieżący czas serwera.",
         )
-    return VerifiedLogin(
+    login = VerifiedLogin(
         challenge=content.challenge,
         context=content.context,
         subject_identifier_type=content.subject_identifier_type,
@@ -897,3 +888,18 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
         allowed_ips=content.allowed_ips,
         signature_method=signed_info.method,
     )
+    # The signature is sound; KSeF reports a certificate outside its validity as the login's status (460), so the
+    # error carries the verified login for a caller that wants to record it.
+    if now < certificate.not_valid_before_utc:
+        raise XadesError(
+            XadesRejection.CERTIFICATE_NOT_YET_VALID,
+            f"Certyfikat jest ważny od {certificate.not_valid_before_utc:%Y-%m-%d %H:%M:%S} UTC.",
+            login=login,
+        )
+    if now > certificate.not_valid_after_utc:
+        raise XadesError(
+            XadesRejection.CERTIFICATE_EXPIRED,
+            f"Certyfikat był ważny do {certificate.not_valid_after_utc:%Y-%m-%d %H:%M:%S} UTC.",
+            login=login,
+        )
+    return login
