@@ -7,11 +7,26 @@ ISO 8601 durations (`PT15M`).
 from __future__ import annotations
 
 import enum
+import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_SECONDS = re.compile(r"\s*\d+(\.\d+)?\s*")
+
+
+def _seconds_from_text(value: Any) -> Any:
+    # pydantic reads a number as seconds but a numeric *string* (what the environment gives) as an error.
+    if isinstance(value, str) and _SECONDS.fullmatch(value):
+        return float(value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_seconds_from_text)]
+"""A `timedelta` given as seconds (`900`, also as text) or as an ISO 8601 duration (`PT15M`)."""
 
 
 class ServerMode(enum.StrEnum):
@@ -87,13 +102,13 @@ class ServerSettings(BaseSettings):
     """Where the generated passphrase lives; default `<data_dir>/secret`. Put it on another volume to keep key files
     and passphrase apart."""
 
-    access_token_lifetime: timedelta = timedelta(minutes=15)
-    refresh_token_lifetime: timedelta = timedelta(days=7)
-    authentication_token_lifetime: timedelta = timedelta(minutes=45)
+    access_token_lifetime: Duration = timedelta(minutes=15)
+    refresh_token_lifetime: Duration = timedelta(days=7)
+    authentication_token_lifetime: Duration = timedelta(minutes=45)
     """Lifetime of the operation token returned by `/auth/xades-signature` (the official example: 2700 s)."""
 
-    challenge_lifetime: timedelta = timedelta(minutes=10)
-    authentication_retention: timedelta = timedelta(days=7)
+    challenge_lifetime: Duration = timedelta(minutes=10)
+    authentication_retention: Duration = timedelta(days=7)
     """How long `GET /auth/{referenceNumber}` answers before it says 410 Gone."""
 
     token_issuer: str = "ksef-mcu"  # noqa: S105 - an issuer name
@@ -107,10 +122,10 @@ class ServerSettings(BaseSettings):
     """PEM files with CA certificates (roots and intermediates) that login certificates may chain to. Checked in
     strict mode and when a request asks for `verifyCertificateChain=true`; our own CA is added by its module."""
 
-    housekeeping_interval: timedelta = timedelta(minutes=10)
+    housekeeping_interval: Duration = timedelta(minutes=10)
     """How often expired challenges and old authentication operations are deleted."""
 
-    sqlite_busy_timeout: timedelta = timedelta(seconds=10)
+    sqlite_busy_timeout: Duration = timedelta(seconds=10)
     database_pool_size: int = Field(default=10, ge=1)
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Bigger bodies are refused before parsing (an AuthTokenRequest is a few kilobytes)."""
@@ -125,13 +140,13 @@ class ServerSettings(BaseSettings):
     """Per identifier type (`Nip`, `Pesel`, `Fingerprint`); types missing here keep the official defaults. A subject's
     own limits from `/v2/testdata/limits/subject/certificate` take precedence."""
 
-    enrollment_limit_window: timedelta = timedelta(days=30)
+    enrollment_limit_window: Duration = timedelta(days=30)
     """Enrollment requests count against the limit for this long after they were made."""
 
-    enrollment_retention: timedelta = timedelta(days=30)
+    enrollment_retention: Duration = timedelta(days=30)
     """How long `GET /certificates/enrollments/{referenceNumber}` answers before it says 410 Gone."""
 
-    max_valid_from_ahead: timedelta = timedelta(days=90)
+    max_valid_from_ahead: Duration = timedelta(days=90)
     """How far in the future `validFrom` may be."""
 
     issuance_worker: bool = True
@@ -140,17 +155,17 @@ class ServerSettings(BaseSettings):
     issuance_batch_size: int = Field(default=64, ge=1, le=1000)
     """How many pending enrollments a worker claims at once."""
 
-    issuance_batch_window: timedelta = timedelta(milliseconds=20)
+    issuance_batch_window: Duration = timedelta(milliseconds=20)
     """How long a worker woken by a new request waits for more before it claims a batch (0 = at once)."""
 
-    issuance_claim_lease: timedelta = timedelta(seconds=30)
+    issuance_claim_lease: Duration = timedelta(seconds=30)
     """How long a claim lasts: enrollments claimed by a worker that died are taken over after this."""
 
-    issuance_poll_interval: timedelta = timedelta(milliseconds=100)
+    issuance_poll_interval: Duration = timedelta(milliseconds=100)
     """How often an idle worker looks for work it was not told about: requests made by other processes on SQLite
     (PostgreSQL wakes workers with NOTIFY), claims whose lease ran out. A look is one indexed read."""
 
-    crl_lifetime: timedelta = timedelta(days=7)
+    crl_lifetime: Duration = timedelta(days=7)
     """`nextUpdate` of the CRL; it is re-signed when half of this has passed, and on every revocation."""
 
     @field_validator("certificate_limits", mode="after")
