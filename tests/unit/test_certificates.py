@@ -141,6 +141,16 @@ class TestLoad:
             (b"not a certificate at all", "Nie rozpoznano certyfikatu"),
             (b"-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n", "Base64"),
         ],
+        # Stable ids: the key is generated per run, and pytest-xdist workers must collect the same names.
+        ids=[
+            "encrypted-pkcs8-pem",
+            "pkcs8-der",
+            "public-key-pem",
+            "public-key-der",
+            "empty",
+            "text",
+            "pem-with-bad-base64",
+        ],
     )
     def test_not_a_certificate(self, data: bytes, message: str) -> None:
         with pytest.raises(CertificateError, match=message):
