@@ -118,6 +118,24 @@ class TestLogin:
         assert "Nie jesteś zalogowany" in run("cert", "limits", expect=1).stderr
         assert "Nie jesteś zalogowany" in run("logout").stdout
 
+    def test_a_new_login_ends_the_session_it_replaces(self, tmp_path: Path, ksef: str) -> None:
+        import httpx
+
+        self_signed_login("pierwszy")
+        profile = tmp_path / "config" / "profiles" / "local.json"
+        first = json.loads(profile.read_text())["tokens"]
+        second_login = run("login", "--cert", "pierwszy.crt", "--key", "pierwszy.key", "--password-file", "haslo.txt")
+        assert "Poprzednia sesja w tym środowisku została zakończona." in second_login.stdout
+        second = json.loads(profile.read_text())["tokens"]
+        assert second["refreshToken"] != first["refreshToken"]
+
+        refresh = f"{ksef.removesuffix('/').removesuffix('/v2')}/v2/auth/token/refresh"
+        ended = httpx.post(refresh, headers={"Authorization": f"Bearer {first['refreshToken']}"})
+        assert ended.status_code == 400
+        assert ended.json()["exception"]["exceptionDetailList"][0]["exceptionCode"] == 21301
+        alive = httpx.post(refresh, headers={"Authorization": f"Bearer {second['refreshToken']}"})
+        assert alive.status_code == 200
+
     def test_a_pesel_certificate_needs_a_context_and_works_with_a_test_person(self) -> None:
         pesel, nip = random_pesel(), generate_random_nip()
         run("cert", "self-signed", "--pesel", pesel, "--out", "osoba", "--password-file", "haslo.txt")

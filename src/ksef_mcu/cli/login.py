@@ -28,6 +28,7 @@ from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
     EnvironmentOption,
+    Session,
     connect,
     format_moment,
     login_hint,
@@ -176,6 +177,7 @@ def login(
 ) -> None:
     """Zaloguj się do KSeF certyfikatem (podpis XAdES) i zapamiętaj tokeny w profilu środowiska."""
     env = Environment.parse(str(environment))
+    previous = load_profile(env)
     credentials = _read_credentials(cert, key, pkcs12, password_file)
     context = _context(credentials, nip, internal_id, nip_vat_ue, peppol_id)
     now = dt.datetime.now(dt.UTC)
@@ -231,9 +233,30 @@ def login(
                 logged_in_at=now,
             ),
         )
+        if previous is not None and previous.base_url == session.base_url:
+            _end_previous_session(session, previous)
         session.attach(profile)
     print_done(f"Zalogowano do KSeF ({env.value}).")
     _print_profile(profile)
+
+
+def _end_previous_session(session: Session, previous: Profile) -> None:
+    """End, on the server, the session of the login this one replaces (best effort: it would expire anyway)."""
+    current = session.client.tokens
+    session.client.tokens = previous.tokens
+    try:
+        session.client.auth.logout()
+    except (KsefClientError, httpx.TransportError) as error:
+        reason = (
+            describe_transport_error(error) if isinstance(error, httpx.TransportError) else describe_client_error(error)
+        )
+        error_console.print(
+            f"[yellow]Nie udało się zakończyć poprzedniej sesji w KSeF[/] (wygaśnie sama): {escape(reason)}"
+        )
+    else:
+        console.print("Poprzednia sesja w tym środowisku została zakończona.")
+    finally:
+        session.client.tokens = current
 
 
 def _print_profile(profile: Profile) -> None:
