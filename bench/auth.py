@@ -326,9 +326,14 @@ def main() -> None:
         "--postgres-url",
         default=os.environ.get("KSEF_MCU_BENCH_POSTGRES_URL") or os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"),
     )
-    # Defaults: the best configuration measured on the 2-core development machine. More processes than cores only
-    # add contention there (and SQLite writers of several processes queue on one lock).
-    parser.add_argument("--workers", type=int, default=1, help="server processes (ksef-mcu serve --workers)")
+    # Defaults: one and two server processes (two is the best configuration on the 2-core development machine;
+    # more processes than cores only add contention, and SQLite writers of several processes queue on one lock).
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help="server processes (ksef-mcu serve --workers); repeat to measure several (default: 1 and 2)",
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent logins in flight")
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--logins", type=int, default=3000)
@@ -343,7 +348,7 @@ def main() -> None:
         print(result.report(args.url))
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    for backend in backends:
+    for backend, workers in [(b, w) for b in backends for w in (args.workers or [1, 2])]:
         with tempfile.TemporaryDirectory() as scratch:
             data_dir = Path(scratch) / "data"
             dropped: str | None = None
@@ -354,14 +359,14 @@ def main() -> None:
                 continue
             else:
                 database_url, dropped = postgres_database(args.postgres_url)
-            server = Server(database_url, data_dir, args.workers)
+            server = Server(database_url, data_dir, workers)
             try:
                 result = measure(server.url, clients=args.clients, logins=args.logins, processes=args.client_processes)
             finally:
                 server.stop()
                 if dropped is not None:
                     drop_postgres_database(args.postgres_url, dropped)
-            print(result.report(f"{backend}, {args.workers} server worker(s)") + f"   [{cpu_pressure()}]")
+            print(result.report(f"{backend}, {workers} server worker(s)") + f"   [{cpu_pressure()}]")
 
 
 if __name__ == "__main__":

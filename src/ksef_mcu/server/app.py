@@ -49,6 +49,7 @@ def open_database(settings: ServerSettings) -> Database:
         settings.resolved_database_url,
         busy_timeout=settings.sqlite_busy_timeout,
         pool_size=settings.database_pool_size,
+        in_threads=settings.database_in_threads,
     )
 
 

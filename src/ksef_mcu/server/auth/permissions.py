@@ -82,14 +82,13 @@ class DefaultPermissionResolver:
 
     @staticmethod
     def _entity_roles(testdata: TestDataRepository, nip: str) -> list[str]:
-        subjects = testdata.subjects([nip])
-        if not subjects:
+        subject = testdata.subject(nip)
+        if subject is None:
             return []
-        subject = subjects[0]
         if subject.parent_nip is None:
             return [_SUBJECT_ROLES.get(subject.subject_type, (subject.subject_type, ""))[0]]
-        parents = testdata.subjects([subject.parent_nip])
-        parent_type = parents[0].subject_type if parents else subject.subject_type
+        parent = testdata.subject(subject.parent_nip)
+        parent_type = parent.subject_type if parent is not None else subject.subject_type
         return [_SUBJECT_ROLES.get(parent_type, (parent_type, parent_type))[1]]
 
     def is_deceased(self, connection: Connection, subject: SubjectIdentifier) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Integer, Row, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import JSON, Connection, Integer, and_, bindparam, delete, insert, or_, select, update
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.model import (
@@ -17,6 +17,7 @@ from ksef_mcu.server.auth.model import (
     AuthStatusCode,
     SubjectDetails,
 )
+from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.tables import authentications
 from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
@@ -49,10 +50,11 @@ _SUMMARY_COLUMNS = [column for column in authentications.c if column.name != "ce
 _table = authentications.c
 
 # Statements are built once: constructing a Core statement costs several times more than executing a cached one.
-_ADD = insert(authentications)
-_GET = select(*_SUMMARY_COLUMNS).where(_table.reference_number == bindparam("reference"))
-_GET_WITH_CERTIFICATE = select(authentications).where(_table.reference_number == bindparam("reference"))
-_REDEEM = (
+# Those on the login path skip `Connection.execute` as well (see `db.fast`).
+_ADD = FastStatement(insert(authentications), column_keys=[column.key for column in authentications.c])
+_GET = FastStatement(select(*_SUMMARY_COLUMNS).where(_table.reference_number == bindparam("reference")))
+_GET_WITH_CERTIFICATE = FastStatement(select(authentications).where(_table.reference_number == bindparam("reference")))
+_REDEEM = FastStatement(
     update(authentications)
     .where(
         _table.reference_number == bindparam("reference"),
@@ -66,7 +68,7 @@ _REDEEM = (
         refresh_token_valid_until=bindparam("new_refresh_token_valid_until"),
     )
 )
-_REFRESH = (
+_REFRESH = FastStatement(
     update(authentications)
     .where(
         _table.reference_number == bindparam("reference"),
@@ -116,7 +118,7 @@ _ACTIVE_AFTER = _ACTIVE.where(
 _PURGE = delete(authentications).where(_table.started_at < bindparam("before"))
 
 
-def _record(row: Row[Any], *, with_certificate: bool) -> AuthenticationRecord:
+def _record(row: Any, *, with_certificate: bool) -> AuthenticationRecord:
     details = row.status_details
     return AuthenticationRecord(
         reference_number=row.reference_number,
@@ -145,8 +147,8 @@ class AuthenticationRepository:
         self._connection = connection
 
     def add(self, record: AuthenticationRecord) -> None:
-        self._connection.execute(
-            _ADD,
+        _ADD.execute(
+            self._connection,
             {
                 "reference_number": record.reference_number,
                 "started_at": record.started_at,
@@ -177,7 +179,7 @@ class AuthenticationRepository:
     def get(self, reference_number: str, *, with_certificate: bool = False) -> AuthenticationRecord | None:
         """The operation, without the certificate DER unless asked for."""
         statement = _GET_WITH_CERTIFICATE if with_certificate else _GET
-        row = self._connection.execute(statement, {"reference": reference_number}).first()
+        row = statement.execute(self._connection, {"reference": reference_number}).first()
         return _record(row, with_certificate=with_certificate) if row is not None else None
 
     def mark_redeemed(
@@ -190,12 +192,12 @@ class AuthenticationRepository:
             "new_refresh_token_id": refresh_token_id,
             "new_refresh_token_valid_until": refresh_token_valid_until,
         }
-        return self._connection.execute(_REDEEM, parameters).rowcount == 1
+        return _REDEEM.execute(self._connection, parameters).rowcount == 1
 
     def record_refresh(self, reference_number: str, *, refresh_token_id: str, now: datetime) -> bool:
         """Note a refresh with this refresh token; False if the session was revoked meanwhile."""
         parameters = {"reference": reference_number, "presented_refresh_token_id": refresh_token_id, "now": now}
-        return self._connection.execute(_REFRESH, parameters).rowcount == 1
+        return _REFRESH.execute(self._connection, parameters).rowcount == 1
 
     def revoke(self, reference_number: str, *, now: datetime, status: AuthStatus) -> bool:
         """Move a successful authentication to the revoked status; False if it was not active."""

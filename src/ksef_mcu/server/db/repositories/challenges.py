@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.tables import challenges
 
-# Statements are built once: constructing a Core statement costs several times more than executing a cached one.
-_ADD = insert(challenges)
-_CONSUME = (
+# Login-path statements skip `Connection.execute` (see `db.fast`).
+_ADD = FastStatement(insert(challenges), column_keys=["challenge", "issued_at", "expires_at", "client_ip"])
+_CONSUME = FastStatement(
     update(challenges)
     .where(
         challenges.c.challenge == bindparam("presented"),
@@ -20,7 +21,9 @@ _CONSUME = (
     )
     .values(used_at=bindparam("now"))
 )
-_STATE = select(challenges.c.used_at, challenges.c.expires_at).where(challenges.c.challenge == bindparam("presented"))
+_STATE = FastStatement(
+    select(challenges.c.used_at, challenges.c.expires_at).where(challenges.c.challenge == bindparam("presented"))
+)
 _PURGE = delete(challenges).where(challenges.c.expires_at < bindparam("before"))
 
 
@@ -38,15 +41,16 @@ class ChallengeRepository:
         self._connection = connection
 
     def add(self, challenge: str, *, issued_at: datetime, expires_at: datetime, client_ip: str) -> None:
-        self._connection.execute(
-            _ADD, {"challenge": challenge, "issued_at": issued_at, "expires_at": expires_at, "client_ip": client_ip}
+        _ADD.execute(
+            self._connection,
+            {"challenge": challenge, "issued_at": issued_at, "expires_at": expires_at, "client_ip": client_ip},
         )
 
     def consume(self, challenge: str, *, now: datetime) -> ChallengeUse:
         """Mark the challenge used if it is known, unused and unexpired — atomically, so it is used at most once."""
-        if self._connection.execute(_CONSUME, {"presented": challenge, "now": now}).rowcount == 1:
+        if _CONSUME.execute(self._connection, {"presented": challenge, "now": now}).rowcount == 1:
             return ChallengeUse.CONSUMED
-        row = self._connection.execute(_STATE, {"presented": challenge}).first()
+        row = _STATE.execute(self._connection, {"presented": challenge}).first()
         if row is None:
             return ChallengeUse.UNKNOWN
         return ChallengeUse.ALREADY_USED if row.used_at is not None else ChallengeUse.EXPIRED

@@ -19,6 +19,7 @@ from ksef_mcu.server.db.certificate_tables import (
     certificate_subjects,
     certificates,
 )
+from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.repositories.upsert import upsert
 
 _PENDING = int(EnrollmentStatusCode.ACCEPTED)
@@ -78,16 +79,21 @@ def _record(row: Row[Any]) -> EnrollmentRecord:
 _enrollment = certificate_enrollments.c
 _certificate = certificates.c
 
-_INSERT_ENROLLMENT = insert(certificate_enrollments)
+# The request and polling path skips `Connection.execute` (see `db.fast`).
+_INSERT_ENROLLMENT = FastStatement(
+    insert(certificate_enrollments), column_keys=[column.key for column in certificate_enrollments.c]
+)
 
-_GET_STATUS = select(
-    _enrollment.subject_type,
-    _enrollment.subject_value,
-    _enrollment.request_date,
-    _enrollment.status_code,
-    _enrollment.status_details,
-    _enrollment.serial_number,
-).where(_enrollment.reference_number == bindparam("reference_number"))
+_GET_STATUS = FastStatement(
+    select(
+        _enrollment.subject_type,
+        _enrollment.subject_value,
+        _enrollment.request_date,
+        _enrollment.status_code,
+        _enrollment.status_details,
+        _enrollment.serial_number,
+    ).where(_enrollment.reference_number == bindparam("reference_number"))
+)
 
 
 def _usage_statement() -> Select[Any]:
@@ -121,7 +127,7 @@ _CLAIMABLE = (
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
-_HAS_CLAIMABLE = (
+_HAS_CLAIMABLE = FastStatement(
     select(_enrollment.reference_number)
     .where(
         _enrollment.status_code == _PENDING,
@@ -179,20 +185,22 @@ _LOCK_PENDING = (
 )
 
 
-_USAGE = _usage_statement()
-_LOCK_SUBJECT: dict[str, Any] = {}
+_USAGE = FastStatement(_usage_statement())
+_LOCK_SUBJECT: dict[str, FastStatement] = {}
 
 
-def _lock_subject_statement(dialect: str) -> Any:
+def _lock_subject_statement(dialect: str) -> FastStatement:
     statement = _LOCK_SUBJECT.get(dialect)
     if statement is None:
         table = certificate_subjects
         insert_statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        statement = insert_statement.on_conflict_do_update(
+        upsert = insert_statement.on_conflict_do_update(
             index_elements=["subject_type", "subject_value"],
             set_={"updated_at": insert_statement.excluded.updated_at},
         ).returning(table.c.max_enrollments, table.c.max_certificates)
-        _LOCK_SUBJECT[dialect] = statement
+        statement = _LOCK_SUBJECT[dialect] = FastStatement(
+            upsert, column_keys=["subject_type", "subject_value", "updated_at"]
+        )
     return statement
 
 
@@ -216,10 +224,14 @@ class EnrollmentRepository:
         of one subject are decided one after another. One statement: an upsert that always updates the row (which
         takes its row lock on PostgreSQL; SQLite serialises write transactions anyway) and returns the limits.
         """
-        row = self._connection.execute(
-            _lock_subject_statement(self._connection.dialect.name),
-            {"subject_type": subject.type.value, "subject_value": subject.value, "updated_at": now},
-        ).one()
+        row = (
+            _lock_subject_statement(self._connection.dialect.name)
+            .execute(
+                self._connection,
+                {"subject_type": subject.type.value, "subject_value": subject.value, "updated_at": now},
+            )
+            .rows[0]
+        )
         return SubjectLimits(row.max_enrollments, row.max_certificates)
 
     def lock_subjects(
@@ -321,8 +333,8 @@ class EnrollmentRepository:
     # --- requests -------------------------------------------------------------------------------------------------
 
     def add(self, record: EnrollmentRecord) -> None:
-        self._connection.execute(
-            _INSERT_ENROLLMENT,
+        _INSERT_ENROLLMENT.execute(
+            self._connection,
             {
                 "reference_number": record.reference_number,
                 "subject_type": record.subject.type.value,
@@ -354,7 +366,7 @@ class EnrollmentRepository:
         self, reference_number: str
     ) -> tuple[SubjectIdentifier, datetime, EnrollmentStatus, str | None] | None:
         """(subject, request date, status, serial) of one request: the cheap read behind status polling."""
-        row = self._connection.execute(_GET_STATUS, {"reference_number": reference_number}).first()
+        row = _GET_STATUS.execute(self._connection, {"reference_number": reference_number}).first()
         if row is None:
             return None
         status = EnrollmentStatus(EnrollmentStatusCode(row.status_code), tuple(row.status_details or ()))
@@ -373,14 +385,15 @@ class EnrollmentRepository:
         One statement means one snapshot: a worker that moves a request from "pending" to "issued" in between two
         reads would otherwise make it vanish from both counts (PostgreSQL runs each statement on a fresh snapshot).
         """
-        row = self._connection.execute(
-            _USAGE, {"subject_type": subject.type.value, "subject_value": subject.value, "since": since, "now": now}
-        ).one()
+        row = _USAGE.execute(
+            self._connection,
+            {"subject_type": subject.type.value, "subject_value": subject.value, "since": since, "now": now},
+        ).rows[0]
         return int(row[0]), int(row[1])
 
     def has_claimable(self, *, now: datetime) -> bool:
         """Whether any request waits at status 100 with no live claim on it."""
-        return self._connection.execute(_HAS_CLAIMABLE, {"now": now}).first() is not None
+        return _HAS_CLAIMABLE.execute(self._connection, {"now": now}).first() is not None
 
     # --- the queue ------------------------------------------------------------------------------------------------
 

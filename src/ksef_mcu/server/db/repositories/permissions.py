@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, delete, or_, select
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier
+from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.repositories.upsert import upsert
 from ksef_mcu.server.db.tables import permission_grants
 from ksef_mcu.server.identifiers import ContextIdentifier
@@ -21,7 +22,7 @@ class Grant:
 
 
 _grants = permission_grants.c
-_HELD = (
+_HELD = FastStatement(
     select(_grants.permission_type)
     .where(
         _grants.context_type == bindparam("context_type"),
@@ -113,5 +114,5 @@ class PermissionGrantRepository:
             "authorized_type": holder.type.value,
             "authorized_value": holder.value,
         }
-        rows = self._connection.execute(_HELD, parameters)
+        rows = _HELD.execute(self._connection, parameters).rows
         return sorted(row.permission_type for row in rows)

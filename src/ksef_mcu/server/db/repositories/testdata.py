@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, select
 
+from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.repositories.upsert import upsert
 from ksef_mcu.server.db.tables import blocked_contexts, testdata_persons, testdata_subjects
 from ksef_mcu.server.identifiers import ContextIdentifier
@@ -38,12 +39,15 @@ class TestPerson:
 
 _persons, _subjects, _blocked = testdata_persons.c, testdata_subjects.c, blocked_contexts.c
 
-# Statements on the login path are built once (constructing one costs several times more than executing it).
-_PERSON = select(testdata_persons).where(_persons.nip == bindparam("nip"))
-_PERSONS_WITH_PESEL = select(testdata_persons).where(_persons.pesel == bindparam("pesel"))
+# Statements on the login path are built once and skip `Connection.execute` (see `db.fast`).
+_PERSON = FastStatement(select(testdata_persons).where(_persons.nip == bindparam("nip")))
+_PERSONS_WITH_PESEL = FastStatement(select(testdata_persons).where(_persons.pesel == bindparam("pesel")))
+_SUBJECT = FastStatement(select(testdata_subjects).where(_subjects.nip == bindparam("nip")))
 _SUBJECTS = select(testdata_subjects).where(_subjects.nip.in_(bindparam("nips", expanding=True)))
-_IS_BLOCKED = select(_blocked.blocked_at).where(
-    _blocked.context_type == bindparam("context_type"), _blocked.context_value == bindparam("context_value")
+_IS_BLOCKED = FastStatement(
+    select(_blocked.blocked_at).where(
+        _blocked.context_type == bindparam("context_type"), _blocked.context_value == bindparam("context_value")
+    )
 )
 
 
@@ -54,6 +58,10 @@ class TestDataRepository:
         self._connection = connection
 
     # --- subjects ---------------------------------------------------------------------------------------------------
+
+    def subject(self, nip: str) -> TestSubject | None:
+        row = _SUBJECT.execute(self._connection, {"nip": nip}).first()
+        return TestSubject(**row._asdict()) if row is not None else None
 
     def subjects(self, nips: Iterable[str]) -> list[TestSubject]:
         rows = self._connection.execute(_SUBJECTS, {"nips": list(nips)})
@@ -83,12 +91,12 @@ class TestDataRepository:
     # --- persons ----------------------------------------------------------------------------------------------------
 
     def person(self, nip: str) -> TestPerson | None:
-        row = self._connection.execute(_PERSON, {"nip": nip}).first()
-        return TestPerson(**row._mapping) if row is not None else None
+        row = _PERSON.execute(self._connection, {"nip": nip}).first()
+        return TestPerson(**row._asdict()) if row is not None else None
 
     def persons_with_pesel(self, pesel: str) -> list[TestPerson]:
-        rows = self._connection.execute(_PERSONS_WITH_PESEL, {"pesel": pesel})
-        return [TestPerson(**row._mapping) for row in rows]
+        rows = _PERSONS_WITH_PESEL.execute(self._connection, {"pesel": pesel}).rows
+        return [TestPerson(**row._asdict()) for row in rows]
 
     def put_person(self, person: TestPerson) -> None:
         """Insert or replace the person with this NIP."""
@@ -131,4 +139,4 @@ class TestDataRepository:
 
     def is_blocked(self, context: ContextIdentifier) -> bool:
         parameters = {"context_type": context.type.value, "context_value": context.value}
-        return self._connection.execute(_IS_BLOCKED, parameters).first() is not None
+        return _IS_BLOCKED.execute(self._connection, parameters).first() is not None
