@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck imports unit test-postgres bench clean install
+.PHONY: run test lint typecheck imports unit test-postgres bench bench-server clean install
 
 install: $(STAMP)
 
@@ -44,8 +44,16 @@ test-postgres: $(STAMP)
 	@test -n "$$KSEF_MCU_TEST_POSTGRES_URL" || { echo "KSEF_MCU_TEST_POSTGRES_URL is not set"; exit 2; }
 	$(BIN)/pytest -m db --db=postgresql $(PYTEST_ARGS)
 
+# Library speed (seconds): keys, CSRs, QR links, XAdES signing and verification.
 bench: $(STAMP)
 	$(BIN)/python bench/crypto.py
+	$(BIN)/python bench/xades.py
+
+# Server throughput (minutes): logins/s and certificates/s over HTTP against real `ksef-mcu serve` processes, on
+# SQLite and on PostgreSQL (KSEF_MCU_BENCH_POSTGRES_URL, default the local `test` database).
+bench-server: $(STAMP)
+	$(BIN)/python bench/auth.py
+	$(BIN)/python bench/issuance.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build src/*.egg-info

@@ -1,12 +1,13 @@
 """Full XAdES logins per second against a running server: challenge → signed AuthTokenRequest → status → redeem.
 
-Run: `.venv/bin/python bench/auth.py [--url URL | --backend sqlite|postgresql|both] [--workers N] [--clients N]
+Run: `.venv/bin/python bench/auth.py [--url URL | --backend sqlite|postgresql|both] [--workers N]... [--clients N]
 [--logins N] [--client-processes N]`.
 
 Without `--url` the script starts `ksef-mcu serve` itself (rate limits off, a temporary data directory; PostgreSQL in
-a temporary database created from `--postgres-url`, `KSEF_MCU_BENCH_POSTGRES_URL` or `KSEF_MCU_TEST_POSTGRES_URL`),
-once per backend. With `--url` the server must have rate limits off (`KSEF_MCU_RATE_LIMITS_ENABLED=false`): the
-official limit is 60 requests/s per IP on these endpoints.
+a temporary database created beside `--postgres-url` / `KSEF_MCU_BENCH_POSTGRES_URL`, default the local `test`
+database), once per backend and number of server processes (`--workers`, default 1 and 2).
+With `--url` the server must have rate limits off (`KSEF_MCU_RATE_LIMITS_ENABLED=false`): the official limit is
+60 requests/s per IP on these endpoints.
 
 The load generator is a minimal keep-alive HTTP/1.1 client on asyncio streams (httpx costs milliseconds of CPU
 per request, which would measure the client). Each client is its own subject (an EC P-256 self-signed person
@@ -324,7 +325,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("KSEF_MCU_BENCH_POSTGRES_URL") or os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"),
+        default=os.environ.get("KSEF_MCU_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
     )
     # Defaults: one and two server processes (two is the best configuration on the 2-core development machine;
     # more processes than cores only add contention, and SQLite writers of several processes queue on one lock).

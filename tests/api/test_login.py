@@ -124,6 +124,14 @@ class TestDelegates:
         tokens = await login(client, delegate, context=owner_nip, now=NOW)
         assert json.loads(claims(tokens.access_token)["per"]) == ["InvoiceRead", "InvoiceWrite"]
 
+    async def test_peppol_context_is_not_modelled_and_ends_with_415(self, client: httpx.AsyncClient) -> None:
+        # docs/server.md: Peppol provider logins are not modelled; the context is valid, nobody holds rights in it.
+        person = Identity.person_with_nip(now=NOW)
+        started = await start_login(client, person, context="PPL123456", context_type="PeppolId", now=NOW)
+        status = await status_of(client, started)
+        assert status["status"]["code"] == 415
+        assert status["authenticationMethodInfo"]["code"] == "xades.qualified-signature"
+
     async def test_fingerprint_subject_with_a_permission(self, client: httpx.AsyncClient) -> None:
         owner_nip = random_nip()
         foreigner = Identity.foreigner(now=NOW)
