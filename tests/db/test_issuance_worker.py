@@ -358,17 +358,12 @@ class TestLoop:
     ) -> None:
         if db_backend != "postgresql":
             pytest.skip("LISTEN/NOTIFY exists only on PostgreSQL (SQLite workers in other processes poll)")
-        from sqlalchemy import text
-
-        from ksef_mcu.server.enrollment.service import NOTIFY_CHANNEL
-
         slow_poll = worker_settings.model_copy(update={"issuance_poll_interval": timedelta(seconds=60)})
         stop = asyncio.Event()
         task = asyncio.create_task(make_worker(settings=slow_poll).run(stop))
         await asyncio.sleep(1.0)  # the listener connects
+        # What the registration authority does in another process: insert a request. The queue's trigger notifies.
         reference = add_pending(database, nip_subject())
-        with database.write() as connection:  # what the registration authority does in another process
-            connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
         started = time.monotonic()
         await wait_until(lambda: statuses(database, [reference])[reference] is EnrollmentStatusCode.ISSUED)
         assert time.monotonic() - started < 10

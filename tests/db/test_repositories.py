@@ -250,3 +250,18 @@ def test_naive_datetimes_are_refused(database: Database) -> None:
             expires_at=NOW,
             client_ip="::1",
         )
+
+
+def test_single_statement_units_commit_and_fail_whole(database: Database) -> None:
+    # `write_one` runs in autocommit on PostgreSQL: the statement itself is the transaction.
+    with database.write_one() as connection:
+        ChallengeRepository(connection).add(
+            "w" * 36, issued_at=NOW, expires_at=NOW + timedelta(minutes=10), client_ip="::1"
+        )
+    with database.write() as connection:
+        assert ChallengeRepository(connection).consume("w" * 36, now=NOW) is ChallengeUse.CONSUMED
+    # The driver's own IntegrityError (sqlite3 or psycopg): hot-path statements bypass SQLAlchemy's wrapping.
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), database.write_one() as connection:
+        ChallengeRepository(connection).add("w" * 36, issued_at=NOW, expires_at=NOW, client_ip="::2")
+    with database.write_one() as connection:  # the connection went back to the pool usable
+        ChallengeRepository(connection).add("v" * 36, issued_at=NOW, expires_at=NOW, client_ip="::1")

@@ -35,7 +35,7 @@ class ChallengeService:
         # Millisecond precision, so `timestamp` and `timestampMs` name exactly the same instant.
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)
         challenge = new_reference_number(ReferenceKind.CHALLENGE, now=now)
-        with self._database.write() as connection:
+        with self._database.write_one() as connection:
             ChallengeRepository(connection).add(
                 challenge, issued_at=now, expires_at=now + self._lifetime, client_ip=client_ip
             )

@@ -138,6 +138,18 @@ class Database:
                 yield connection
 
     @contextmanager
+    def write_one(self) -> Iterator[Connection]:
+        """A unit of work of ONE statement. A statement is atomic by itself, so on PostgreSQL it runs in autocommit
+        mode (no BEGIN and COMMIT round trips); on SQLite this is `write()`."""
+        if self.dialect != "postgresql":
+            with self.write() as connection:
+                yield connection
+            return
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only unit of work. Each statement sees committed data; on PostgreSQL the statements run outside an
         explicit transaction (no BEGIN/COMMIT round trips), so a unit that needs one snapshot across several

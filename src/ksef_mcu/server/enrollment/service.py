@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, certificate_serial
 from ksef_mcu.crypto.csr import EnrollmentData
@@ -49,7 +49,7 @@ from ksef_mcu.server.errors import GoneError
 from ksef_mcu.server.identifiers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerSettings
 
-NOTIFY_CHANNEL = "ksef_mcu_enrollments"
+NOTIFY_CHANNEL = "ksef_mcu_enrollments"  # also named in migration 3c9a51d2e7f0, whose trigger notifies it
 ENROLLMENT_DATA_CACHE_SIZE = 10_000
 """PostgreSQL channel a new request is announced on, so `ksef-mcu worker` processes wake at once."""
 
@@ -250,9 +250,8 @@ class EnrollmentService:
                     status=EnrollmentStatus(EnrollmentStatusCode.ACCEPTED),
                 )
             )
-            if connection.dialect.name == "postgresql":
-                # Delivered on commit to every `ksef-mcu worker` listening on the channel.
-                connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+            # On PostgreSQL a trigger on the queue notifies every `ksef-mcu worker` listening on NOTIFY_CHANNEL when
+            # this commits (migration 3c9a51d2e7f0).
         self._notify()
         return AcceptedEnrollment(reference_number, now)
 
