@@ -117,10 +117,10 @@ async def submit_enrollment(services: Services, principal: AccessPrincipal, body
         csr=body.csr,
         valid_from=body.valid_from,
     )
-    # On the event loop with either database (unlike `run_service`, which sends PostgreSQL work to a thread): the
-    # unit is a few statements, and on the 2-core test machine the thread hop cost more than overlapping the round
-    # trips saved (bench/issuance.py, PostgreSQL: 118 vs 87 certificates/s, 9.5 vs 13.2 ms of server CPU each).
-    # More API processes (`serve --workers N`) give more concurrency.
+    # On the event loop with either database, whatever `database_in_threads` says: the unit is a few statements, and
+    # on the 2-core test machine the thread hop cost more than overlapping the round trips saved (bench/issuance.py,
+    # PostgreSQL: 118 vs 87 certificates/s, 9.5 vs 13.2 ms of server CPU each). More API processes
+    # (`serve --workers N`) give more concurrency.
     accepted = services.enrollment.submit(principal, request)
     return json_response(
         EnrollCertificateResponse(reference_number=accepted.reference_number, timestamp=accepted.timestamp),
