@@ -27,7 +27,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import random
 import secrets
 import signal
 import socket
@@ -38,15 +37,13 @@ import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
 from ksef_mcu.crypto.xades import (
     AuthTokenNamespace,
     ContextIdentifier,
@@ -59,38 +56,10 @@ from ksef_mcu.crypto.xades import (
 KSEF_MCU = Path(sys.executable).with_name("ksef-mcu")
 
 
-def random_nip() -> str:
-    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
-    while True:
-        digits = [random.randint(1, 9)] + [random.randint(0, 9) for _ in range(8)]
-        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
-        nip = "".join(map(str, digits)) + str(check)
-        if check != 10 and nip[1:3] != "00":  # the schema's NIP pattern refuses 00 in the 2nd-3rd digits
-            return nip
-
-
 def make_signer(nip: str, now: datetime) -> XadesSigner:
+    """A self-signed person certificate for `nip` (as the test environment accepts) and its EC P-256 key."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.GIVEN_NAME, "Jan"),
-            x509.NameAttribute(NameOID.SURNAME, "Testowy"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"TINPL-{nip}"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Jan Testowy"),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
-        ]
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return XadesSigner(key, certificate)
+    return XadesSigner(key, build_self_signed_certificate(key, TestSubject.person_by_nip(nip), now=now))
 
 
 class LoginFailedError(RuntimeError):
@@ -159,7 +128,7 @@ async def client_loop(url: str, clients: int, logins: int, warmup: int) -> tuple
     now = datetime.now(UTC)
     parsed = urllib.parse.urlsplit(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
-    identities = [(make_signer(nip, now), nip) for nip in (random_nip() for _ in range(clients))]
+    identities = [(make_signer(nip, now), nip) for nip in (generate_random_nip() for _ in range(clients))]
     connections = [Connection(host, port) for _ in identities]
     latencies: list[float] = []
     errors: list[str] = []

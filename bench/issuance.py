@@ -47,6 +47,7 @@ from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
+from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
 from ksef_mcu.crypto.xades import (
     ContextIdentifier,
     ContextIdentifierType,
@@ -144,37 +145,10 @@ class Connection:
 # --- logging in ---------------------------------------------------------------------------------------------------
 
 
-def random_nip() -> str:
-    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
-    while True:
-        digits = [secrets.randbelow(9) + 1] + [secrets.randbelow(10) for _ in range(8)]
-        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
-        if check != 10 and not (digits[1] == 0 and digits[2] == 0):
-            return "".join(map(str, digits)) + str(check)
-
-
 def person(nip: str, now: datetime) -> XadesSigner:
+    """A self-signed person certificate for `nip` (as the test environment accepts) and its EC P-256 key."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.GIVEN_NAME, "Jan"),
-            x509.NameAttribute(NameOID.SURNAME, "Testowy"),
-            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"TINPL-{nip}"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "Jan Testowy"),
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
-        ]
-    )
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(hours=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return XadesSigner(key, certificate)
+    return XadesSigner(key, build_self_signed_certificate(key, TestSubject.person_by_nip(nip), now=now))
 
 
 @dataclass
@@ -185,7 +159,7 @@ class Subject:
 
 async def log_in(client: httpx.AsyncClient, count: int) -> Subject:
     """A new NIP owner logged into its own context, with `count` ready enrollment request bodies."""
-    nip, now = random_nip(), datetime.now(UTC)
+    nip, now = generate_random_nip(), datetime.now(UTC)
     challenge = (await client.post("/v2/auth/challenge")).json()["challenge"]
     request = build_auth_token_request(
         challenge, ContextIdentifier(ContextIdentifierType.NIP, nip), SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT

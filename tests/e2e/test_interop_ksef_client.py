@@ -21,7 +21,7 @@ from ksef_mcu.crypto.certificates import KsefCertificateType, classify_certifica
 from ksef_mcu.crypto.keys import generate_private_key
 from ksef_mcu.crypto.qr import verify_offline_qr_link
 from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
-from support.serve_process import ksef_mcu_serve
+from support.processes import serving
 
 pytestmark = [pytest.mark.interop, pytest.mark.e2e]
 
@@ -76,7 +76,7 @@ def test_ksef_client_certificate_lifecycle(tmp_path: Path) -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode("ascii")
 
-    with ksef_mcu_serve(tmp_path / "data") as base_url:
+    with serving(tmp_path / "data") as base_url:
         options = KsefClientOptions(base_url=base_url, base_qr_url=f"{base_url}/qr")
         with KsefClient(options) as peer:
             auth = AuthCoordinator(peer.auth)

@@ -24,7 +24,7 @@ from ksef_mcu.crypto.errors import QrError
 from ksef_mcu.crypto.keys import load_private_key
 from ksef_mcu.crypto.qr import InvoiceHash, parse_offline_qr_link, verify_offline_qr_link
 from ksef_mcu.crypto.self_signed import generate_random_nip
-from support.serve_process import KSEF_MCU, clean_environment, ksef_mcu_serve
+from support.processes import KSEF_MCU, clean_environment, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,7 @@ class Cli:
 
     def __init__(self, work: Path, config: Path, base_url: str) -> None:
         self.work = work
-        self.environment = clean_environment(KSEF_MCU_CONFIG_DIR=str(config), KSEF_MCU_API_URL=base_url)
+        self.environment = clean_environment(config_dir=str(config), api_url=base_url)
 
     def __call__(self, *arguments: str, expect: int = 0, input: str | None = None) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
@@ -75,7 +75,7 @@ def test_the_whole_certificate_journey(tmp_path: Path) -> None:
     nip = generate_random_nip()
     (work / "faktura.xml").write_bytes(INVOICE.replace(b"{nip}", nip.encode()))
 
-    with ksef_mcu_serve(tmp_path / "data") as base_url:
+    with serving(tmp_path / "data") as base_url:
         cli = Cli(work, tmp_path / "config", base_url)
         pw = ("--password-file", "haslo.txt")
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,67 +15,11 @@ from cryptography.hazmat.primitives import serialization
 
 from support.login import Identity, bearer, login, start_login, status_of
 from support.pki import random_nip
+from support.processes import Serve
 from support.server import temporary_database
 from support.tokens import claims
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
-
-KSEF_MCU = Path(sys.executable).with_name("ksef-mcu")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Server:
-    """One `ksef-mcu serve` process."""
-
-    def __init__(self, data_dir: Path, database_url: str, *extra: str) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / f"server-{self.port}.log"
-        command = [
-            str(KSEF_MCU),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(data_dir),
-            "--database-url",
-            database_url,
-            *extra,
-        ]
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("KSEF_MCU_")}
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)
-        self._wait_until_healthy()
-
-    def _wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited early:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"the server did not become healthy:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        """SIGTERM, then check that the app shut down cleanly (uvicorn re-raises the signal after draining)."""
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=30)
-        log = self.log.read_text()
-        assert code in (0, -signal.SIGTERM), log
-        assert "Application shutdown complete." in log, log
-        assert "Traceback" not in log, log
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.db)])
@@ -96,7 +35,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 async def test_logins_tokens_sessions_and_restart(tmp_path: Path, database_url: str) -> None:
     data_dir = tmp_path / "data"
-    server = Server(data_dir, database_url)
+    server = Serve(data_dir, database_url)
     now = datetime.now(UTC)
     try:
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
@@ -163,7 +102,7 @@ async def test_logins_tokens_sessions_and_restart(tmp_path: Path, database_url: 
         assert key_file.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
 
     # After a restart the same keys are in use: certificates unchanged, earlier refresh tokens still verify.
-    restarted = Server(data_dir, database_url)
+    restarted = Serve(data_dir, database_url)
     try:
         async with httpx.AsyncClient(base_url=restarted.base_url, timeout=30) as client:
             assert (await client.get("/v2/security/public-key-certificates")).json() == keys_before
@@ -182,7 +121,7 @@ def test_peer_python_client_logs_in(tmp_path: Path) -> None:
     from ksef_client.config import KsefClientOptions
     from ksef_client.services.workflows import AuthCoordinator
 
-    server = Server(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'ksef-mcu.sqlite3'}")
+    server = Serve(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'ksef-mcu.sqlite3'}")
     try:
         identity = Identity.person_with_nip(now=datetime.now(UTC), rsa=True)
         key_pem = identity.key.private_bytes(
@@ -211,7 +150,7 @@ def test_peer_python_client_logs_in(tmp_path: Path) -> None:
 async def test_several_worker_processes(tmp_path: Path) -> None:
     """`--workers 2`: the workers build the app from the exported settings and share one set of keys."""
     data_dir = tmp_path / "data"
-    server = Server(data_dir, f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}", "--workers", "2")
+    server = Serve(data_dir, f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}", "--workers", "2")
     try:
         now = datetime.now(UTC)
         async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -77,6 +79,27 @@ class Serve(Process):
                 pass
             time.sleep(0.1)
         raise AssertionError(f"the server did not become healthy:\n{self.output()}")
+
+    def stop(self) -> None:
+        """SIGTERM, then check that the app shut down cleanly (uvicorn re-raises the signal after draining)."""
+        code = self.terminate(timeout=30)
+        log = self.output()
+        assert code in (0, -signal.SIGTERM), log
+        assert "Application shutdown complete." in log, log
+        assert "Traceback" not in log, log
+
+
+@contextmanager
+def serving(data_dir: Path, *extra: str, **settings: str) -> Iterator[str]:
+    """`ksef-mcu serve` with SQLite in `data_dir`: yields its base URL, then stops it and checks the clean shutdown
+    (a process that failed the test is killed instead)."""
+    server = Serve(data_dir, f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}", *extra, **settings)
+    try:
+        yield server.base_url
+        server.stop()
+    finally:
+        if server.process.poll() is None:
+            server.kill()
 
 
 class Worker(Process):
