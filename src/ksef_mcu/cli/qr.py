@@ -114,6 +114,20 @@ def _invoice_inputs(invoice: Path | None, invoice_hash: str | None) -> InvoiceFa
     return InvoiceFacts(InvoiceHash.parse(invoice_hash), None, None)
 
 
+def _inputs(
+    out: Path | None, invoice: Path | None, invoice_hash: str | None, nip: str | None
+) -> tuple[InvoiceFacts, str]:
+    """What both codes start from: a writable image path (checked before any work), the invoice and the seller."""
+    if out is not None:
+        _image_format(out)
+        refuse_existing(out)
+    facts = _invoice_inputs(invoice, invoice_hash)
+    seller_nip = nip or facts.seller_nip
+    if seller_nip is None:
+        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.")
+    return facts, seller_nip
+
+
 InvoiceOption = Annotated[
     Path | None,
     typer.Option(
@@ -154,13 +168,7 @@ def invoice_code(
     out: OutOption = None,
 ) -> None:
     """KOD I: link do weryfikacji faktury w KSeF (i obraz z numerem KSeF albo napisem OFFLINE)."""
-    if out is not None:
-        _image_format(out)
-        refuse_existing(out)
-    facts = _invoice_inputs(invoice, invoice_hash)
-    seller_nip = nip or facts.seller_nip
-    if seller_nip is None:
-        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.")
+    facts, seller_nip = _inputs(out, invoice, invoice_hash, nip)
     if issue_date is not None:
         try:
             date = dt.date.fromisoformat(issue_date)
@@ -204,13 +212,7 @@ def offline_code(
     out: OutOption = None,
 ) -> None:
     """KOD II: link potwierdzający wystawcę faktury offline, podpisany certyfikatem Offline (napis CERTYFIKAT)."""
-    if out is not None:
-        _image_format(out)
-        refuse_existing(out)
-    facts = _invoice_inputs(invoice, invoice_hash)
-    seller_nip = nip or facts.seller_nip
-    if seller_nip is None:
-        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.")
+    facts, seller_nip = _inputs(out, invoice, invoice_hash, nip)
     certificate_data = read_input_file(cert, "pliku certyfikatu")
     try:
         certificate = load_certificate(certificate_data)
