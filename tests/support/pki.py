@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
+from ksef_mcu.crypto.self_signed import generate_random_nip
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -32,14 +33,7 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 def random_nip() -> str:
     """A NIP with a valid check digit (what ksef2 and the official generators insist on)."""
-    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
-    while True:
-        digits = [random.randint(1, 9)] + [random.randint(0, 9) for _ in range(8)]
-        check = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
-        if check != 10:
-            nip = "".join(map(str, digits)) + str(check)
-            if nip[1:3] != "00":
-                return nip
+    return generate_random_nip()
 
 
 def random_pesel() -> str:

@@ -169,3 +169,11 @@ class TestCertificates:
             build_self_signed_certificate(
                 generate_private_key(), TestSubject.seal("7980332920"), now=NOW.replace(tzinfo=None) + timedelta(0)
             )
+
+
+@pytest.mark.parametrize(
+    ("nip", "valid"),
+    [("5261040828", True), ("5265877635", True), ("7762811692", True), ("5261040829", False), ("123", False)],
+)
+def test_nip_check_digit_vectors(nip: str, valid: bool) -> None:
+    assert nip_is_valid(nip) is valid

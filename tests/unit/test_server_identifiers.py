@@ -13,7 +13,6 @@ from ksef_mcu.server.identifiers import (
     ReferenceKind,
     is_reference_number,
     new_reference_number,
-    nip_checksum_ok,
 )
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123000, tzinfo=UTC)
@@ -62,14 +61,6 @@ class TestIsReferenceNumber:
         assert not is_reference_number(number.lower())
         assert not is_reference_number(number + "0")
         assert not is_reference_number("")
-
-
-@pytest.mark.parametrize(
-    ("nip", "valid"),
-    [("5261040828", True), ("5265877635", True), ("7762811692", True), ("5261040829", False), ("123", False)],
-)
-def test_nip_checksum(nip: str, valid: bool) -> None:
-    assert nip_checksum_ok(nip) is valid
 
 
 @pytest.mark.parametrize(

@@ -93,12 +93,3 @@ def is_reference_number(text: str, kind: ReferenceKind | None = None) -> bool:
         return False
     stem = text[:-3]
     return f"{zlib.crc32(stem.encode('ascii')) & 0xFF:02X}" == match.group(5)
-
-
-def nip_checksum_ok(nip: str) -> bool:
-    """The NIP check digit (weights 6,5,7,2,3,4,5,6,7, mod 11). KSeF enforces it only on invoices in production."""
-    if not re.fullmatch(r"\d{10}", nip):
-        return False
-    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
-    remainder = sum(int(digit) * weight for digit, weight in zip(nip, weights, strict=False)) % 11
-    return remainder != 10 and remainder == int(nip[9])
