@@ -145,8 +145,7 @@ class Database:
             with self.write() as connection:
                 yield connection
             return
-        with self.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT")
+        with self._autocommit() as connection:
             yield connection
 
     @contextmanager
@@ -155,11 +154,17 @@ class Database:
         explicit transaction (no BEGIN/COMMIT round trips), so a unit that needs one snapshot across several
         statements uses `write()`. SQLite reads never block writers."""
         if self.dialect == "postgresql":
-            with self.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT")
+            with self._autocommit() as connection:
                 yield connection
             return
         with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        """A PostgreSQL connection in autocommit mode: every statement is its own transaction."""
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
 
     @property
