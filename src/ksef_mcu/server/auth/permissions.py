@@ -13,6 +13,8 @@ A subject with nothing in the context cannot log in there (status 415).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -20,7 +22,7 @@ from sqlalchemy import Connection
 from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.model import ContextPermissions, Permission
 from ksef_mcu.server.db.repositories.permissions import PermissionGrantRepository
-from ksef_mcu.server.db.repositories.testdata import TestDataRepository
+from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson
 from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 # `/testdata/subject` types → the entity roles real KSeF reports for such contexts (and for their subunits).
@@ -31,38 +33,82 @@ _SUBJECT_ROLES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the login and token decisions need to know about a subject in a context."""
+
+    deceased: bool
+    """The subject is a person marked deceased (then `permissions` is not looked up and is None)."""
+    permissions: ContextPermissions | None
+    """Its permissions in the context, or None when it holds none (it may not act there)."""
+
+
 class PermissionResolver(Protocol):
-    """Answers "what may `subject` do in `context`" inside the caller's unit of work."""
+    """Answers "may `subject` act in `context`, and with what" inside the caller's unit of work."""
 
-    def resolve(
+    def standing(
         self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier, *, complete: bool = True
-    ) -> ContextPermissions | None:
-        """The subject's permissions in the context, or None when it holds none (it may not log in there).
+    ) -> Standing:
+        """Whether the subject is deceased and, if not, its permissions in the context.
 
-        With `complete=False` the answer only has to be right about None versus not None (the login decision), so
-        an implementation may stop at the first permission it finds.
+        With `complete=False` the permissions only have to be right about None versus not None (the login
+        decision), so an implementation may stop at the first permission it finds.
         """
-        ...
-
-    def is_deceased(self, connection: Connection, subject: SubjectIdentifier) -> bool:
-        """Whether the subject is a person marked deceased."""
         ...
 
 
 class DefaultPermissionResolver:
     """Owner rule + NIP–PESEL bindings from test data + explicit grants."""
 
-    def resolve(
+    def standing(
         self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier, *, complete: bool = True
+    ) -> Standing:
+        testdata = TestDataRepository(connection)
+        persons: dict[str, TestPerson | None] = {}
+
+        def person(nip: str) -> TestPerson | None:
+            # An owner's NIP is both the subject and the context: one lookup serves the two questions.
+            if nip not in persons:
+                persons[nip] = testdata.person(nip)
+            return persons[nip]
+
+        if self._is_deceased(testdata, subject, person):
+            return Standing(deceased=True, permissions=None)
+        return Standing(
+            deceased=False,
+            permissions=self._resolve(
+                connection, testdata, context, subject, complete=complete, person_with_nip=person
+            ),
+        )
+
+    @staticmethod
+    def _is_deceased(
+        testdata: TestDataRepository, subject: SubjectIdentifier, person: Callable[[str], TestPerson | None]
+    ) -> bool:
+        if subject.type is SubjectIdentifierType.PESEL:
+            return any(found.is_deceased for found in testdata.persons_with_pesel(subject.value))
+        if subject.type is SubjectIdentifierType.NIP:
+            found = person(subject.value)
+            return found is not None and found.is_deceased
+        return False
+
+    def _resolve(
+        self,
+        connection: Connection,
+        testdata: TestDataRepository,
+        context: ContextIdentifier,
+        subject: SubjectIdentifier,
+        *,
+        complete: bool,
+        person_with_nip: Callable[[str], TestPerson | None],
     ) -> ContextPermissions | None:
         owns_nip = subject.type is SubjectIdentifierType.NIP and subject.value == context.value
         if not complete and owns_nip and context.type is ContextIdentifierType.NIP:
             return ContextPermissions((Permission.OWNER,))
-        testdata = TestDataRepository(connection)
         permissions: list[Permission | str] = []
         roles: list[str] = []
         if context.type is ContextIdentifierType.NIP:
-            person = testdata.person(context.value)
+            person = person_with_nip(context.value)
             owner = owns_nip or (
                 subject.type is SubjectIdentifierType.PESEL and person is not None and person.pesel == subject.value
             )
@@ -90,15 +136,6 @@ class DefaultPermissionResolver:
         parent = testdata.subject(subject.parent_nip)
         parent_type = parent.subject_type if parent is not None else subject.subject_type
         return [_SUBJECT_ROLES.get(parent_type, (parent_type, parent_type))[1]]
-
-    def is_deceased(self, connection: Connection, subject: SubjectIdentifier) -> bool:
-        testdata = TestDataRepository(connection)
-        if subject.type is SubjectIdentifierType.PESEL:
-            return any(person.is_deceased for person in testdata.persons_with_pesel(subject.value))
-        if subject.type is SubjectIdentifierType.NIP:
-            person = testdata.person(subject.value)
-            return person is not None and person.is_deceased
-        return False
 
 
 def _permission(value: Permission | str) -> Permission:

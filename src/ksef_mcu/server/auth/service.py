@@ -266,9 +266,10 @@ class AuthenticationService:
             return AuthStatus.of(AuthStatusCode.CERTIFICATE_ERROR, problem.value)
         if TestDataRepository(connection).is_blocked(evidence.context):
             return AuthStatus.of(AuthStatusCode.BLOCKED, BLOCKED_DETAIL)
-        if self._permissions.is_deceased(connection, subject):
+        standing = self._permissions.standing(connection, evidence.context, subject, complete=False)
+        if standing.deceased:
             return AuthStatus.of(AuthStatusCode.DECEASED_PERSON, DECEASED_DETAIL)
-        if self._permissions.resolve(connection, evidence.context, subject, complete=False) is None:
+        if standing.permissions is None:
             return AuthStatus.of(AuthStatusCode.NO_PERMISSIONS, NO_PERMISSIONS_DETAIL)
         return AuthStatus.of(AuthStatusCode.SUCCEEDED)
 
@@ -294,9 +295,10 @@ class AuthenticationService:
         return record
 
     def _permissions_for_tokens(self, connection: Connection, record: AuthenticationRecord) -> ContextPermissions:
-        if self._permissions.is_deceased(connection, record.subject):
+        standing = self._permissions.standing(connection, record.context, record.subject)
+        if standing.deceased:
             raise DeceasedPersonError(reference_number=record.reference_number)
-        permissions = self._permissions.resolve(connection, record.context, record.subject)
+        permissions = standing.permissions
         if permissions is None:
             raise NotAuthorizedError(
                 "Podmiot nie posiada już uprawnień w tym kontekście.", reference_number=record.reference_number
