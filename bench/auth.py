@@ -27,20 +27,16 @@ import asyncio
 import json
 import multiprocessing
 import os
-import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
@@ -53,7 +49,9 @@ from ksef_mcu.crypto.xades import (
     build_auth_token_request,
 )
 
-KSEF_MCU = Path(sys.executable).with_name("ksef-mcu")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.databases import scratch_postgres_database
+from support.processes import Serve
 
 
 def make_signer(nip: str, now: datetime) -> XadesSigner:
@@ -210,74 +208,6 @@ def measure(url: str, *, clients: int, logins: int, processes: int) -> Result:
 # --- starting a server ----------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class Server:
-    def __init__(self, database_url: str, data_dir: Path, workers: int) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "KSEF_MCU_RATE_LIMITS_ENABLED": "false"}
-        command = [
-            str(KSEF_MCU),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(data_dir),
-            "--database-url",
-            database_url,
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ]
-        self.process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit("the server did not start")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def postgres_database(base_url: str) -> tuple[str, str]:
-    from sqlalchemy import create_engine, make_url, text
-
-    base = make_url(base_url)
-    name = f"ksef_mcu_bench_{secrets.token_hex(4)}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False), name
-
-
-def drop_postgres_database(base_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, make_url, text
-
-    engine = create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
-
-
 def cpu_pressure() -> str:
     """Linux PSI: the share of the last 60 s in which runnable tasks waited for a CPU (other work on the machine)."""
     try:
@@ -319,23 +249,26 @@ def main() -> None:
         return
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend, workers in [(b, w) for b in backends for w in (args.workers or [1, 2])]:
-        with tempfile.TemporaryDirectory() as scratch:
+        if backend == "postgresql" and not args.postgres_url:
+            print("postgresql: skipped (give --postgres-url or KSEF_MCU_BENCH_POSTGRES_URL)")
+            continue
+        with tempfile.TemporaryDirectory() as scratch, ExitStack() as stack:
             data_dir = Path(scratch) / "data"
-            dropped: str | None = None
             if backend == "sqlite":
                 database_url = f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}"
-            elif not args.postgres_url:
-                print("postgresql: skipped (give --postgres-url or KSEF_MCU_BENCH_POSTGRES_URL)")
-                continue
             else:
-                database_url, dropped = postgres_database(args.postgres_url)
-            server = Server(database_url, data_dir, workers)
+                database_url = stack.enter_context(
+                    scratch_postgres_database(args.postgres_url, prefix="ksef_mcu_bench")
+                )
+            server = Serve(
+                data_dir, database_url, "--workers", str(workers), "--log-level", "warning", rate_limits_enabled="false"
+            )
             try:
-                result = measure(server.url, clients=args.clients, logins=args.logins, processes=args.client_processes)
+                result = measure(
+                    server.base_url, clients=args.clients, logins=args.logins, processes=args.client_processes
+                )
             finally:
-                server.stop()
-                if dropped is not None:
-                    drop_postgres_database(args.postgres_url, dropped)
+                server.terminate()
             print(result.report(f"{backend}, {workers} server worker(s)") + f"   [{cpu_pressure()}]")
 
 

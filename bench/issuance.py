@@ -27,13 +27,11 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +55,7 @@ from ksef_mcu.crypto.xades import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.databases import scratch_postgres_database
 from support.processes import Serve, Worker
 
 SERVER_SETTINGS = {
@@ -300,23 +299,6 @@ async def load(base_url: str, clients: int, count: int, poll: float, *, cpu: Cal
 # --- configurations -----------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    from sqlalchemy import create_engine, make_url, text
-
-    base = make_url(admin_url)
-    name = f"ksef_mcu_bench_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def postgres_available(url: str) -> bool:
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
@@ -400,7 +382,7 @@ def main() -> None:
             print(f"PostgreSQL at {args.postgres_url} is not reachable: skipped")
             return
         for workers in (0, 1, 2):
-            with postgres_database(args.postgres_url) as url:
+            with scratch_postgres_database(args.postgres_url, prefix="ksef_mcu_bench") as url:
                 where = "in-process worker" if not workers else f"{workers} worker process{'es' if workers > 1 else ''}"
                 report(
                     f"HTTP, PostgreSQL, {api}, {where}",

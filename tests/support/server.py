@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+
+from support.databases import scratch_postgres_database
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -24,24 +25,11 @@ POSTGRES_URL_VARIABLE = "KSEF_MCU_TEST_POSTGRES_URL"
 def temporary_database(db_backend: str, directory: Path) -> Iterator[str]:
     """An empty database: a SQLite file in `directory`, or a uniquely named PostgreSQL database created from
     `KSEF_MCU_TEST_POSTGRES_URL` (dropped afterwards), so parallel runs and helpers never collide."""
-    from sqlalchemy import create_engine, make_url, text
-
     if db_backend == "sqlite":
         yield f"sqlite:///{directory / 'ksef-mcu.sqlite3'}"
         return
-    base = make_url(os.environ[POSTGRES_URL_VARIABLE])
-    name = f"ksef_mcu_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_postgres_database(os.environ[POSTGRES_URL_VARIABLE], prefix="ksef_mcu_test") as url:
+        yield url
 
 
 TEST_START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
