@@ -31,15 +31,12 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
+from ksef_mcu.crypto.self_signed import generate_random_nip
 from ksef_mcu.crypto.xades import (
     AuthTokenNamespace,
     ContextIdentifier,
@@ -50,53 +47,16 @@ from ksef_mcu.crypto.xades import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from loadgen import HttpConnection, person_signer
 from support.databases import scratch_postgres_database
 from support.processes import Serve
-
-
-def make_signer(nip: str, now: datetime) -> XadesSigner:
-    """A self-signed person certificate for `nip` (as the test environment accepts) and its EC P-256 key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    return XadesSigner(key, build_self_signed_certificate(key, TestSubject.person_by_nip(nip), now=now))
 
 
 class LoginFailedError(RuntimeError):
     pass
 
 
-class Connection:
-    """A minimal HTTP/1.1 keep-alive client: the load generator must cost far less than the server it measures
-    (httpx spends milliseconds of CPU per request, which on a 2-core machine starves the server)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, method: str, path: str, body: bytes = b"", headers: str = "") -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(body)}\r\n{headers}\r\n"
-        self.writer.write(head.encode("ascii") + body)
-        status_and_headers = await self.reader.readuntil(b"\r\n\r\n")
-        lines = status_and_headers.split(b"\r\n")
-        status = int(lines[0].split(b" ", 2)[1])
-        length = 0
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        payload = await self.reader.readexactly(length) if length else b""
-        return status, payload
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            await self.writer.wait_closed()
-
-
-async def one_login(connection: Connection, signer: XadesSigner, nip: str) -> None:
+async def one_login(connection: HttpConnection, signer: XadesSigner, nip: str) -> None:
     status, body = await connection.request("POST", "/v2/auth/challenge")
     if status != 200:
         raise LoginFailedError(f"challenge: HTTP {status}")
@@ -108,12 +68,12 @@ async def one_login(connection: Connection, signer: XadesSigner, nip: str) -> No
     )
     signed = signer.sign(xml, now=datetime.now(UTC))
     status, body = await connection.request(
-        "POST", "/v2/auth/xades-signature", signed, "Content-Type: application/xml\r\n"
+        "POST", "/v2/auth/xades-signature", signed, headers={"Content-Type": "application/xml"}
     )
     if status != 202:
         raise LoginFailedError(f"xades-signature: HTTP {status} {body[:200]!r}")
     started = json.loads(body)
-    authorization = f"Authorization: Bearer {started['authenticationToken']['token']}\r\n"
+    authorization = {"Authorization": f"Bearer {started['authenticationToken']['token']}"}
     status, body = await connection.request("GET", f"/v2/auth/{started['referenceNumber']}", headers=authorization)
     if status != 200 or json.loads(body)["status"]["code"] != 200:
         raise LoginFailedError(f"status: HTTP {status} {body[:200]!r}")
@@ -124,15 +84,13 @@ async def one_login(connection: Connection, signer: XadesSigner, nip: str) -> No
 
 async def client_loop(url: str, clients: int, logins: int, warmup: int) -> tuple[list[float], list[str], float]:
     now = datetime.now(UTC)
-    parsed = urllib.parse.urlsplit(url)
-    host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
-    identities = [(make_signer(nip, now), nip) for nip in (generate_random_nip() for _ in range(clients))]
-    connections = [Connection(host, port) for _ in identities]
+    identities = [(person_signer(nip, now), nip) for nip in (generate_random_nip() for _ in range(clients))]
+    connections = [HttpConnection(url) for _ in identities]
     latencies: list[float] = []
     errors: list[str] = []
     remaining = warmup
 
-    async def warm(connection: Connection, signer: XadesSigner, nip: str) -> None:
+    async def warm(connection: HttpConnection, signer: XadesSigner, nip: str) -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
@@ -141,7 +99,7 @@ async def client_loop(url: str, clients: int, logins: int, warmup: int) -> tuple
             except (LoginFailedError, OSError, asyncio.IncompleteReadError) as error:
                 errors.append(f"warm-up: {error}")
 
-    async def run(connection: Connection, signer: XadesSigner, nip: str) -> None:
+    async def run(connection: HttpConnection, signer: XadesSigner, nip: str) -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1

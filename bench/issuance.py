@@ -35,7 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 from cryptography import x509
@@ -45,16 +44,16 @@ from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
-from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
+from ksef_mcu.crypto.self_signed import generate_random_nip
 from ksef_mcu.crypto.xades import (
     ContextIdentifier,
     ContextIdentifierType,
     SubjectIdentifierTypeXml,
-    XadesSigner,
     build_auth_token_request,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from loadgen import HttpConnection, person_signer
 from support.databases import scratch_postgres_database
 from support.processes import Serve, Worker
 
@@ -108,46 +107,7 @@ def raw_signing_rate(count: int) -> tuple[float, float]:
     return checked, bare
 
 
-# --- a tiny HTTP/1.1 client ---------------------------------------------------------------------------------------
-
-
-class Connection:
-    """One kept-alive HTTP/1.1 connection; requests on it are sequential."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self._reader, self._writer, self._host = reader, writer, host
-
-    @classmethod
-    async def open(cls, base_url: str) -> Connection:
-        parts = urlsplit(base_url)
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
-        return cls(reader, writer, f"{parts.hostname}:{parts.port}")
-
-    async def request(self, method: str, path: str, token: str, body: bytes | None = None) -> tuple[int, bytes]:
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self._host}\r\nAuthorization: Bearer {token}\r\n"
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        self._writer.write(head.encode("ascii") + b"\r\n" + (body or b""))
-        status_line = await self._reader.readline()
-        status = int(status_line.split(b" ", 2)[1])
-        length = 0
-        while (line := await self._reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value.strip())
-        return status, await self._reader.readexactly(length)
-
-    def close(self) -> None:
-        self._writer.close()
-
-
 # --- logging in ---------------------------------------------------------------------------------------------------
-
-
-def person(nip: str, now: datetime) -> XadesSigner:
-    """A self-signed person certificate for `nip` (as the test environment accepts) and its EC P-256 key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    return XadesSigner(key, build_self_signed_certificate(key, TestSubject.person_by_nip(nip), now=now))
 
 
 @dataclass
@@ -165,7 +125,7 @@ async def log_in(client: httpx.AsyncClient, count: int) -> Subject:
     )
     started = await client.post(
         "/v2/auth/xades-signature",
-        content=person(nip, now).sign(request, now=now - timedelta(seconds=5)),
+        content=person_signer(nip, now).sign(request, now=now - timedelta(seconds=5)),
         headers={"Content-Type": "application/xml"},
     )
     started.raise_for_status()
@@ -250,18 +210,24 @@ class Result:
 
 
 async def run_client(base_url: str, subject: Subject, poll: float, latencies: list[float], counter: list[int]) -> None:
-    connection = await Connection.open(base_url)
+    connection = HttpConnection(base_url)
+    authorization = {"Authorization": f"Bearer {subject.token}"}
     try:
         for body in subject.bodies:
             started = time.perf_counter()
-            status, answer = await connection.request("POST", "/v2/certificates/enrollments", subject.token, body)
+            status, answer = await connection.request(
+                "POST",
+                "/v2/certificates/enrollments",
+                body,
+                headers={**authorization, "Content-Type": "application/json"},
+            )
             counter[0] += 1
             if status != 202:
                 raise RuntimeError(f"enrollment refused: {status} {answer[:300]!r}")
             path = f"/v2/certificates/enrollments/{json.loads(answer)['referenceNumber']}"
             while True:
                 await asyncio.sleep(poll)
-                status, answer = await connection.request("GET", path, subject.token)
+                status, answer = await connection.request("GET", path, headers=authorization)
                 counter[0] += 1
                 code = json.loads(answer)["status"]["code"]
                 if code == 200:
@@ -270,7 +236,7 @@ async def run_client(base_url: str, subject: Subject, poll: float, latencies: li
                     raise RuntimeError(f"enrollment ended with {answer[:300]!r}")
             latencies.append(time.perf_counter() - started)
     finally:
-        connection.close()
+        await connection.close()
 
 
 async def load(base_url: str, clients: int, count: int, poll: float, *, cpu: Callable[[], float]) -> Result:
