@@ -44,13 +44,13 @@ from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
-from ksef_mcu.crypto.self_signed import generate_random_nip
 from ksef_mcu.crypto.xades import (
     ContextIdentifier,
     ContextIdentifierType,
     SubjectIdentifierTypeXml,
     build_auth_token_request,
 )
+from ksef_mcu.identifiers import generate_random_nip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from loadgen import HttpConnection, person_signer

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from cryptography import x509
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, sha256_fingerprint
+from ksef_mcu.crypto.certificates import sha256_fingerprint
 from ksef_mcu.crypto.csr import create_csr
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.model import AuthenticationMethod, Principal
 from ksef_mcu.server.certificates.errors import (
     EnrollmentDataUnavailableError,
@@ -23,7 +24,6 @@ from ksef_mcu.server.clock import ManualClock
 from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.certificates import CertificateRepository
 from ksef_mcu.server.enrollment.policy import EnrollmentRequest
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 from support.certificates import (
     enrollment_data,
     error_of,

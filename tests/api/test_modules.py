@@ -13,7 +13,7 @@ from cryptography import x509
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Connection, text
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict
 from ksef_mcu.server.auth.model import CertificateProblem
 from ksef_mcu.server.components import ServerComponents

@@ -10,7 +10,7 @@ from cryptography import x509
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app as cli
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.model import CertificateStatus
 from ksef_mcu.server.clock import SystemClock
 from ksef_mcu.server.db.engine import Database

@@ -14,7 +14,8 @@ import pytest
 from cryptography import x509
 from sqlalchemy import func, select
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.model import (
     CERTIFICATE_LIMIT_DETAIL,
     KEY_ALREADY_CERTIFIED_DETAIL,

@@ -6,20 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.auth.model import (
+from ksef_mcu.identifiers import (
     AllowedIps,
-    AuthenticationMethod,
-    AuthStatus,
-    AuthStatusCode,
-    SubjectDetails,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifier,
+    SubjectIdentifierType,
 )
+from ksef_mcu.server.auth.model import AuthenticationMethod, AuthStatus, AuthStatusCode, SubjectDetails
 from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
 from ksef_mcu.server.db.repositories.challenges import ChallengeRepository, ChallengeUse
 from ksef_mcu.server.db.repositories.permissions import Grant, PermissionGrantRepository
 from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson, TestSubject
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType, ReferenceKind, new_reference_number
+from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 
 pytestmark = pytest.mark.db
 
@@ -47,7 +47,7 @@ def record(
         certificate_fingerprint="AB" * 32,
         certificate_der=b"\x30\x03\x02\x01\x01",
         subject_details=SubjectDetails(subject, organization_name="Firma", common_name="Firma"),
-        allowed_ips=AllowedIps(addresses=("10.0.0.1",)),
+        allowed_ips=AllowedIps(ip4_addresses=("10.0.0.1",)),
         status=status,
         authentication_token_valid_until=started_at + timedelta(minutes=45),
     )

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
-from ksef_mcu.crypto.self_signed import generate_random_nip
+from ksef_mcu.identifiers import generate_random_nip
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 

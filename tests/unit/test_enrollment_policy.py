@@ -10,9 +10,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData, build_subject_name, create_csr
 from ksef_mcu.crypto.keys import KeyKind
+from ksef_mcu.identifiers import SubjectIdentifierType
 from ksef_mcu.server.certificates.errors import (
     CertificateLimitReachedError,
     CsrRejectedError,

@@ -31,6 +31,7 @@ from ksef_mcu.client.errors import (
 from ksef_mcu.crypto.errors import KsefCryptoError, PasswordRequiredError
 from ksef_mcu.crypto.keys import PrivateKey, load_private_key
 from ksef_mcu.crypto.passwords import check_key_password
+from ksef_mcu.identifiers import IdentifierError
 
 EXIT_ERROR = 1
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -68,6 +69,9 @@ def report_errors(command: Callable[P, R]) -> Callable[P, R]:
         except CliError as error:
             _print_error(error.message)
             raise typer.Exit(error.exit_code) from error
+        except IdentifierError as error:  # a NIP or PESEL typed by the user (`ksef_mcu.identifiers` checks)
+            _print_error(error.message)
+            raise typer.Exit(EXIT_ERROR) from error
         except KsefCryptoError as error:
             code = f" [kod {error.code}]" if error.code is not None else ""
             _print_error(error.message + code)

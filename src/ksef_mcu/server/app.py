@@ -18,7 +18,7 @@ from ksef_mcu.server.api.routes_misc import health_router, security_router, test
 from ksef_mcu.server.api.system_warning import SystemWarningEcho
 from ksef_mcu.server.auth.challenges import ChallengeService
 from ksef_mcu.server.auth.permissions import DefaultPermissionResolver
-from ksef_mcu.server.auth.service import AuthenticationService, LoginVerifier
+from ksef_mcu.server.auth.service import AuthenticationService
 from ksef_mcu.server.auth.tokens import TokenService
 from ksef_mcu.server.auth.trust import StaticTrustAnchors, TrustStore
 from ksef_mcu.server.clock import Clock, SystemClock
@@ -89,7 +89,6 @@ def create_app(
     keys: ServerKeys | None = None,
     database: Database | None = None,
     modules: Sequence[ServerModule] | None = None,
-    verify_login: LoginVerifier | None = None,
 ) -> FastAPI:
     """Build the server.
 
@@ -99,10 +98,6 @@ def create_app(
     """
     settings = settings or ServerSettings()
     clock = clock or SystemClock()
-    if verify_login is None:
-        from ksef_mcu.server.auth.xades_login import verify_xades_login  # noqa: PLC0415 - see LoginVerifier
-
-        verify_login = verify_xades_login
     owns_database = database is None
     database = database or open_database(settings)
     keys = keys or open_server_keys(settings, now=clock.now())
@@ -127,7 +122,6 @@ def create_app(
             tokens=tokens,
             trust=trust,
             permissions=permissions,
-            verify_login=verify_login,
         ),
         testdata=TestDataService(database, clock),
         lifecycle=lifecycle,

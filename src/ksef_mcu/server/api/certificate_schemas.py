@@ -14,7 +14,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
+from ksef_mcu.identifiers import SubjectIdentifierType
 from ksef_mcu.server.api.schemas import RequestModel, ResponseModel, StatusInfo, case_insensitive
 from ksef_mcu.server.certificates.model import CertificateStatus, RevocationReason
 

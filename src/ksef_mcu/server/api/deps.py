@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any, ParamSpec, TypeVar
@@ -10,7 +9,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from ksef_mcu.server.auth.model import AllowedIps, Principal
+from ksef_mcu.server.auth.model import Principal
 from ksef_mcu.server.auth.tokens import TokenKind, VerifiedToken
 from ksef_mcu.server.components import ServerComponents
 from ksef_mcu.server.errors import ForbiddenError, UnauthorizedError
@@ -97,29 +96,6 @@ def rate_limit_by_ip(group: str) -> Callable[..., Coroutine[Any, Any, PublicCall
 PublicRateLimit = Depends(public_call())
 
 
-def _ip_allowed(ip: str, allowed: AllowedIps) -> bool:
-    try:
-        address = ipaddress.IPv4Address(ip)
-    except ValueError:
-        return False
-    if ip in allowed.addresses:
-        return True
-    for ip_range in allowed.ranges:
-        first, _, last = ip_range.partition("-")
-        try:
-            if ipaddress.IPv4Address(first.strip()) <= address <= ipaddress.IPv4Address(last.strip()):
-                return True
-        except ValueError:
-            continue
-    for mask in allowed.masks:
-        try:
-            if address in ipaddress.IPv4Network(mask.strip(), strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
 def _verified(components: ServerComponents, token: str, *kinds: TokenKind) -> VerifiedToken:
     return components.tokens.verify(token, kinds=kinds, now=components.clock.now())
 
@@ -128,7 +104,7 @@ async def access_principal(request: Request) -> Principal:
     """The caller behind a valid access token; enforces its IP policy and the per-(context, IP) rate limit."""
     components, ip = _components(request), _client_ip(request)
     principal = _verified(components, _bearer(request), TokenKind.ACCESS).principal()
-    if principal.allowed_ips is not None and not _ip_allowed(ip, principal.allowed_ips):
+    if principal.allowed_ips is not None and not principal.allowed_ips.admits(ip):
         raise ForbiddenError(
             "Żądanie pochodzi z adresu IP innego niż wskazany podczas uwierzytelnienia.",
             reason_code="ip-not-allowed",

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from ksef_mcu import __version__
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.api.deps import Components, Public, PublicRateLimit, rate_limit_by_ip
 from ksef_mcu.server.api.schemas import (
     ContextAuthenticationBlockRequest,
@@ -26,7 +26,6 @@ from ksef_mcu.server.api.schemas import (
 )
 from ksef_mcu.server.db.repositories.permissions import Grant
 from ksef_mcu.server.errors import InputValidationError
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 from ksef_mcu.server.testdata.service import PersonSpec, SubjectSpec, SubunitSpec
 
 logger = logging.getLogger("ksef_mcu.server")

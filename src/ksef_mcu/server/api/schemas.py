@@ -12,12 +12,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from ksef_mcu.identifiers import FINGERPRINT_PATTERN, NIP_PATTERN, PESEL_PATTERN
 from ksef_mcu.server.auth.model import AuthenticationMethod, AuthenticationMethodCategory
-from ksef_mcu.server.identifiers import (
-    FINGERPRINT_PATTERN,
-    NIP_PATTERN,
-    PESEL_PATTERN,
-)
 
 E = TypeVar("E", bound=enum.Enum)
 

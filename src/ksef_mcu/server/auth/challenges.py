@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from ksef_mcu.server.clock import Clock
 from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.challenges import ChallengeRepository
-from ksef_mcu.server.identifiers import ReferenceKind, new_reference_number
+from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 
 
 @dataclass(frozen=True, slots=True)

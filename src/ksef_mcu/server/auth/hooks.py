@@ -14,7 +14,7 @@ from typing import Protocol
 from cryptography import x509
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier
+from ksef_mcu.identifiers import SubjectIdentifier
 from ksef_mcu.server.auth.model import CertificateProblem
 
 

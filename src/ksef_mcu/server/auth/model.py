@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.identifiers import ContextIdentifier
+from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
 
 
 class AuthenticationMethod(enum.StrEnum):
@@ -233,24 +231,6 @@ class SubjectDetails:
             organization_name=data.get("OrganizationName"),
             organization_identifier=data.get("OrganizationIdentifier"),
             unique_identifier=data.get("UniqueIdentifier"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class AllowedIps:
-    """`AuthorizationPolicy/AllowedIps`: where the access tokens of this authentication may be used from."""
-
-    addresses: tuple[str, ...] = ()
-    ranges: tuple[str, ...] = ()
-    masks: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, list[str]]:
-        return {"ip4Addresses": list(self.addresses), "ip4Ranges": list(self.ranges), "ip4Masks": list(self.masks)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Sequence[str]]) -> AllowedIps:
-        return cls(
-            tuple(data.get("ip4Addresses", ())), tuple(data.get("ip4Ranges", ())), tuple(data.get("ip4Masks", ()))
         )
 
 

@@ -19,11 +19,10 @@ from typing import Protocol
 
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.model import ContextPermissions, Permission
 from ksef_mcu.server.db.repositories.permissions import PermissionGrantRepository
 from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 # `/testdata/subject` types → the entity roles real KSeF reports for such contexts (and for their subunits).
 _SUBJECT_ROLES = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,18 +19,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import (
-    ORGANIZATION_IDENTIFIER,
-    SubjectIdentifier,
-    sha256_fingerprint,
-)
+from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER, sha256_fingerprint
+from ksef_mcu.crypto.xades import VerifiedLogin
+from ksef_mcu.identifiers import SubjectIdentifier
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict, LoginCertificateAuthority
 from ksef_mcu.server.auth.model import (
     BLOCKED_DETAIL,
     DECEASED_DETAIL,
     NO_PERMISSIONS_DETAIL,
     REVOKED_DETAIL,
-    AllowedIps,
     AuthenticationMethod,
     AuthStatus,
     AuthStatusCode,
@@ -43,6 +39,7 @@ from ksef_mcu.server.auth.model import (
 from ksef_mcu.server.auth.permissions import PermissionResolver
 from ksef_mcu.server.auth.tokens import IssuedToken, TokenKind, TokenService, VerifiedToken
 from ksef_mcu.server.auth.trust import TrustStore, certificate_time_problem
+from ksef_mcu.server.auth.xades_login import verify_xades_login
 from ksef_mcu.server.clock import Clock
 from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
@@ -58,33 +55,10 @@ from ksef_mcu.server.errors import (
     NotAuthorizedError,
     UnauthorizedError,
 )
-from ksef_mcu.server.identifiers import ContextIdentifier, ReferenceKind, new_reference_number
+from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 
-
-class SubjectIdentifierKind(enum.StrEnum):
-    """`SubjectIdentifierType` of an AuthTokenRequest."""
-
-    CERTIFICATE_SUBJECT = "certificateSubject"
-    CERTIFICATE_FINGERPRINT = "certificateFingerprint"
-
-
-@dataclass(frozen=True, slots=True)
-class LoginEvidence:
-    """What a verified AuthTokenRequest proves: who signed (the certificate) what (challenge, context, policy)."""
-
-    challenge: str
-    context: ContextIdentifier
-    subject_identifier_kind: SubjectIdentifierKind
-    subject: SubjectIdentifier
-    """NIP/PESEL from the certificate subject (`certificateSubject`) or its SHA-256 fingerprint."""
-    certificate: x509.Certificate
-    allowed_ips: AllowedIps | None = None
-    failure: AuthStatus | None = None
-    """An outcome decided already by the signature check that is reported as a status, not as HTTP 400."""
-
-
-LoginVerifier = Callable[[bytes, datetime], LoginEvidence]
+LoginVerifier = Callable[[bytes, datetime], VerifiedLogin]
 """Checks a signed AuthTokenRequest; raises a `BadRequestError` for what is refused synchronously."""
 
 
@@ -166,7 +140,7 @@ class AuthenticationService:
         tokens: TokenService,
         trust: TrustStore,
         permissions: PermissionResolver,
-        verify_login: LoginVerifier,
+        verify_login: LoginVerifier = verify_xades_login,
         certificate_authorities: Sequence[LoginCertificateAuthority] = (),
     ) -> None:
         self._settings = settings
@@ -203,8 +177,6 @@ class AuthenticationService:
             method = self._method(evidence.certificate, verdict)
             if use is ChallengeUse.EXPIRED:
                 status = AuthStatus.of(AuthStatusCode.INVALID_TOKEN, TokenProblem.INVALID_CHALLENGE.value)
-            elif evidence.failure is not None:
-                status = evidence.failure
             else:
                 status = self._decide(connection, evidence, subject, verdict, verify_certificate_chain, now=now)
             AuthenticationRepository(connection).add(
@@ -235,10 +207,10 @@ class AuthenticationService:
         return None
 
     @staticmethod
-    def _subject(evidence: LoginEvidence, verdict: IssuedCertificateVerdict | None) -> SubjectIdentifier:
+    def _subject(evidence: VerifiedLogin, verdict: IssuedCertificateVerdict | None) -> SubjectIdentifier:
         # Certificates from our CA carry the identity of whoever enrolled (which may be another certificate's
         # fingerprint), so the issuing module's word beats what the certificate's subject shows.
-        return verdict.subject if verdict is not None else evidence.subject
+        return verdict.subject if verdict is not None else evidence.subject_identifier
 
     @staticmethod
     def _method(certificate: x509.Certificate, verdict: IssuedCertificateVerdict | None) -> AuthenticationMethod:
@@ -249,7 +221,7 @@ class AuthenticationService:
     def _decide(
         self,
         connection: Connection,
-        evidence: LoginEvidence,
+        evidence: VerifiedLogin,
         subject: SubjectIdentifier,
         verdict: IssuedCertificateVerdict | None,
         verify_certificate_chain: bool,

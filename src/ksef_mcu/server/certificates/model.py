@@ -10,7 +10,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier
+from ksef_mcu.crypto.certificates import KsefCertificateType
+from ksef_mcu.identifiers import SubjectIdentifier
 
 
 class CertificateStatus(enum.StrEnum):

@@ -15,11 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import (
-    KsefCertificateType,
-    certificate_serial,
-    read_subject_identifier,
-)
+from ksef_mcu.crypto.certificates import KsefCertificateType, certificate_serial, read_subject_identifier
 from ksef_mcu.crypto.serials import parse_serial
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict
 from ksef_mcu.server.auth.model import AuthenticationMethod, CertificateProblem, Principal

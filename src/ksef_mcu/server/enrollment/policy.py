@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import CsrInfo, EnrollmentData, check_csr
 from ksef_mcu.crypto.errors import CertificateNameError, CsrError
 from ksef_mcu.crypto.names import check_api_certificate_name
+from ksef_mcu.identifiers import SubjectIdentifierType
 from ksef_mcu.server.certificates.errors import (
     CertificateLimitReachedError,
     CsrRejectedError,

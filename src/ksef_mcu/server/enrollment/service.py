@@ -17,9 +17,10 @@ from datetime import datetime
 from cryptography import x509
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, certificate_serial
+from ksef_mcu.crypto.certificates import certificate_serial
 from ksef_mcu.crypto.csr import EnrollmentData
 from ksef_mcu.crypto.errors import EnrollmentDataError
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.model import AuthenticationMethod, Principal, SubjectDetails
 from ksef_mcu.server.certificates.errors import (
     EnrollmentDataUnavailableError,
@@ -46,7 +47,7 @@ from ksef_mcu.server.enrollment.policy import (
     effective_limits,
 )
 from ksef_mcu.server.errors import GoneError
-from ksef_mcu.server.identifiers import ReferenceKind, new_reference_number
+from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerSettings
 
 NOTIFY_CHANNEL = "ksef_mcu_enrollments"  # also named in migration 3c9a51d2e7f0, whose trigger notifies it

@@ -40,8 +40,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier
 from ksef_mcu.crypto.serials import format_serial, generate_serial
+from ksef_mcu.identifiers import SubjectIdentifier
 from ksef_mcu.server.certificates.model import (
     CANCELLED_DETAIL,
     CERTIFICATE_LIMIT_DETAIL,

@@ -8,18 +8,16 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Integer, and_, bindparam, delete, insert, or_, select, update
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.auth.model import (
-    METHOD_INFO,
+from ksef_mcu.identifiers import (
     AllowedIps,
-    AuthenticationMethod,
-    AuthStatus,
-    AuthStatusCode,
-    SubjectDetails,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifier,
+    SubjectIdentifierType,
 )
+from ksef_mcu.server.auth.model import METHOD_INFO, AuthenticationMethod, AuthStatus, AuthStatusCode, SubjectDetails
 from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.tables import authentications
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 
 @dataclass(frozen=True, slots=True)

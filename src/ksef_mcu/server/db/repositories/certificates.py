@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.model import CertificateRecord, CertificateStatus, RevocationReason
 from ksef_mcu.server.db.certificate_tables import certificate_revocation_list, certificates, certified_public_keys
 from ksef_mcu.server.db.repositories.upsert import upsert

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, bindparam, delete, func, insert, select, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.model import CertificateStatus, EnrollmentStatus, EnrollmentStatusCode
 from ksef_mcu.server.db.certificate_tables import (
     certificate_enrollments,

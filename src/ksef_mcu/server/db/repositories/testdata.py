@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, select
 
+from ksef_mcu.identifiers import ContextIdentifier
 from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.repositories.upsert import upsert
 from ksef_mcu.server.db.tables import blocked_contexts, testdata_persons, testdata_subjects
-from ksef_mcu.server.identifiers import ContextIdentifier
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Reference numbers, challenges and identifier formats."""
+"""Reference numbers and challenges the server hands out."""
 
 from __future__ import annotations
 
@@ -7,13 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ksef_mcu.server.identifiers import (
-    ContextIdentifier,
-    ContextIdentifierType,
-    ReferenceKind,
-    is_reference_number,
-    new_reference_number,
-)
+from ksef_mcu.server.reference_numbers import ReferenceKind, is_reference_number, new_reference_number
 
 NOW = datetime(2026, 3, 2, 9, 30, 15, 123000, tzinfo=UTC)
 OFFICIAL_CLIENT_REGEX = re.compile(
@@ -61,19 +55,3 @@ class TestIsReferenceNumber:
         assert not is_reference_number(number.lower())
         assert not is_reference_number(number + "0")
         assert not is_reference_number("")
-
-
-@pytest.mark.parametrize(
-    ("context", "well_formed", "nip"),
-    [
-        (ContextIdentifier(ContextIdentifierType.NIP, "5265877635"), True, "5265877635"),
-        (ContextIdentifier(ContextIdentifierType.NIP, "0265877635"), False, "0265877635"),
-        (ContextIdentifier(ContextIdentifierType.INTERNAL_ID, "5265877635-12345"), True, "5265877635"),
-        (ContextIdentifier(ContextIdentifierType.NIP_VAT_UE, "5265877635-ATU12345678"), True, "5265877635"),
-        (ContextIdentifier(ContextIdentifierType.NIP_VAT_UE, "5265877635-DE12345678"), False, "5265877635"),
-        (ContextIdentifier(ContextIdentifierType.PEPPOL_ID, "PPL123456"), True, None),
-    ],
-)
-def test_context_identifiers(context: ContextIdentifier, well_formed: bool, nip: str | None) -> None:
-    assert context.is_well_formed() is well_formed
-    assert context.nip == nip
