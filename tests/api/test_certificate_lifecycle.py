@@ -10,6 +10,7 @@ import httpx
 import pytest
 from cryptography import x509
 
+from ksef_mcu.clock import ManualClock
 from ksef_mcu.crypto.certificates import sha256_fingerprint
 from ksef_mcu.crypto.csr import create_csr
 from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
@@ -20,10 +21,9 @@ from ksef_mcu.server.certificates.errors import (
     RevocationNotAllowedError,
 )
 from ksef_mcu.server.certificates.model import CertificateStatus
-from ksef_mcu.server.clock import ManualClock
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.certificates import CertificateRepository
 from ksef_mcu.server.enrollment.policy import EnrollmentRequest
+from ksef_mcu.storage.database import Database
 from support.certificates import (
     enrollment_data,
     error_of,

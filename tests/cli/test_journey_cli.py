@@ -29,9 +29,9 @@ from support.live_server import serve_in_thread
 from support.pki import random_pesel
 
 if TYPE_CHECKING:
-    from ksef_mcu.server.db.engine import Database
     from ksef_mcu.server.keys import ServerKeys
     from ksef_mcu.server.settings import ServerSettings
+    from ksef_mcu.storage.database import Database
 
 PASSWORD = "Abcdefgh1234567!"
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import StatementError
 
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.tables import authentications
+from ksef_mcu.storage.database import Database
+from ksef_mcu.storage.statements import FastStatement
 
 pytestmark = pytest.mark.db
 

@@ -14,6 +14,7 @@ import pytest
 from cryptography import x509
 from sqlalchemy import func, select
 
+from ksef_mcu.clock import ManualClock
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.model import (
@@ -21,15 +22,14 @@ from ksef_mcu.server.certificates.model import (
     KEY_ALREADY_CERTIFIED_DETAIL,
     EnrollmentStatusCode,
 )
-from ksef_mcu.server.clock import ManualClock
 from ksef_mcu.server.db.certificate_tables import certificate_enrollments, certificate_serials, certificates
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.enrollments import EnrollmentRecord, EnrollmentRepository, SubjectLimits
 from ksef_mcu.server.enrollment.ca import CertificateAuthority, open_certificate_authority
 from ksef_mcu.server.enrollment.issuer import IssuanceError, Issuer, PreparedCertificate
 from ksef_mcu.server.enrollment.worker import MAX_ATTEMPTS, BatchOutcome, IssuanceWorker
 from ksef_mcu.server.keys import KeyStore
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.database import Database
 from support.enrollments import add_pending as store_pending
 from support.pki import PrivateKey, ec_key, random_nip
 from support.server import TEST_START

@@ -14,12 +14,12 @@ from ksef_mcu.identifiers import (
     SubjectIdentifierType,
 )
 from ksef_mcu.server.auth.model import AuthenticationMethod, AuthStatus, AuthStatusCode, SubjectDetails
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
 from ksef_mcu.server.db.repositories.challenges import ChallengeRepository, ChallengeUse
 from ksef_mcu.server.db.repositories.permissions import Grant, PermissionGrantRepository
 from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson, TestSubject
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
+from ksef_mcu.storage.database import Database
 
 pytestmark = pytest.mark.db
 

@@ -36,8 +36,8 @@ def worker(
     """
     import logging.config  # noqa: PLC0415
 
+    from ksef_mcu.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
-    from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
     from ksef_mcu.server.enrollment.worker import IssuanceWorker  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
@@ -116,9 +116,9 @@ SerialArgument = Annotated[str, typer.Argument(help="Numer seryjny certyfikatu (
 
 
 def _set_blocked(serial: str, *, blocked: bool, data_dir: Path | None, database_url: str | None) -> None:
+    from ksef_mcu.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.certificates.service import CertificateService  # noqa: PLC0415
-    from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
     from ksef_mcu.server.errors import BadRequestError  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415

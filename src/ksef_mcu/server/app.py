@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from ksef_mcu import __version__
+from ksef_mcu.clock import Clock, SystemClock
 from ksef_mcu.server.api.problems import install_error_handlers
 from ksef_mcu.server.api.routes_auth import auth_router, sessions_router
 from ksef_mcu.server.api.routes_misc import health_router, security_router, testdata_router
@@ -21,15 +22,14 @@ from ksef_mcu.server.auth.permissions import DefaultPermissionResolver
 from ksef_mcu.server.auth.service import AuthenticationService
 from ksef_mcu.server.auth.tokens import TokenService
 from ksef_mcu.server.auth.trust import StaticTrustAnchors, TrustStore
-from ksef_mcu.server.clock import Clock, SystemClock
 from ksef_mcu.server.components import Lifecycle, ServerComponents, ServerModule, Worker
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.authentications import AuthenticationRepository
 from ksef_mcu.server.db.repositories.challenges import ChallengeRepository
 from ksef_mcu.server.keys import ServerKeys, open_server_keys
 from ksef_mcu.server.ratelimit import RateLimiter
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from ksef_mcu.server.testdata.service import TestDataService
+from ksef_mcu.storage.database import Database
 
 logger = logging.getLogger("ksef_mcu.server")
 

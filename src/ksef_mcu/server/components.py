@@ -15,17 +15,17 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ksef_mcu.clock import Clock
 from ksef_mcu.server.auth.challenges import ChallengeService
 from ksef_mcu.server.auth.permissions import PermissionResolver
 from ksef_mcu.server.auth.service import AuthenticationService
 from ksef_mcu.server.auth.tokens import TokenService
 from ksef_mcu.server.auth.trust import TrustStore
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.keys import ServerKeys
 from ksef_mcu.server.ratelimit import RateLimiter
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.server.testdata.service import TestDataService
+from ksef_mcu.storage.database import Database
 
 if TYPE_CHECKING:
     from fastapi import FastAPI

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
+from ksef_mcu.clock import Clock
 from ksef_mcu.server.db.repositories.challenges import ChallengeRepository
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
+from ksef_mcu.storage.database import Database
 
 
 @dataclass(frozen=True, slots=True)

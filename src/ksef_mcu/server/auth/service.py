@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Connection
 
+from ksef_mcu.clock import Clock
 from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER, sha256_fingerprint
 from ksef_mcu.crypto.xades import VerifiedLogin
 from ksef_mcu.identifiers import SubjectIdentifier
@@ -40,8 +41,6 @@ from ksef_mcu.server.auth.permissions import PermissionResolver
 from ksef_mcu.server.auth.tokens import IssuedToken, TokenKind, TokenService, VerifiedToken
 from ksef_mcu.server.auth.trust import TrustStore, certificate_time_problem
 from ksef_mcu.server.auth.xades_login import verify_xades_login
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
 from ksef_mcu.server.db.repositories.challenges import ChallengeRepository, ChallengeUse
 from ksef_mcu.server.db.repositories.testdata import TestDataRepository
@@ -57,6 +56,7 @@ from ksef_mcu.server.errors import (
 )
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerMode, ServerSettings
+from ksef_mcu.storage.database import Database
 
 LoginVerifier = Callable[[bytes, datetime], VerifiedLogin]
 """Checks a signed AuthTokenRequest; raises a `BadRequestError` for what is refused synchronously."""

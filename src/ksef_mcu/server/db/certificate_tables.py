@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, String, Table
 
 from ksef_mcu.server.db.tables import metadata
-from ksef_mcu.server.db.types import UtcDateTime
+from ksef_mcu.storage.types import UtcDateTime
 
 certificate_subjects = Table(
     "certificate_subjects",

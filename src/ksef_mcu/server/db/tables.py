@@ -14,24 +14,15 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Table,
     UniqueConstraint,
 )
 
-from ksef_mcu.server.db.types import Identity64, UtcDateTime
+from ksef_mcu.storage.types import Identity64, UtcDateTime, new_metadata
 
-# A fixed naming convention keeps constraint names stable across SQLite and PostgreSQL and across autogenerate runs.
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = new_metadata()
+"""The server's schema: every table of every domain, with the project's constraint naming convention."""
 
 challenges = Table(
     "challenges",

@@ -17,6 +17,7 @@ from datetime import datetime
 from cryptography import x509
 from sqlalchemy import Connection
 
+from ksef_mcu.clock import Clock
 from ksef_mcu.crypto.certificates import certificate_serial
 from ksef_mcu.crypto.csr import EnrollmentData
 from ksef_mcu.crypto.errors import EnrollmentDataError
@@ -33,8 +34,6 @@ from ksef_mcu.server.certificates.model import (
     EnrollmentStatusCode,
     LimitUsage,
 )
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.authentications import AuthenticationRepository
 from ksef_mcu.server.db.repositories.certificates import CertificateRepository
 from ksef_mcu.server.db.repositories.enrollments import EnrollmentRecord, EnrollmentRepository, SubjectLimits
@@ -49,6 +48,7 @@ from ksef_mcu.server.enrollment.policy import (
 from ksef_mcu.server.errors import GoneError
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.database import Database
 
 NOTIFY_CHANNEL = "ksef_mcu_enrollments"  # also named in migration 3c9a51d2e7f0, whose trigger notifies it
 ENROLLMENT_DATA_CACHE_SIZE = 10_000

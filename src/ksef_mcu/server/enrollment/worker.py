@@ -40,6 +40,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Connection
 
+from ksef_mcu.clock import Clock
 from ksef_mcu.crypto.serials import format_serial, generate_serial
 from ksef_mcu.identifiers import SubjectIdentifier
 from ksef_mcu.server.certificates.model import (
@@ -52,15 +53,14 @@ from ksef_mcu.server.certificates.model import (
     EnrollmentStatus,
     EnrollmentStatusCode,
 )
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.notifications import NotificationListener
 from ksef_mcu.server.db.repositories.certificates import CertificateRepository, IssuedCertificate
 from ksef_mcu.server.db.repositories.enrollments import EnrollmentRecord, EnrollmentRepository
 from ksef_mcu.server.enrollment.issuer import IssuanceError, IssuanceRequest, Issuer, PreparedCertificate
 from ksef_mcu.server.enrollment.policy import LimitOverride, effective_limits, validity_period
 from ksef_mcu.server.enrollment.service import NOTIFY_CHANNEL, default_limits_from
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.database import Database
+from ksef_mcu.storage.notifications import NotificationListener
 
 logger = logging.getLogger("ksef_mcu.server.issuance")
 

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from ksef_mcu.clock import Clock
 from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
 from ksef_mcu.server.db.repositories.permissions import Grant, PermissionGrantRepository
 from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson, TestSubject
 from ksef_mcu.server.errors import AlreadyExistsError, InputValidationError
+from ksef_mcu.storage.database import Database
 
 GRANT_SOURCE = "testdata"
 

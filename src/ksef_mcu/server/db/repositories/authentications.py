@@ -16,8 +16,8 @@ from ksef_mcu.identifiers import (
     SubjectIdentifierType,
 )
 from ksef_mcu.server.auth.model import METHOD_INFO, AuthenticationMethod, AuthStatus, AuthStatusCode, SubjectDetails
-from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.tables import authentications
+from ksef_mcu.storage.statements import FastStatement
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ _SUMMARY_COLUMNS = [column for column in authentications.c if column.name != "ce
 _table = authentications.c
 
 # Statements are built once: constructing a Core statement costs several times more than executing a cached one.
-# Those on the login path skip `Connection.execute` as well (see `db.fast`).
+# Those on the login path skip `Connection.execute` as well (see `ksef_mcu.storage.statements`).
 _ADD = FastStatement(insert(authentications), column_keys=[column.key for column in authentications.c])
 _GET = FastStatement(select(*_SUMMARY_COLUMNS).where(_table.reference_number == bindparam("reference")))
 _GET_WITH_CERTIFICATE = FastStatement(select(authentications).where(_table.reference_number == bindparam("reference")))

@@ -15,7 +15,7 @@ from ksef_mcu.crypto.csr import EnrollmentData
 from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.model import CertificateRecord, CertificateStatus, RevocationReason
 from ksef_mcu.server.db.certificate_tables import certificate_revocation_list, certificates, certified_public_keys
-from ksef_mcu.server.db.repositories.upsert import upsert
+from ksef_mcu.storage.statements import upsert
 
 _ACTIVE = CertificateStatus.ACTIVE.value
 _CRL_ROW = 1

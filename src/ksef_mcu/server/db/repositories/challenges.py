@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from ksef_mcu.server.db.fast import FastStatement
 from ksef_mcu.server.db.tables import challenges
+from ksef_mcu.storage.statements import FastStatement
 
-# Login-path statements skip `Connection.execute` (see `db.fast`).
+# Login-path statements skip `Connection.execute` (see `ksef_mcu.storage.statements`).
 _ADD = FastStatement(insert(challenges), column_keys=["challenge", "issued_at", "expires_at", "client_ip"])
 _CONSUME = FastStatement(
     update(challenges)

@@ -20,8 +20,7 @@ from ksef_mcu.server.db.certificate_tables import (
     certificate_subjects,
     certificates,
 )
-from ksef_mcu.server.db.fast import FastStatement
-from ksef_mcu.server.db.repositories.upsert import upsert
+from ksef_mcu.storage.statements import FastStatement, upsert
 
 _PENDING = int(EnrollmentStatusCode.ACCEPTED)
 
@@ -80,7 +79,7 @@ def _record(row: Row[Any]) -> EnrollmentRecord:
 _enrollment = certificate_enrollments.c
 _certificate = certificates.c
 
-# The request and polling path skips `Connection.execute` (see `db.fast`).
+# The request and polling path skips `Connection.execute` (see `ksef_mcu.storage.statements`).
 _INSERT_ENROLLMENT = FastStatement(
     insert(certificate_enrollments), column_keys=[column.key for column in certificate_enrollments.c]
 )

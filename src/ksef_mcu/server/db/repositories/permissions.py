@@ -9,9 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, delete, or_, select
 
 from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier
-from ksef_mcu.server.db.fast import FastStatement
-from ksef_mcu.server.db.repositories.upsert import upsert
 from ksef_mcu.server.db.tables import permission_grants
+from ksef_mcu.storage.statements import FastStatement, upsert
 
 
 @dataclass(frozen=True, slots=True)

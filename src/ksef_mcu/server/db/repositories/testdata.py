@@ -9,9 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, delete, select
 
 from ksef_mcu.identifiers import ContextIdentifier
-from ksef_mcu.server.db.fast import FastStatement
-from ksef_mcu.server.db.repositories.upsert import upsert
 from ksef_mcu.server.db.tables import blocked_contexts, testdata_persons, testdata_subjects
+from ksef_mcu.storage.statements import FastStatement, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +38,7 @@ class TestPerson:
 
 _persons, _subjects, _blocked = testdata_persons.c, testdata_subjects.c, blocked_contexts.c
 
-# Statements on the login path are built once and skip `Connection.execute` (see `db.fast`).
+# Statements on the login path are built once and skip `Connection.execute` (see `ksef_mcu.storage.statements`).
 _PERSON = FastStatement(select(testdata_persons).where(_persons.nip == bindparam("nip")))
 _PERSONS_WITH_PESEL = FastStatement(select(testdata_persons).where(_persons.pesel == bindparam("pesel")))
 _SUBJECT = FastStatement(select(testdata_subjects).where(_subjects.nip == bindparam("nip")))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import ksef_mcu.server.db.types
+import ksef_mcu.storage.types
 
 revision: str = "5fd26bbb4fba"
 down_revision: str | None = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "authentications",
         sa.Column("reference_number", sa.String(length=36), nullable=False),
-        sa.Column("started_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("started_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.Column("client_ip", sa.String(length=64), nullable=False),
         sa.Column("context_type", sa.String(length=16), nullable=False),
         sa.Column("context_value", sa.String(length=32), nullable=False),
@@ -39,13 +39,13 @@ def upgrade() -> None:
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("status_description", sa.String(length=200), nullable=False),
         sa.Column("status_details", sa.JSON(), nullable=True),
-        sa.Column("authentication_token_valid_until", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("authentication_token_valid_until", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.Column("is_token_redeemed", sa.Boolean(), nullable=False),
-        sa.Column("redeemed_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
+        sa.Column("redeemed_at", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
         sa.Column("refresh_token_id", sa.String(length=32), nullable=True),
-        sa.Column("refresh_token_valid_until", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
-        sa.Column("last_token_refresh_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
-        sa.Column("revoked_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
+        sa.Column("refresh_token_valid_until", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
+        sa.Column("last_token_refresh_at", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
+        sa.Column("revoked_at", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("reference_number", name=op.f("pk_authentications")),
     )
     op.create_index(op.f("ix_authentications_started_at"), "authentications", ["started_at"], unique=False)
@@ -59,16 +59,16 @@ def upgrade() -> None:
         "blocked_contexts",
         sa.Column("context_type", sa.String(length=16), nullable=False),
         sa.Column("context_value", sa.String(length=32), nullable=False),
-        sa.Column("blocked_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("blocked_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("context_type", "context_value", name=op.f("pk_blocked_contexts")),
     )
     op.create_table(
         "challenges",
         sa.Column("challenge", sa.String(length=36), nullable=False),
-        sa.Column("issued_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
-        sa.Column("expires_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("issued_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
+        sa.Column("expires_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.Column("client_ip", sa.String(length=64), nullable=False),
-        sa.Column("used_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
+        sa.Column("used_at", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("challenge", name=op.f("pk_challenges")),
     )
     op.create_index(op.f("ix_challenges_expires_at"), "challenges", ["expires_at"], unique=False)
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("permission_type", sa.String(length=32), nullable=False),
         sa.Column("description", sa.String(length=256), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("granted_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("granted_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_permission_grants")),
         sa.UniqueConstraint(
             "context_type",
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("is_bailiff", sa.Boolean(), nullable=False),
         sa.Column("is_deceased", sa.Boolean(), nullable=False),
         sa.Column("description", sa.String(length=256), nullable=False),
-        sa.Column("created_date", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("created_date", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("nip", name=op.f("pk_testdata_persons")),
     )
     op.create_index(op.f("ix_testdata_persons_pesel"), "testdata_persons", ["pesel"], unique=False)
@@ -113,7 +113,7 @@ def upgrade() -> None:
         sa.Column("subject_type", sa.String(length=32), nullable=False),
         sa.Column("description", sa.String(length=256), nullable=False),
         sa.Column("parent_nip", sa.String(length=10), nullable=True),
-        sa.Column("created_date", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("created_date", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_nip"],
             ["testdata_subjects.nip"],

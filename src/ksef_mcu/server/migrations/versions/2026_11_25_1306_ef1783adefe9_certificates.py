@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import ksef_mcu.server.db.types
+import ksef_mcu.storage.types
 
 revision: str = "ef1783adefe9"
 down_revision: str | None = "5fd26bbb4fba"
@@ -32,15 +32,15 @@ def upgrade() -> None:
         sa.Column("csr_der", sa.LargeBinary(), nullable=False),
         sa.Column("public_key_sha256", sa.String(length=64), nullable=False),
         sa.Column("enrollment_data", sa.JSON(), nullable=False),
-        sa.Column("requested_valid_from", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
-        sa.Column("request_date", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("requested_valid_from", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
+        sa.Column("request_date", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("status_details", sa.JSON(), nullable=True),
         sa.Column("serial_number", sa.String(length=16), nullable=True),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claim_expires_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
+        sa.Column("claim_expires_at", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("finished_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
+        sa.Column("finished_at", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("reference_number", name=op.f("pk_certificate_enrollments")),
     )
     op.create_index(
@@ -56,8 +56,8 @@ def upgrade() -> None:
         "certificate_revocation_list",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("crl_number", sa.Integer(), nullable=False),
-        sa.Column("this_update", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
-        sa.Column("next_update", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("this_update", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
+        sa.Column("next_update", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.Column("der", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificate_revocation_list")),
     )
@@ -65,7 +65,7 @@ def upgrade() -> None:
         "certificate_serials",
         sa.Column("serial_number", sa.String(length=16), nullable=False),
         sa.Column("reference_number", sa.String(length=36), nullable=False),
-        sa.Column("reserved_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("reserved_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("serial_number", name=op.f("pk_certificate_serials")),
     )
     op.create_table(
@@ -74,7 +74,7 @@ def upgrade() -> None:
         sa.Column("subject_value", sa.String(length=64), nullable=False),
         sa.Column("max_enrollments", sa.Integer(), nullable=True),
         sa.Column("max_certificates", sa.Integer(), nullable=True),
-        sa.Column("updated_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("updated_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("subject_type", "subject_value", name=op.f("pk_certificate_subjects")),
     )
     op.create_table(
@@ -89,12 +89,12 @@ def upgrade() -> None:
         sa.Column("common_name", sa.String(length=256), nullable=False),
         sa.Column("enrollment_data", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("valid_from", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
-        sa.Column("valid_to", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
-        sa.Column("request_date", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
-        sa.Column("issued_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
-        sa.Column("last_use_date", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
-        sa.Column("revoked_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=True),
+        sa.Column("valid_from", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
+        sa.Column("valid_to", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
+        sa.Column("request_date", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
+        sa.Column("issued_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
+        sa.Column("last_use_date", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
+        sa.Column("revoked_at", ksef_mcu.storage.types.UtcDateTime(), nullable=True),
         sa.Column("revocation_reason", sa.String(length=16), nullable=True),
         sa.Column("public_key_sha256", sa.String(length=64), nullable=False),
         sa.Column("der", sa.LargeBinary(), nullable=False),
@@ -110,7 +110,7 @@ def upgrade() -> None:
         sa.Column("public_key_sha256", sa.String(length=64), nullable=False),
         sa.Column("subject_type", sa.String(length=16), nullable=False),
         sa.Column("subject_value", sa.String(length=64), nullable=False),
-        sa.Column("certified_at", ksef_mcu.server.db.types.UtcDateTime(), nullable=False),
+        sa.Column("certified_at", ksef_mcu.storage.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("public_key_sha256", name=op.f("pk_certified_public_keys")),
     )
 

@@ -1,4 +1,4 @@
-"""Engine and units of work.
+"""A database: the engine and units of work, on SQLite or PostgreSQL.
 
 A unit of work is one short transaction opened by a service (`database.write()` / `database.read()`); repositories run
 their SQL on the connection they are given and never commit.
@@ -104,7 +104,7 @@ class _WriterLock:
 
 
 class Database:
-    """The server's database: an engine plus the unit-of-work helpers."""
+    """A database (the server's, or another application's): an engine plus the unit-of-work helpers."""
 
     def __init__(self, engine: Engine, *, in_threads: bool = False) -> None:
         self.engine = engine

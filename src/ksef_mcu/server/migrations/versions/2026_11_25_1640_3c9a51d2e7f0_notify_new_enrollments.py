@@ -20,7 +20,7 @@ down_revision: str | None = "ef1783adefe9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The channel is `ksef_mcu.server.enrollment.service.NOTIFY_CHANNEL`; a migration keeps its own copy, as it must
+# The channel is `NOTIFY_CHANNEL` of the certificates domain; a migration keeps its own copy, as it must
 # keep doing what it did when it was written.
 _CHANNEL = "ksef_mcu_enrollments"
 

@@ -1,12 +1,12 @@
-"""Hot-path statements: SQLAlchemy Core statements compiled once per dialect and run on the DBAPI cursor.
+"""Statements: SQLAlchemy Core statements compiled once per dialect and run on the DBAPI cursor, and the one
+INSERT … ON CONFLICT both supported databases share.
 
-`Connection.execute` spends far longer in SQLAlchemy (cache key, execution context, result wrapping) than the
-database spends running a primary-key lookup: measured 70 µs against 14 µs on SQLite and 205 µs against 76 µs on
-PostgreSQL per statement. The login flow runs a dozen such statements, so the repositories on that path define their
-statements as `FastStatement`s. The SQL is still SQLAlchemy's (rendered once for the dialect, with its bind casts),
-and values pass through the same type processors `Connection.execute` would apply (`UtcDateTime`, JSON, Boolean), so
-rows written here and rows read through Core agree byte for byte. Statements run on the connection's own DBAPI
-connection, inside the caller's unit of work.
+`Connection.execute` spends several times longer in SQLAlchemy (cache key, execution context, result wrapping) than
+the database spends on a primary-key lookup (figures: docs/server.md, "Storage"), so statements on hot paths are
+`FastStatement`s. The SQL is still SQLAlchemy's (rendered once for the dialect, with its bind casts), and values pass
+through the same type processors `Connection.execute` would apply (`UtcDateTime`, JSON, Boolean), so rows written
+here and rows read through Core agree byte for byte. Statements run on the connection's own DBAPI connection, inside
+the caller's unit of work, and raise the driver's own exceptions (not SQLAlchemy's wrappers).
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
+
+__all__ = ["FastResult", "FastStatement", "upsert"]
 
 _Processor = Callable[[Any], Any]
 
@@ -131,3 +134,14 @@ class FastStatement:
             return FastResult(rows, cursor.rowcount)
         finally:
             cursor.close()
+
+
+def upsert(target: Connection | str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that supports `on_conflict_do_update` / `on_conflict_do_nothing` on the database of `target` (a
+    connection, or a dialect name such as `"sqlite"`)."""
+    dialect = target if isinstance(target, str) else target.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"unsupported database: {dialect}")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy import make_url
 
-logger = logging.getLogger("ksef_mcu.server")
+logger = logging.getLogger("ksef_mcu.storage")
 
 
 def _conninfo(url: str) -> str:

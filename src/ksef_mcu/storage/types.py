@@ -1,12 +1,28 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL, and the constraint naming convention."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, MetaData
 from sqlalchemy.types import TypeDecorator
+
+__all__ = ["NAMING_CONVENTION", "Identity64", "UtcDateTime", "new_metadata"]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names, fixed so they stay the same on SQLite and PostgreSQL and across autogenerate runs."""
+
+
+def new_metadata() -> MetaData:
+    """A `MetaData` with the project's naming convention (one per application schema)."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -1,4 +1,5 @@
-"""The server's only source of time. Everything below the edges takes `now` from a `Clock`."""
+"""The only source of time for the applications: everything below the edges (CLI commands, HTTP requests, workers)
+takes `now` from a `Clock`, so tests can inject a `ManualClock`."""
 
 from __future__ import annotations
 
