@@ -33,8 +33,6 @@ from ksef_mcu.storage.database import Database
 
 logger = logging.getLogger("ksef_mcu.server")
 
-API_PREFIX = "/v2"
-
 
 def default_modules(settings: ServerSettings) -> list[ServerModule]:
     """The modules a normal server runs."""

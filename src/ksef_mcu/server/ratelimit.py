@@ -80,7 +80,3 @@ class RateLimiter:
         stale = [key for key, hits in self._hits.items() if not hits or hits[-1] < now - 3600.0]
         for key in stale:
             del self._hits[key]
-
-    def reset(self) -> None:
-        with self._lock:
-            self._hits.clear()

@@ -172,10 +172,6 @@ class ContextPermissions:
     roles: tuple[str, ...] = ()
 
     @property
-    def is_owner(self) -> bool:
-        return Permission.OWNER in self.permissions
-
-    @property
     def effective(self) -> tuple[Permission, ...]:
         """The permissions with `Owner` expanded, without duplicates, in a stable order."""
         expanded: list[Permission] = []

@@ -68,10 +68,6 @@ class EnrollmentStatus:
     def description(self) -> str:
         return ENROLLMENT_STATUS_DESCRIPTIONS[self.code]
 
-    @property
-    def is_final(self) -> bool:
-        return self.code is not EnrollmentStatusCode.ACCEPTED
-
 
 @dataclass(frozen=True, slots=True)
 class CertificateLimits:

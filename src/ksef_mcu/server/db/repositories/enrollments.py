@@ -204,11 +204,6 @@ def _lock_subject_statement(dialect: str) -> FastStatement:
     return statement
 
 
-def _of(subject: SubjectIdentifier) -> tuple[Any, ...]:
-    table = certificate_enrollments.c
-    return (table.subject_type == subject.type.value, table.subject_value == subject.value)
-
-
 class EnrollmentRepository:
     """SQL for enrollments and subjects. Never commits: the caller's unit of work does."""
 
