@@ -68,9 +68,9 @@ SERVER_SETTINGS = {
 
 def raw_signing_rate(count: int) -> tuple[float, float]:
     """(prepare+issue per second, bare CertificateBuilder.sign per second) with the issuing CA in a temporary store."""
-    from ksef_mcu.server.enrollment.ca import open_certificate_authority
-    from ksef_mcu.server.enrollment.issuer import IssuanceRequest
-    from ksef_mcu.server.enrollment.policy import validity_period
+    from ksef_mcu.server.certificates.ca import open_certificate_authority
+    from ksef_mcu.server.certificates.issuer import IssuanceRequest
+    from ksef_mcu.server.certificates.policy import validity_period
     from ksef_mcu.server.keys import KeyStore
 
     now = datetime.now(UTC)

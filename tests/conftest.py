@@ -129,7 +129,7 @@ def shared_database(database_url: str) -> Iterator[Database]:
 
 def empty_all_tables(database: Database) -> None:
     """Delete every row the application owns (not Alembic's version table)."""
-    from ksef_mcu.server.db.tables import metadata
+    from ksef_mcu.server.migrations import metadata
 
     tables = list(reversed(metadata.sorted_tables))
     with database.write() as connection:

@@ -21,8 +21,8 @@ from ksef_mcu.server.certificates.errors import (
     RevocationNotAllowedError,
 )
 from ksef_mcu.server.certificates.model import CertificateStatus
-from ksef_mcu.server.db.repositories.certificates import CertificateRepository
-from ksef_mcu.server.enrollment.policy import EnrollmentRequest
+from ksef_mcu.server.certificates.policy import EnrollmentRequest
+from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
 from ksef_mcu.storage.database import Database
 from support.certificates import (
     enrollment_data,
@@ -72,9 +72,7 @@ class TestCertificateLimit:
 
     async def test_pending_requests_count_against_the_limit(self, app_factory: Any, settings: Any) -> None:
         """Without a worker the first request stays at 100 and already takes the only slot."""
-        from ksef_mcu.server.certificates.module import CertificatesModule
-
-        async with running(app_factory(settings, modules=[CertificatesModule(run_worker=False)])) as client:
+        async with running(app_factory(settings.model_copy(update={"issuance_worker": False}))) as client:
             _, token = await owner(client)
             await set_limits(client, token, certificates=1)
             data = await enrollment_data(client, token)
@@ -352,7 +350,7 @@ class TestTokenLogins:
         )
 
     async def test_25001_25002_and_403(self, app: Any, client: httpx.AsyncClient) -> None:
-        services = app.state.certificates
+        services = app.state.components
         principal = self._principal()
         with pytest.raises(EnrollmentDataUnavailableError) as data_error:
             services.enrollment.enrollment_data(principal)

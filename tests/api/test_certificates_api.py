@@ -20,7 +20,7 @@ from ksef_mcu.clock import ManualClock
 from ksef_mcu.crypto.certificates import KsefCertificateType, classify_certificate
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
 from ksef_mcu.server.certificates.model import CertificateStatus
-from ksef_mcu.server.db.repositories.certificates import CertificateRepository
+from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.storage.database import Database
 from support.certificates import (

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ksef_mcu.clock import ManualClock
-from ksef_mcu.server.db.tables import challenges
+from ksef_mcu.server.auth.tables import challenges
 from ksef_mcu.storage.database import Database
 from support.server import TEST_CLIENT_IP, TEST_START, ContractChecker
 

@@ -13,12 +13,20 @@ from ksef_mcu.identifiers import (
     SubjectIdentifier,
     SubjectIdentifierType,
 )
-from ksef_mcu.server.auth.model import AuthenticationMethod, AuthStatus, AuthStatusCode, SubjectDetails
-from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
-from ksef_mcu.server.db.repositories.challenges import ChallengeRepository, ChallengeUse
-from ksef_mcu.server.db.repositories.permissions import Grant, PermissionGrantRepository
-from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson, TestSubject
+from ksef_mcu.server.auth.model import (
+    AuthenticationMethod,
+    AuthenticationRecord,
+    AuthStatus,
+    AuthStatusCode,
+    SubjectDetails,
+)
+from ksef_mcu.server.auth.repositories.authentications import AuthenticationRepository
+from ksef_mcu.server.auth.repositories.blocked_contexts import BlockedContextRepository
+from ksef_mcu.server.auth.repositories.challenges import ChallengeRepository, ChallengeUse
+from ksef_mcu.server.permissions.model import Grant
+from ksef_mcu.server.permissions.repository import PermissionGrantRepository
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
+from ksef_mcu.server.testdata.repository import TestDataRepository, TestPerson, TestSubject
 from ksef_mcu.storage.database import Database
 
 pytestmark = pytest.mark.db
@@ -232,7 +240,7 @@ class TestTestData:
 
     def test_blocked_contexts(self, database: Database) -> None:
         with database.write() as connection:
-            repository = TestDataRepository(connection)
+            repository = BlockedContextRepository(connection)
             repository.block(CONTEXT, now=NOW)
             repository.block(CONTEXT, now=NOW)
             assert repository.is_blocked(CONTEXT)

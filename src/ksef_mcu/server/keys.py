@@ -9,7 +9,7 @@ Layout of `<data_dir>`:
 
 Built-in names: `token-signing` (EC P-256, signs every JWT), `encryption-symmetric-key` and `encryption-ksef-token`
 (RSA 2048 with self-signed certificates, served by `/v2/security/public-key-certificates`). Modules keep their keys in
-the same store (the certificates module: its CA keys) through `KeyStore.load_or_create_key`.
+the same store (the certificates domain: its CA keys) through `KeyStore.load_or_create_key`.
 
 Files appear atomically (written aside, then linked into place), so a crash never leaves half a key, and an existing
 key is never overwritten; certificates are renewed in place (same key) shortly before they expire.
@@ -236,7 +236,8 @@ class ServerKeys:
     _decryption_keys: dict[EncryptionKeyUsage, rsa.RSAPrivateKey] = field(default_factory=dict, repr=False)
 
     def decryption_key(self, usage: EncryptionKeyUsage) -> rsa.RSAPrivateKey:
-        """The private half of an encryption certificate (loaded on first use: RSA loading costs ~70 ms)."""
+        """The private half of an encryption certificate (loaded on first use: loading an RSA key validates it, which
+        is slow)."""
         if usage not in self._decryption_keys:
             key = self.store.load_key(ENCRYPTION_KEY_NAMES[usage])
             if not isinstance(key, rsa.RSAPrivateKey):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
@@ -228,6 +229,30 @@ class SubjectDetails:
             organization_identifier=data.get("OrganizationIdentifier"),
             unique_identifier=data.get("UniqueIdentifier"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AuthenticationRecord:
+    """One row of `authentications`."""
+
+    reference_number: str
+    started_at: datetime
+    client_ip: str
+    context: ContextIdentifier
+    subject: SubjectIdentifier
+    authentication_method: AuthenticationMethod
+    certificate_fingerprint: str | None
+    certificate_der: bytes | None
+    subject_details: SubjectDetails
+    allowed_ips: AllowedIps | None
+    status: AuthStatus
+    authentication_token_valid_until: datetime
+    is_token_redeemed: bool = False
+    redeemed_at: datetime | None = None
+    refresh_token_id: str | None = None
+    refresh_token_valid_until: datetime | None = None
+    last_token_refresh_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,15 +20,21 @@ from ksef_mcu.crypto.certificates import KsefCertificateType, certificate_serial
 from ksef_mcu.crypto.serials import parse_serial
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict
 from ksef_mcu.server.auth.model import AuthenticationMethod, CertificateProblem, Principal
+from ksef_mcu.server.certificates.ca import CertificateAuthority
 from ksef_mcu.server.certificates.errors import (
     CertificateNotFoundError,
     CertificateNotRevocableError,
     RevocationNotAllowedError,
 )
-from ksef_mcu.server.certificates.model import CertificateRecord, CertificateStatus, RevocationReason
-from ksef_mcu.server.db.repositories.certificates import CertificateFilter, CertificateRepository, StoredCrl
-from ksef_mcu.server.enrollment.ca import CertificateAuthority
-from ksef_mcu.server.enrollment.issuer import RevokedEntry
+from ksef_mcu.server.certificates.issuer import RevokedEntry
+from ksef_mcu.server.certificates.model import (
+    CertificateFilter,
+    CertificateRecord,
+    CertificateStatus,
+    RevocationReason,
+    StoredCrl,
+)
+from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.storage.database import Database
 

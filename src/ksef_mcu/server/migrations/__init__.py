@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ksef_mcu.server.db.tables import metadata
+# Every domain's tables, registered on `metadata` by importing them: what the migrations create, exactly.
+from ksef_mcu.server.auth import tables as _auth_tables  # noqa: F401
+from ksef_mcu.server.certificates import tables as _certificates_tables  # noqa: F401
+from ksef_mcu.server.metadata import metadata
+from ksef_mcu.server.permissions import tables as _permissions_tables  # noqa: F401
+from ksef_mcu.server.testdata import tables as _testdata_tables  # noqa: F401
 from ksef_mcu.storage.migrations import MigrationScripts
 
 __all__ = [

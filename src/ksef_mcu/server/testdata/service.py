@@ -8,9 +8,11 @@ from datetime import datetime
 
 from ksef_mcu.clock import Clock
 from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.db.repositories.permissions import Grant, PermissionGrantRepository
-from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson, TestSubject
+from ksef_mcu.server.auth.repositories.blocked_contexts import BlockedContextRepository
 from ksef_mcu.server.errors import AlreadyExistsError, InputValidationError
+from ksef_mcu.server.permissions.model import Grant
+from ksef_mcu.server.permissions.repository import PermissionGrantRepository
+from ksef_mcu.server.testdata.repository import TestDataRepository, TestPerson, TestSubject
 from ksef_mcu.storage.database import Database
 
 GRANT_SOURCE = "testdata"
@@ -123,8 +125,8 @@ class TestDataService:
     def block_context(self, context: ContextIdentifier) -> None:
         """Make authentication in `context` end with status 480."""
         with self._database.write() as connection:
-            TestDataRepository(connection).block(context, now=self._clock.now())
+            BlockedContextRepository(connection).block(context, now=self._clock.now())
 
     def unblock_context(self, context: ContextIdentifier) -> None:
         with self._database.write() as connection:
-            TestDataRepository(connection).unblock(context)
+            BlockedContextRepository(connection).unblock(context)
