@@ -27,6 +27,7 @@ from ksef_mcu.crypto.errors import (
 )
 from ksef_mcu.crypto.keys import KeyKind, PrivateKey, encrypt_private_key, generate_private_key
 from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
+from support.pki import ksef_key_usage
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 PASSWORD = "Haslo-do-klucza-1"
@@ -53,18 +54,7 @@ def _certificate(key: PrivateKey, kind: KsefCertificateType | None, *, days: int
         .not_valid_after(NOW + dt.timedelta(days=days))
     )
     if kind is not None:
-        usage = x509.KeyUsage(
-            digital_signature=kind is KsefCertificateType.AUTHENTICATION,
-            content_commitment=kind is KsefCertificateType.OFFLINE,
-            key_encipherment=False,
-            data_encipherment=False,
-            key_agreement=False,
-            key_cert_sign=False,
-            crl_sign=False,
-            encipher_only=False,
-            decipher_only=False,
-        )
-        builder = builder.add_extension(usage, critical=True)
+        builder = builder.add_extension(ksef_key_usage(kind), critical=True)
     return builder.sign(key, hashes.SHA256())
 
 
