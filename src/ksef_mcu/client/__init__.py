@@ -1,4 +1,4 @@
-"""Typed client for the KSeF API v2: authentication, certificates (MCU) and the MF public keys.
+"""Typed client for the KSeF API v2: authentication, certificates (MCU), the MF public keys and test data.
 
 ```python
 from ksef_mcu.client import CertificateCredentials, ContextIdentifier, ContextIdentifierType, KsefClient
@@ -22,6 +22,7 @@ from ksef_mcu.client.client import (
     Enrollment,
     KsefClient,
     SecurityApi,
+    TestdataApi,
     system_clock,
 )
 from ksef_mcu.client.credentials import CertificateCredentials
@@ -60,11 +61,17 @@ from ksef_mcu.client.models import (
     RetrievedCertificate,
     RevocationReason,
     StatusInfo,
+    SubjectIdentifierType,
+    SubjectType,
+    Subunit,
+    TestDataPermission,
+    TestDataPermissionType,
     parse_certificate_type,
     select_public_key_certificate,
 )
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
+from ksef_mcu.crypto.certificates import SubjectIdentifier
 from ksef_mcu.crypto.xades import (
     AllowedIps,
     AuthTokenNamespace,
@@ -121,8 +128,15 @@ __all__ = [
     "RevocationReason",
     "SecurityApi",
     "StatusInfo",
+    "SubjectIdentifier",
+    "SubjectIdentifierType",
     "SubjectIdentifierTypeXml",
+    "SubjectType",
+    "Subunit",
     "SystemWarning",
+    "TestDataPermission",
+    "TestDataPermissionType",
+    "TestdataApi",
     "Token",
     "TokenState",
     "parse_certificate_type",

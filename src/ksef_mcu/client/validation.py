@@ -13,6 +13,20 @@ from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.crypto.errors import CertificateNameError
 from ksef_mcu.crypto.names import check_api_certificate_name
 
+__all__ = [
+    "QUERY_PAGE_SIZE_MAX",
+    "QUERY_PAGE_SIZE_MIN",
+    "RETRIEVE_MAX_SERIALS",
+    "SESSIONS_PAGE_SIZE_MAX",
+    "SESSIONS_PAGE_SIZE_MIN",
+    "normalize_serial_number",
+    "require_aware",
+    "validate_certificate_name",
+    "validate_page_size",
+    "validate_reference_number",
+    "validate_timeout",
+]
+
 _SERIAL_NUMBER = re.compile(r"^[0-9A-F]{16}$")
 # KSeF reference numbers are 36 characters (`20251010-EH-1B6C9EB000-4B15D3AEB9-89`); only the length and the
 # alphabet are checked, which keeps them safe inside a URL path without guessing the server's numbering.
