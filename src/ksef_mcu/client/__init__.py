@@ -6,7 +6,7 @@ from ksef_mcu.client import CertificateCredentials, ContextIdentifier, ContextId
 with KsefClient("test") as client:
     credentials = CertificateCredentials.from_files_content(crt_bytes, key_bytes, password)
     client.auth.login_with_certificate(credentials, ContextIdentifier(ContextIdentifierType.NIP, "5265877635"))
-    enrollment = client.certificates.enroll("Mój certyfikat", "Offline", csr)
+    enrollment = client.certificates.enroll("Certyfikat offline", "Offline", csr)
     serial = enrollment.wait(on_progress=print).serial_number
     [certificate] = client.certificates.retrieve([serial])
     print(certificate.pem)
@@ -72,6 +72,7 @@ from ksef_mcu.client.models import (
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
 from ksef_mcu.crypto.certificates import SubjectIdentifier
+from ksef_mcu.crypto.names import CertificateNameRule
 from ksef_mcu.crypto.xades import (
     AllowedIps,
     AuthTokenNamespace,
@@ -97,6 +98,7 @@ __all__ = [
     "CertificateEnrollmentStatus",
     "CertificateLimits",
     "CertificateListItem",
+    "CertificateNameRule",
     "CertificatePage",
     "CertificateQuery",
     "CertificateStatus",

@@ -34,12 +34,15 @@ from ksef_mcu.client.validation import (
     QUERY_PAGE_SIZE_MIN,
     RETRIEVE_MAX_SERIALS,
     normalize_serial_number,
+    parse_name_rule,
+    validate_certificate_name,
     validate_page_size,
     validate_reference_number,
     validate_timeout,
 )
 from ksef_mcu.crypto.csr import decode_csr_text
 from ksef_mcu.crypto.errors import KsefCryptoError
+from ksef_mcu.crypto.names import CertificateNameRule
 
 __all__ = [
     "DEFAULT_ENROLLMENT_TIMEOUT",
@@ -147,17 +150,20 @@ class CertificatesOperations(Face[D], Generic[D, H]):
         type: CertificateType | str,
         csr: x509.CertificateSigningRequest | bytes | str,
         valid_from: datetime | None = None,
+        *,
+        name_rule: CertificateNameRule | str = CertificateNameRule.USER_GUIDE,
     ) -> Flow[H]:
         """`POST /certificates/enrollments` (never retried: each call is a new enrollment); returns a handle to follow
         the enrollment.
 
-        `name` follows the API rule (5–100 characters: letters incl. Polish, digits, space, `-`, `_`); `type` is
-        `Authentication` or `Offline` (any case); `csr` is a PKCS#10 object, its DER/PEM bytes, PEM text or the
-        Base64 DER text `ksef_mcu.crypto.csr.create_csr` returns; `valid_from` must be timezone-aware. Raises
-        `KsefInvalidInputError` before sending, `KsefApiError` (25003 DN mismatch, 25006/25007 limits, 25010 key,
-        ...) after.
+        `name` follows the user guide's rule by default — 5–50 characters: ASCII letters, digits, spaces, `-`, `_`,
+        no space at either end, what the MCU screens and the CLI accept; `name_rule="api"` allows what the API
+        accepts (5–100 characters, Polish letters too). `type` is `Authentication` or `Offline` (any case); `csr` is
+        a PKCS#10 object, its DER/PEM bytes, PEM text or the Base64 DER text `ksef_mcu.crypto.csr.create_csr`
+        returns; `valid_from` must be timezone-aware. Raises `KsefInvalidInputError` before sending, `KsefApiError`
+        (25003 DN mismatch, 25006/25007 limits, 25010 key, ...) after.
         """
-        enrollment = build_enroll_request(name, type, csr, valid_from)
+        enrollment = build_enroll_request(name, type, csr, valid_from, name_rule=name_rule)
         request = ApiRequest("POST", "/certificates/enrollments", auth=Auth.ACCESS, json=enrollment.to_json())
         submission = parse_model((yield from call(self._state, request)), EnrollmentSubmission, request)
         return self._enrollment_handle(self, submission.reference_number, submission.timestamp)
@@ -306,6 +312,10 @@ def build_enroll_request(
     type: CertificateType | str,
     csr: x509.CertificateSigningRequest | bytes | str,
     valid_from: datetime | None,
+    *,
+    name_rule: CertificateNameRule | str = CertificateNameRule.USER_GUIDE,
 ) -> EnrollCertificateRequest:
-    """The checked enrollment request for `CertificatesApi.enroll` (raises `KsefInvalidInputError`)."""
+    """The checked enrollment request: the name against `name_rule` (the user guide's by default) and then the API's
+    rule, the type, the CSR, the start date. Raises `KsefInvalidInputError`."""
+    validate_certificate_name(name, parse_name_rule(name_rule))
     return EnrollCertificateRequest(name, parse_certificate_type(type), csr_to_der(csr), valid_from)

@@ -188,7 +188,11 @@ class CertificatePage(KsefModel):
 
 @dataclass(frozen=True, slots=True)
 class EnrollCertificateRequest:
-    """`EnrollCertificateRequest`: the certificate's own name, its type, the CSR (DER) and an optional start date."""
+    """`EnrollCertificateRequest`: the certificate's own name, its type, the CSR (DER) and an optional start date.
+
+    The name is checked against the API's rule (5–100 characters, Polish letters allowed); `CertificatesApi.enroll`
+    applies the user guide's stricter rule first unless told otherwise.
+    """
 
     name: str
     type: CertificateType
