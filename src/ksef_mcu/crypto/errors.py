@@ -12,6 +12,31 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
+__all__ = [
+    "CERTIFICATE_INVALID_STATUS",
+    "KSEF_EXCEPTION_DESCRIPTIONS",
+    "XADES_REJECTIONS",
+    "AuthStatus",
+    "CertificateError",
+    "CertificateNameError",
+    "CsrError",
+    "EnrollmentDataError",
+    "IdentifierError",
+    "KeyFileError",
+    "KsefCryptoError",
+    "NotAPrivateKeyError",
+    "PasswordRequiredError",
+    "PasswordRuleError",
+    "QrError",
+    "RejectionInfo",
+    "SerialNumberError",
+    "UnsupportedKeyEncryptionError",
+    "UnsupportedKeyError",
+    "WrongPasswordError",
+    "XadesError",
+    "XadesRejection",
+]
+
 if TYPE_CHECKING:
     from ksef_mcu.crypto.xades.verifier import VerifiedLogin
 

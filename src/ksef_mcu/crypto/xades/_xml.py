@@ -13,6 +13,17 @@ from lxml import etree
 
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
 
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "canonicalize",
+    "collapse",
+    "element_children",
+    "local_name",
+    "parse_document",
+    "shown",
+    "simple_text",
+]
+
 #: Largest document accepted, in bytes. A signed AuthTokenRequest with one certificate is about 4-8 KiB; XAdES-LT/LTA
 #: signatures carrying certificate and revocation values stay well below this.
 MAX_DOCUMENT_BYTES = 1024 * 1024
@@ -123,17 +134,6 @@ def parse_document(data: bytes) -> etree._ElementTree:
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XadesError(XadesRejection.DTD_FORBIDDEN)
     return tree
-
-
-def is_element(node: etree._Element) -> bool:
-    """True for elements; False for comments and processing instructions (their `tag` is not a string)."""
-    tag: object = node.tag
-    return isinstance(tag, str)
-
-
-def is_xml_space(text: str | None) -> bool:
-    """True for None or text made only of XML white space (space, tab, CR, LF)."""
-    return not text or not text.strip(_XML_SPACE)
 
 
 def collapse(text: str) -> str:

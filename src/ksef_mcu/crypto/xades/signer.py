@@ -48,6 +48,17 @@ from ksef_mcu.crypto.xades.algorithms import (
 )
 from ksef_mcu.crypto.xades.request import read_auth_token_request
 
+__all__ = [
+    "MIN_EC_CURVE_BITS",
+    "MIN_RSA_KEY_BITS",
+    "SIGNATURE_ID",
+    "SIGNED_PROPERTIES_ID",
+    "SIGNING_TIME_BACKDATE",
+    "XadesSigner",
+    "format_signing_time",
+    "sign_auth_token_request",
+]
+
 MIN_RSA_KEY_BITS = 2048
 MIN_EC_CURVE_BITS = 256
 

@@ -65,6 +65,16 @@ from ksef_mcu.crypto.xades.request import (
     read_auth_token_request,
 )
 
+__all__ = [
+    "MAX_CLOCK_SKEW",
+    "MIN_EC_CURVE_BITS",
+    "MIN_RSA_KEY_BITS",
+    "PublicKey",
+    "VerifiedLogin",
+    "parse_signing_time",
+    "verify_auth_token_request",
+]
+
 #: How far SigningTime may be ahead of the verifier's clock.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
