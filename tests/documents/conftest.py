@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ksef_mcu.documents.forms import FA2, FA3
+from ksef_mcu.documents.schemas import FaSchemaValidator, find_schema_sources
 from support.openapi import find_shared_dir
 
 
@@ -19,3 +21,12 @@ def ksef_docs() -> Path:
             "shared/ksef-docs (official KSeF documentation, XSDs, UPO examples) not found; set KSEF_MCU_SHARED_DIR"
         )
     return docs
+
+
+@pytest.fixture(scope="session")
+def schemas(ksef_docs: Path) -> FaSchemaValidator:
+    """A validator with the FA(2) and FA(3) XSDs of the documentation snapshot (read in place, never copied)."""
+    validator = FaSchemaValidator(find_schema_sources(ksef_docs / "faktury" / "schemy"))
+    assert validator.available(FA2)
+    assert validator.available(FA3)
+    return validator

@@ -8,7 +8,7 @@ and the `details` KSeF puts under it, so the server can store them as the invoic
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
@@ -139,9 +139,10 @@ class InvoiceError(DocumentError):
     `status.details`) the server reports for it.
     """
 
-    def __init__(self, reason: InvoiceRejection, detail: str | None = None) -> None:
+    def __init__(self, reason: InvoiceRejection, detail: str | Sequence[str] | None = None) -> None:
         info = INVOICE_REJECTIONS[reason]
         self.reason = reason
         self.description = info.description
-        self.details: tuple[str, ...] = (detail or info.detail,)
-        super().__init__(f"{info.description}: {self.details[0]}", code=info.code)
+        details = (detail,) if isinstance(detail, str) else tuple(detail or ())
+        self.details: tuple[str, ...] = details or (info.detail,)
+        super().__init__(f"{info.description}: {' '.join(self.details)}", code=info.code)
