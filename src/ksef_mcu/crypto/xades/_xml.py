@@ -91,18 +91,19 @@ def _declared_encoding(data: bytes) -> str | None:
     return rest[1:value_end].decode("ascii", "replace") if value_end > 0 else None
 
 
-def parse_document(data: bytes) -> etree._ElementTree:
+def parse_document(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._ElementTree:
     """Parse an XML document received from outside with the hardened parser.
 
-    Raises `XadesError` with DOCUMENT_TOO_LARGE, INVALID_ENCODING (not UTF-8), DTD_FORBIDDEN (DOCTYPE or entity
-    declarations) or MALFORMED_XML.
+    `max_bytes` is the largest document accepted (other documents than AuthTokenRequest, e.g. invoices of up to
+    3 MB, pass their own limit). Raises `XadesError` with DOCUMENT_TOO_LARGE, INVALID_ENCODING (not UTF-8),
+    DTD_FORBIDDEN (DOCTYPE or entity declarations) or MALFORMED_XML.
     """
     if not isinstance(data, bytes):
         raise TypeError("the document must be bytes")
-    if len(data) > MAX_DOCUMENT_BYTES:
+    if len(data) > max_bytes:
         raise XadesError(
             XadesRejection.DOCUMENT_TOO_LARGE,
-            f"Dokument ma {len(data)} bajtów; dopuszczalne jest co najwyżej {MAX_DOCUMENT_BYTES} bajtów.",
+            f"Dokument ma {len(data)} bajtów; dopuszczalne jest co najwyżej {max_bytes} bajtów.",
         )
     try:
         data.decode("utf-8")
