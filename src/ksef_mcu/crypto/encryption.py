@@ -39,6 +39,36 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ksef_mcu.crypto.errors import KsefCryptoError
 
+__all__ = [
+    "AES_BLOCK_BYTES",
+    "AES_IV_BYTES",
+    "AES_KEY_BYTES",
+    "ContentMismatchError",
+    "EcTokenLayout",
+    "EncryptedInvoice",
+    "EncryptionError",
+    "FileMetadata",
+    "InvoiceDecryptionError",
+    "KsefTokenError",
+    "KsefTokenPlaintext",
+    "SessionEncryption",
+    "SessionKey",
+    "SymmetricKeyDecryptionError",
+    "check_declared_content",
+    "decrypt_aes_cbc",
+    "decrypt_ksef_token",
+    "encrypt_aes_cbc",
+    "encrypt_invoice",
+    "encrypt_ksef_token",
+    "ksef_token_plaintext",
+    "open_session_key",
+    "session_encryption",
+    "timestamp_ms",
+    "unwrap_symmetric_key",
+    "wrap_symmetric_key",
+]
+
+
 AES_KEY_BYTES = 32
 AES_IV_BYTES = 16
 AES_BLOCK_BYTES = 16
