@@ -3,55 +3,70 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+DEV_STAMP := $(VENV)/.installed-dev
 DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck imports unit test-postgres bench bench-server clean install
+.PHONY: run test lint typecheck imports unit test-postgres bench bench-server clean install install-runtime fmt
 
-install: $(STAMP)
+# What runs the product (requirements/runtime.txt): `make run` installs only this.
+install-runtime: $(RUNTIME_STAMP)
 
-# Re-install only when the dependency lock or the project metadata changes.
-$(STAMP): pyproject.toml requirements/lock.txt
+# The developer toolchain on top (requirements/dev.txt: runtime pins plus mypy, ruff, pytest, ...): `make test`.
+install: $(DEV_STAMP)
+
+# Re-install only when a lock or the project metadata changes.
+$(RUNTIME_STAMP): pyproject.toml requirements/runtime.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP) --upgrade "pip>=24"
+	$(PIP) -r requirements/runtime.txt
+	$(PIP) --no-deps -e .
 	@touch $@
 
-run: $(STAMP)
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements/dev.txt
+	$(PIP) -r requirements/dev.txt
+	@touch $@
+
+run: $(RUNTIME_STAMP)
 	$(BIN)/ksef-mcu serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: $(STAMP)
+# Format and fix what ruff can fix by itself.
+fmt: $(DEV_STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-imports: $(STAMP)
+imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck imports unit
 
 # The database tests again, against the PostgreSQL named by KSEF_MCU_TEST_POSTGRES_URL.
-test-postgres: $(STAMP)
+test-postgres: $(DEV_STAMP)
 	@test -n "$$KSEF_MCU_TEST_POSTGRES_URL" || { echo "KSEF_MCU_TEST_POSTGRES_URL is not set"; exit 2; }
 	$(BIN)/pytest -m db --db=postgresql $(PYTEST_ARGS)
 
 # Library speed (seconds): keys, CSRs, QR links, XAdES signing and verification.
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/xades.py
 
 # Server throughput (minutes): logins/s and certificates/s over HTTP against real `ksef-mcu serve` processes, on
 # SQLite and on PostgreSQL (KSEF_MCU_BENCH_POSTGRES_URL, default the local `test` database).
-bench-server: $(STAMP)
+bench-server: $(DEV_STAMP)
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/issuance.py
 

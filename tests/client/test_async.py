@@ -156,6 +156,21 @@ def test_async_sessions_and_logout(fake: FakeKsef, clock: FakeClock) -> None:
     assert fake.calls("GET")[1].headers["x-continuation-token"] == "next"
 
 
+def test_async_enroll_applies_the_user_guide_name_rule_unless_told_otherwise(
+    fake: FakeKsef, clock: FakeClock, csr: x509.CertificateSigningRequest
+) -> None:
+    fake.on("POST", "/certificates/enrollments", ok(SUBMITTED, status=202))
+
+    async def work(client: AsyncKsefClient) -> str:
+        with pytest.raises(KsefInvalidInputError) as info:
+            await client.certificates.enroll("Mój certyfikat", "Offline", csr)
+        assert info.value.field == "certificate_name"
+        return (await client.certificates.enroll("Mój certyfikat", "Offline", csr, name_rule="api")).reference_number
+
+    assert run(fake, clock, work, tokens=tokens()) == REFERENCE
+    assert [body(request)["certificateName"] for request in fake.requests] == ["Mój certyfikat"]
+
+
 def test_async_input_is_checked_before_awaiting(fake: FakeKsef, clock: FakeClock) -> None:
     client = _client(fake, clock, tokens=tokens())
     with pytest.raises(KsefInvalidInputError):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ksef_mcu.client import (
     CertificateEnrollmentStatus,
+    CertificateNameRule,
     CertificateQuery,
     CertificateStatus,
     CertificateType,
@@ -23,6 +26,7 @@ from ksef_mcu.client import (
     KsefPollingTimeoutError,
     KsefResponseError,
 )
+from ksef_mcu.crypto.names import check_mcu_certificate_name
 
 from .fakes import FakeClock, FakeKsef, body, list_item, make_client, ok, problem, serials, tokens
 
@@ -49,7 +53,7 @@ def test_enroll_sends_the_request_and_returns_a_handle(
 ) -> None:
     fake.on("POST", "/certificates/enrollments", ok(SUBMITTED, status=202))
     with make_client(fake, clock, token_state=tokens()) as client:
-        enrollment = client.certificates.enroll("Mój certyfikat_1-ąę", "offline", csr)
+        enrollment = client.certificates.enroll("Mój certyfikat_1-ąę", "offline", csr, name_rule="api")
     assert enrollment.reference_number == REFERENCE
     assert enrollment.submitted_at == datetime(2026, 3, 2, 9, tzinfo=UTC)
     [request] = fake.requests
@@ -103,6 +107,55 @@ def test_enroll_refuses_bad_input_before_sending(
     assert info.value.field == field
     assert isinstance(info.value, ValueError)
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("Mój certyfikat", "„ó”"),
+        ("  spacje  ", "spacją"),
+        ("x" * 51, "od 5 do 50"),
+        ("abcd", "od 5 do 50"),
+    ],
+)
+def test_enroll_applies_the_user_guide_name_rule_by_default(
+    fake: FakeKsef, clock: FakeClock, csr: x509.CertificateSigningRequest, name: str, problem: str
+) -> None:
+    with make_client(fake, clock, token_state=tokens()) as client, pytest.raises(KsefInvalidInputError) as info:
+        client.certificates.enroll(name, "Offline", csr)
+    assert info.value.field == "certificate_name"
+    assert problem in info.value.message
+    assert fake.requests == []
+
+
+def test_enroll_with_the_api_name_rule_sends_what_the_api_accepts_and_nothing_more(
+    fake: FakeKsef, clock: FakeClock, csr: x509.CertificateSigningRequest
+) -> None:
+    fake.on("POST", "/certificates/enrollments", ok(SUBMITTED, status=202))
+    accepted = ["  Żółć z ąę  ", "ź" * 100, "x" * 51]
+    with make_client(fake, clock, token_state=tokens()) as client:
+        for name in accepted:
+            client.certificates.enroll(name, "Offline", csr, name_rule=CertificateNameRule.API)
+        for refused in ("x" * 101, "Zły/znak", "abcd"):
+            with pytest.raises(KsefInvalidInputError) as info:
+                client.certificates.enroll(refused, "Offline", csr, name_rule="api")
+            assert info.value.field == "certificate_name"
+        with pytest.raises(KsefInvalidInputError) as unknown:
+            client.certificates.enroll("Certyfikat", "Offline", csr, name_rule="polskie")
+        assert unknown.value.field == "name_rule"
+    assert [body(request)["certificateName"] for request in fake.requests] == accepted
+
+
+def test_the_documented_examples_use_names_the_user_guide_allows() -> None:
+    root = Path(__file__).resolve().parents[2]
+    names = [
+        name
+        for document in (root / "docs" / "client.md", root / "src" / "ksef_mcu" / "client" / "__init__.py")
+        for name in re.findall(r"\.enroll\(\s*\"([^\"]*)\"", document.read_text(encoding="utf-8"))
+    ]
+    assert len(names) >= 2
+    for name in names:
+        assert check_mcu_certificate_name(name) == name
 
 
 def test_enrollment_rejections_from_ksef_surface_with_their_code(

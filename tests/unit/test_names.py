@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ksef_mcu.crypto.errors import CertificateNameError
-from ksef_mcu.crypto.names import check_api_certificate_name, check_mcu_certificate_name
+from ksef_mcu.crypto.names import CertificateNameRule, check_api_certificate_name, check_mcu_certificate_name
 
 
 class TestMcuRule:
@@ -74,3 +74,23 @@ class TestApiRule:
         # A `$`-anchored regex would accept "abcde\n"; the rule must not.
         with pytest.raises(CertificateNameError):
             check_api_certificate_name("abcde\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "guide", "api"),
+    [
+        ("Certyfikat offline 2026", True, True),
+        ("Mój certyfikat", False, True),
+        ("  spacje  ", False, True),
+        ("x" * 51, False, True),
+        ("x" * 101, False, False),
+        ("Zły/znak", False, False),
+    ],
+)
+def test_name_rules_by_name(name: str, guide: bool, api: bool) -> None:
+    for rule, accepted in ((CertificateNameRule.USER_GUIDE, guide), (CertificateNameRule.API, api)):
+        if accepted:
+            assert rule.check(name) == name
+        else:
+            with pytest.raises(CertificateNameError):
+                rule.check(name)

@@ -1,4 +1,4 @@
-"""Typed client for the KSeF API v2: authentication, certificates (MCU) and the MF public keys.
+"""Typed client for the KSeF API v2: authentication, certificates (MCU), the MF public keys and test data.
 
 ```python
 from ksef_mcu.client import CertificateCredentials, ContextIdentifier, ContextIdentifierType, KsefClient
@@ -6,7 +6,7 @@ from ksef_mcu.client import CertificateCredentials, ContextIdentifier, ContextId
 with KsefClient("test") as client:
     credentials = CertificateCredentials.from_files_content(crt_bytes, key_bytes, password)
     client.auth.login_with_certificate(credentials, ContextIdentifier(ContextIdentifierType.NIP, "5265877635"))
-    enrollment = client.certificates.enroll("Mój certyfikat", "Offline", csr)
+    enrollment = client.certificates.enroll("Certyfikat offline", "Offline", csr)
     serial = enrollment.wait(on_progress=print).serial_number
     [certificate] = client.certificates.retrieve([serial])
     print(certificate.pem)
@@ -22,6 +22,7 @@ from ksef_mcu.client.client import (
     Enrollment,
     KsefClient,
     SecurityApi,
+    TestdataApi,
     system_clock,
 )
 from ksef_mcu.client.credentials import CertificateCredentials
@@ -60,11 +61,18 @@ from ksef_mcu.client.models import (
     RetrievedCertificate,
     RevocationReason,
     StatusInfo,
+    SubjectIdentifierType,
+    SubjectType,
+    Subunit,
+    TestDataPermission,
+    TestDataPermissionType,
     parse_certificate_type,
     select_public_key_certificate,
 )
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
+from ksef_mcu.crypto.certificates import SubjectIdentifier
+from ksef_mcu.crypto.names import CertificateNameRule
 from ksef_mcu.crypto.xades import (
     AllowedIps,
     AuthTokenNamespace,
@@ -90,6 +98,7 @@ __all__ = [
     "CertificateEnrollmentStatus",
     "CertificateLimits",
     "CertificateListItem",
+    "CertificateNameRule",
     "CertificatePage",
     "CertificateQuery",
     "CertificateStatus",
@@ -121,8 +130,15 @@ __all__ = [
     "RevocationReason",
     "SecurityApi",
     "StatusInfo",
+    "SubjectIdentifier",
+    "SubjectIdentifierType",
     "SubjectIdentifierTypeXml",
+    "SubjectType",
+    "Subunit",
     "SystemWarning",
+    "TestDataPermission",
+    "TestDataPermissionType",
+    "TestdataApi",
     "Token",
     "TokenState",
     "parse_certificate_type",

@@ -32,6 +32,31 @@ from ksef_mcu.client.models import AuthenticationTokenRefresh, KsefModel
 from ksef_mcu.client.policies import PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
 
+__all__ = [
+    "USER_AGENT",
+    "ApiRequest",
+    "ApiResponse",
+    "Auth",
+    "ClientState",
+    "Clock",
+    "Effect",
+    "ErrorFormat",
+    "Flow",
+    "HttpRequestSpec",
+    "Send",
+    "Sleep",
+    "TokensChangedHandler",
+    "WarningHandler",
+    "call",
+    "error_from_response",
+    "logger",
+    "parse_adapter",
+    "parse_model",
+    "refresh_access_token",
+    "send",
+    "sleep",
+]
+
 logger = logging.getLogger("ksef_mcu.client")
 
 T = TypeVar("T")

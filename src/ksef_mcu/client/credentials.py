@@ -29,6 +29,10 @@ from ksef_mcu.crypto.errors import KsefCryptoError
 from ksef_mcu.crypto.keys import PrivateKey, load_pkcs12, load_private_key
 from ksef_mcu.crypto.xades import XadesSigner
 
+__all__ = [
+    "CertificateCredentials",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class CertificateCredentials:

@@ -12,6 +12,12 @@ import enum
 from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.crypto.qr import QR_BASE_URLS, QrEnvironment
 
+__all__ = [
+    "API_BASE_URLS",
+    "Environment",
+    "normalize_base_url",
+]
+
 
 class Environment(enum.StrEnum):
     """A KSeF environment; the value is the name used on the command line and in profile files."""

@@ -33,6 +33,27 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+__all__ = [
+    "ApiErrorDetail",
+    "KsefApiError",
+    "KsefAuthError",
+    "KsefAuthenticationFailedError",
+    "KsefClientError",
+    "KsefEnrollmentFailedError",
+    "KsefForbiddenError",
+    "KsefGoneError",
+    "KsefInvalidInputError",
+    "KsefNotAuthenticatedError",
+    "KsefOperationError",
+    "KsefPollingTimeoutError",
+    "KsefRateLimitError",
+    "KsefResponseError",
+    "SystemWarning",
+    "parse_error_response",
+    "parse_retry_after",
+    "parse_system_warnings",
+]
+
 # One warning inside `X-System-Warning`: `[code]: message`; several are joined with ` | `.
 _SYSTEM_WARNING = re.compile(r"\[(?P<code>[^\]]+)\]:\s*(?P<message>[^|]*)")
 _BODY_EXCERPT_LENGTH = 500

@@ -20,6 +20,13 @@ from dataclasses import dataclass, field
 
 from ksef_mcu.client.errors import KsefInvalidInputError
 
+__all__ = [
+    "NO_RETRIES",
+    "RETRYABLE_STATUSES",
+    "PollPolicy",
+    "RetryPolicy",
+]
+
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 

@@ -14,6 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 from ksef_mcu.client.errors import KsefInvalidInputError
 
+__all__ = [
+    "TOKEN_STATE_VERSION",
+    "Token",
+    "TokenState",
+]
+
 TOKEN_STATE_VERSION = 1
 
 

@@ -11,7 +11,22 @@ from datetime import UTC, datetime
 
 from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.crypto.errors import CertificateNameError
-from ksef_mcu.crypto.names import check_api_certificate_name
+from ksef_mcu.crypto.names import CertificateNameRule
+
+__all__ = [
+    "QUERY_PAGE_SIZE_MAX",
+    "QUERY_PAGE_SIZE_MIN",
+    "RETRIEVE_MAX_SERIALS",
+    "SESSIONS_PAGE_SIZE_MAX",
+    "SESSIONS_PAGE_SIZE_MIN",
+    "normalize_serial_number",
+    "parse_name_rule",
+    "require_aware",
+    "validate_certificate_name",
+    "validate_page_size",
+    "validate_reference_number",
+    "validate_timeout",
+]
 
 _SERIAL_NUMBER = re.compile(r"^[0-9A-F]{16}$")
 # KSeF reference numbers are 36 characters (`20251010-EH-1B6C9EB000-4B15D3AEB9-89`); only the length and the
@@ -25,17 +40,28 @@ SESSIONS_PAGE_SIZE_MIN = 10
 SESSIONS_PAGE_SIZE_MAX = 100
 
 
-def validate_certificate_name(name: str) -> str:
-    """`name` if the API accepts it (5–100 characters: letters incl. Polish, digits, space, `-`, `_`).
-
-    The MCU screens and the CLI apply the stricter user-guide rule (`check_mcu_certificate_name`) on top of this.
+def validate_certificate_name(name: str, rule: CertificateNameRule = CertificateNameRule.API) -> str:
+    """`name` if it follows `rule`: by default what the API accepts (5–100 characters: letters incl. Polish, digits,
+    space, `-`, `_`); `CertificateNameRule.USER_GUIDE` is the stricter rule of the MCU screens and the CLI
+    (5–50 characters, ASCII letters only, no space at either end), which `CertificatesApi.enroll` applies by default.
     """
     if not isinstance(name, str):
         raise KsefInvalidInputError("Nazwa certyfikatu musi być tekstem.", field="certificate_name")
     try:
-        return check_api_certificate_name(name)
+        return rule.check(name)
     except CertificateNameError as error:
         raise KsefInvalidInputError(error.message, field="certificate_name") from error
+
+
+def parse_name_rule(rule: CertificateNameRule | str) -> CertificateNameRule:
+    """The certificate-name rule named by `rule` (`"user-guide"` or `"api"`). Raises `KsefInvalidInputError`."""
+    try:
+        return CertificateNameRule(rule)
+    except ValueError:
+        allowed = ", ".join(member.value for member in CertificateNameRule)
+        raise KsefInvalidInputError(
+            f"Nieznana reguła nazwy certyfikatu: {rule!r}. Dozwolone: {allowed}.", field="name_rule"
+        ) from None
 
 
 def normalize_serial_number(serial_number: str) -> str:

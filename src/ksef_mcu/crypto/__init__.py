@@ -1,5 +1,4 @@
-"""Pure cryptographic functions for KSeF: bytes and `now` in, objects out; no I/O, no logging of key material."""
+"""Pure cryptographic functions for KSeF: bytes and `now` in, objects out; no I/O, no logging of key material.
 
-from ksef_mcu.crypto.compat import ignore_long_value_warnings_globally
-
-ignore_long_value_warnings_globally()
+Importing it changes no process-wide state (warning filters included): see `compat.tolerate_ksef_quirks`.
+"""

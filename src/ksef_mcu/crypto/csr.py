@@ -40,6 +40,25 @@ from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import CsrError, EnrollmentDataError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import KeyKind, PrivateKey, PublicKey, key_kind
 
+__all__ = [
+    "DESCRIPTIONS",
+    "INVALID_CSR",
+    "INVALID_KEY",
+    "INVALID_SIGNATURE_ALGORITHM",
+    "SUBJECT_MISMATCH",
+    "UNIQUE_IDENTIFIER",
+    "CsrInfo",
+    "EnrollmentData",
+    "RsaPadding",
+    "build_subject_name",
+    "check_csr",
+    "check_csr_subject",
+    "create_csr",
+    "decode_csr_text",
+    "inspect_csr",
+    "inspect_csr_der",
+]
+
 SUBJECT_MISMATCH = 25003
 INVALID_CSR = 25004
 INVALID_KEY = 25010

@@ -14,6 +14,34 @@ from typing import TYPE_CHECKING, Final
 
 from ksef_mcu import identifiers
 
+__all__ = [
+    "CERTIFICATE_INVALID_STATUS",
+    "KSEF_EXCEPTION_DESCRIPTIONS",
+    "XADES_REJECTIONS",
+    "AuthStatus",
+    "CertificateError",
+    "CertificateNameError",
+    "CertificateTypeError",
+    "CertificateValidityError",
+    "CsrError",
+    "EnrollmentDataError",
+    "IdentifierError",
+    "KeyFileError",
+    "KeyMismatchError",
+    "KsefCryptoError",
+    "NotAPrivateKeyError",
+    "PasswordRequiredError",
+    "PasswordRuleError",
+    "QrError",
+    "RejectionInfo",
+    "SerialNumberError",
+    "UnsupportedKeyEncryptionError",
+    "UnsupportedKeyError",
+    "WrongPasswordError",
+    "XadesError",
+    "XadesRejection",
+]
+
 if TYPE_CHECKING:
     from ksef_mcu.crypto.xades.verifier import VerifiedLogin
 

@@ -10,8 +10,8 @@ salt, AES-256-CBC), which `openssl pkey -passin ...` opens. We read:
 - base64 of any DER form above without PEM armour (what the official C# client writes);
 - PKCS#12 (`.p12`/`.pfx`).
 
-Loading an RSA key runs `cryptography`'s key validation (~70 ms), so callers load a key once and reuse the object;
-nothing here re-parses a key per signature.
+Loading an RSA key runs `cryptography`'s key validation, which is slow (figures in docs/keys-and-csr.md, measured by
+`bench/crypto.py`), so callers load a key once and reuse the object; nothing here re-parses a key per signature.
 """
 
 from __future__ import annotations
@@ -41,6 +41,24 @@ from ksef_mcu.crypto.errors import (
     UnsupportedKeyError,
     WrongPasswordError,
 )
+
+__all__ = [
+    "RSA_KEY_SIZE",
+    "RSA_PUBLIC_EXPONENT",
+    "KeyKind",
+    "PemBlock",
+    "PrivateKey",
+    "PublicKey",
+    "der_shape",
+    "encrypt_private_key",
+    "generate_private_key",
+    "key_kind",
+    "load_pkcs12",
+    "load_private_key",
+    "pem_blocks",
+    "pem_encode",
+    "public_key_sha256_fingerprint",
+]
 
 PrivateKey: TypeAlias = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 """A private key KSeF accepts (EC P-256 or RSA 2048)."""

@@ -5,12 +5,26 @@
 - API (`EnrollCertificateRequest.certificateName`): 5–100 characters matching
   `^[a-zA-Z0-9_\\-\\ ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]+$`; violations are KSeF error 21405.
 
-Lengths count characters (code points), not bytes.
+Lengths count characters (code points), not bytes. `CertificateNameRule` names the two rules for callers that let
+their user choose (the client library applies the user guide's rule unless told otherwise).
 """
 
 from __future__ import annotations
 
+import enum
+
 from ksef_mcu.crypto.errors import CertificateNameError
+
+__all__ = [
+    "API_NAME_ERROR_CODE",
+    "API_NAME_MAX_LENGTH",
+    "API_NAME_MIN_LENGTH",
+    "MCU_NAME_MAX_LENGTH",
+    "MCU_NAME_MIN_LENGTH",
+    "CertificateNameRule",
+    "check_api_certificate_name",
+    "check_mcu_certificate_name",
+]
 
 MCU_NAME_MIN_LENGTH = 5
 MCU_NAME_MAX_LENGTH = 50
@@ -87,3 +101,16 @@ def check_api_certificate_name(name: str) -> str:
     if failures:
         raise CertificateNameError(failures, code=API_NAME_ERROR_CODE)
     return name
+
+
+class CertificateNameRule(enum.StrEnum):
+    """Which rule a certificate name must follow."""
+
+    USER_GUIDE = "user-guide"  # the MCU screens and the CLI: 5–50, ASCII letters, digits, spaces, `-`, `_`
+    API = "api"  # what the official API accepts: 5–100, Polish letters too
+
+    def check(self, name: str) -> str:
+        """Return `name` unchanged if it follows this rule, else raise `CertificateNameError`."""
+        if self is CertificateNameRule.USER_GUIDE:
+            return check_mcu_certificate_name(name)
+        return check_api_certificate_name(name)

@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from ksef_mcu.crypto.errors import PasswordRuleError
 
+__all__ = [
+    "PASSWORD_MAX_LENGTH",
+    "PASSWORD_MIN_LENGTH",
+    "PASSWORD_SPECIAL_CHARACTERS",
+    "check_key_password",
+    "password_rule_failures",
+]
+
 PASSWORD_MIN_LENGTH = 15
 PASSWORD_MAX_LENGTH = 32
 PASSWORD_SPECIAL_CHARACTERS = "!@#$%^&*()-_=+"  # noqa: S105 - the rule's character class, not a password

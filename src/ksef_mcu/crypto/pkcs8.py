@@ -25,6 +25,18 @@ from pyasn1_alt_modules import rfc5280, rfc5958, rfc8018
 
 from ksef_mcu.crypto.errors import NotAPrivateKeyError, UnsupportedKeyEncryptionError, WrongPasswordError
 
+__all__ = [
+    "AES_BLOCK_SIZE",
+    "PBKDF2_ITERATIONS",
+    "PBKDF2_MAX_ITERATIONS",
+    "SALT_LENGTH",
+    "Pbes2Parameters",
+    "UnsupportedScheme",
+    "decrypt_private_key_info",
+    "encrypt_private_key_info",
+    "read_pbes2_parameters",
+]
+
 PBKDF2_ITERATIONS = 100_000
 """Iteration count we write (as MCU does)."""
 PBKDF2_MAX_ITERATIONS = 10_000_000

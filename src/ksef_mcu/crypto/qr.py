@@ -54,6 +54,7 @@ __all__ = [
     "InvoiceHash",
     "InvoiceLink",
     "OfflineQrLink",
+    "OfflineQrSigner",
     "QrEnvironment",
     "base64url",
     "build_invoice_link",
@@ -352,6 +353,30 @@ def sign_offline_qr_link(
     return f"{parsed.unsigned_link}/{base64url(signature)}"
 
 
+def _check_validity(certificate: x509.Certificate, now: dt.datetime) -> None:
+    state = validity_state(certificate, now)
+    if state is ValidityState.EXPIRED:
+        raise QrError("Certyfikat offline wygasł; KOD II podpisany nim nie przejdzie weryfikacji.")
+    if state is ValidityState.NOT_YET_VALID:
+        raise QrError("Certyfikat offline nie jest jeszcze ważny.")
+
+
+def _check_offline_signer(certificate: x509.Certificate, key: PrivateKey, now: dt.datetime | None) -> None:
+    """Refuse a certificate that may not sign KOD II: not Offline (Type 2), not `key`'s, or invalid at `now`."""
+    certificate_type = classify_certificate(certificate)
+    if certificate_type is KsefCertificateType.AUTHENTICATION:
+        raise QrError(
+            "Certyfikat uwierzytelniający (Typ 1, Authentication) nie może podpisywać KODU II. "
+            "Użyj certyfikatu offline (Typ 2, Offline)."
+        )
+    if certificate_type is not KsefCertificateType.OFFLINE:
+        raise QrError("To nie jest certyfikat KSeF typu Offline (Typ 2): brak keyUsage nonRepudiation.")
+    if not key_matches_certificate(key, certificate):
+        raise QrError("Klucz prywatny nie pasuje do certyfikatu offline.")
+    if now is not None:
+        _check_validity(certificate, now)
+
+
 def build_offline_qr_link(
     base_url: str,
     *,
@@ -370,22 +395,7 @@ def build_offline_qr_link(
     certificate, and — when `now` (timezone-aware) is given — a certificate outside its validity period.
     The serial in the link is the certificate's.
     """
-    certificate_type = classify_certificate(certificate)
-    if certificate_type is KsefCertificateType.AUTHENTICATION:
-        raise QrError(
-            "Certyfikat uwierzytelniający (Typ 1, Authentication) nie może podpisywać KODU II. "
-            "Użyj certyfikatu offline (Typ 2, Offline)."
-        )
-    if certificate_type is not KsefCertificateType.OFFLINE:
-        raise QrError("To nie jest certyfikat KSeF typu Offline (Typ 2): brak keyUsage nonRepudiation.")
-    if not key_matches_certificate(key, certificate):
-        raise QrError("Klucz prywatny nie pasuje do certyfikatu offline.")
-    if now is not None:
-        state = validity_state(certificate, now)
-        if state is ValidityState.EXPIRED:
-            raise QrError("Certyfikat offline wygasł; KOD II podpisany nim nie przejdzie weryfikacji.")
-        if state is ValidityState.NOT_YET_VALID:
-            raise QrError("Certyfikat offline nie jest jeszcze ważny.")
+    _check_offline_signer(certificate, key, now)
     unsigned = unsigned_offline_qr_link(
         base_url,
         context_type=context_type,
@@ -395,6 +405,95 @@ def build_offline_qr_link(
         invoice=invoice,
     )
     return sign_offline_qr_link(unsigned, key, ecdsa_encoding=ecdsa_encoding)
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+class OfflineQrSigner:
+    """Signs KOD II links in bulk with one Offline certificate and its key, for one base URL and context.
+
+    Everything that does not change from invoice to invoice is done once here: the checks `build_offline_qr_link`
+    makes (Offline type, key matches, validity at `now`), the base URL, context and serial segments, and the signing
+    parameters. `link()` then only formats the seller NIP and invoice hash, signs and encodes, and returns exactly the
+    link `build_offline_qr_link` returns for the same input (signatures are randomised, so two links of the same
+    invoice differ only in their last segment). Instances are immutable and safe to share between threads.
+    Raises `QrError` for a certificate, key or context that cannot sign KOD II.
+    """
+
+    __slots__ = (
+        "_ecdsa",
+        "_key",
+        "_not_after",
+        "_not_before",
+        "_p1363",
+        "_prefix",
+        "_pss",
+        "_serial_segment",
+        "_signed_offset",
+        "certificate",
+    )
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        context_type: ContextIdentifierType | str,
+        context_value: str,
+        certificate: x509.Certificate,
+        key: PrivateKey,
+        ecdsa_encoding: EcdsaSignatureEncoding = EcdsaSignatureEncoding.P1363,
+        now: dt.datetime | None = None,
+    ) -> None:
+        try:
+            key_kind(key)
+        except UnsupportedKeyError as error:
+            raise QrError(f"Nie można podpisać KODU II: {error.message}") from error
+        _check_offline_signer(certificate, key, now)
+        base = _base_url(base_url)
+        kind = _check_context(context_type, context_value)
+        self.certificate = certificate
+        self._key = key
+        self._not_before = certificate.not_valid_before_utc
+        self._not_after = certificate.not_valid_after_utc
+        self._prefix = f"{base}/certificate/{kind}/{context_value}/"
+        self._serial_segment = f"/{_check_serial(certificate_serial(certificate))}/"
+        # The signature covers the link without its scheme: skip "https://" (or "http://") of the prefix.
+        self._signed_offset = base.index("://") + 3
+        self._pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=PSS_SALT_LENGTH)
+        self._ecdsa = ec.ECDSA(hashes.SHA256())
+        self._p1363 = EcdsaSignatureEncoding(ecdsa_encoding) is EcdsaSignatureEncoding.P1363
+
+    def link(self, seller_nip: str, invoice: bytes | InvoiceHash, *, now: dt.datetime | None = None) -> str:
+        """The signed KOD II link for one invoice: `invoice` is its file's bytes (hashed here) or its `InvoiceHash`.
+
+        With `now` (timezone-aware) a certificate outside its validity period is refused. Raises `QrError`.
+        """
+        _check_nip(seller_nip)  # a real NIP, as everywhere in KOD links (a couple of microseconds)
+        if now is not None and not self._not_before <= now <= self._not_after:
+            _check_validity(self.certificate, now)
+        if isinstance(invoice, InvoiceHash):
+            digest = invoice.digest
+        elif isinstance(invoice, bytes):
+            digest = hashlib.sha256(invoice).digest()
+        else:
+            raise QrError("Faktura musi być podana jako bajty pliku albo jego skrót (InvoiceHash).")
+        unsigned = (
+            self._prefix
+            + seller_nip
+            + self._serial_segment
+            + binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).rstrip(b"=").decode("ascii")
+        )
+        data = unsigned[self._signed_offset :].encode("utf-8")
+        key = self._key
+        if isinstance(key, rsa.RSAPrivateKey):
+            signature = key.sign(data, self._pss, hashes.SHA256())
+        else:
+            signature = key.sign(data, self._ecdsa)
+            if self._p1363:
+                r, s = decode_dss_signature(signature)
+                signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return unsigned + "/" + binascii.b2a_base64(signature, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def parse_offline_qr_link(link: str) -> OfflineQrLink:

@@ -28,6 +28,14 @@ from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
 from ksef_mcu.crypto.errors import IdentifierError
 from ksef_mcu.crypto.keys import PrivateKey, key_kind
 
+__all__ = [
+    "SELF_SIGNED_BACKDATE",
+    "SELF_SIGNED_LIFETIME",
+    "TestSubject",
+    "TestSubjectKind",
+    "build_self_signed_certificate",
+]
+
 SELF_SIGNED_LIFETIME = timedelta(days=730)
 SELF_SIGNED_BACKDATE = timedelta(minutes=61)
 """How far before `now` the certificate starts: the C# tool's 61 minutes, so a server's clock a little behind ours

@@ -7,6 +7,12 @@ import secrets
 
 from ksef_mcu.crypto.errors import SerialNumberError
 
+__all__ = [
+    "format_serial",
+    "generate_serial",
+    "parse_serial",
+]
+
 _SERIAL_TEXT = re.compile(r"^[0-9A-Fa-f]{1,40}$")
 
 

@@ -13,6 +13,17 @@ from lxml import etree
 
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
 
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "canonicalize",
+    "collapse",
+    "element_children",
+    "local_name",
+    "parse_document",
+    "shown",
+    "simple_text",
+]
+
 #: Largest document accepted, in bytes. A signed AuthTokenRequest with one certificate is about 4-8 KiB; XAdES-LT/LTA
 #: signatures carrying certificate and revocation values stay well below this.
 MAX_DOCUMENT_BYTES = 1024 * 1024
@@ -80,18 +91,19 @@ def _declared_encoding(data: bytes) -> str | None:
     return rest[1:value_end].decode("ascii", "replace") if value_end > 0 else None
 
 
-def parse_document(data: bytes) -> etree._ElementTree:
+def parse_document(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES) -> etree._ElementTree:
     """Parse an XML document received from outside with the hardened parser.
 
-    Raises `XadesError` with DOCUMENT_TOO_LARGE, INVALID_ENCODING (not UTF-8), DTD_FORBIDDEN (DOCTYPE or entity
-    declarations) or MALFORMED_XML.
+    `max_bytes` is the largest document accepted (other documents than AuthTokenRequest, e.g. invoices of up to
+    3 MB, pass their own limit). Raises `XadesError` with DOCUMENT_TOO_LARGE, INVALID_ENCODING (not UTF-8),
+    DTD_FORBIDDEN (DOCTYPE or entity declarations) or MALFORMED_XML.
     """
     if not isinstance(data, bytes):
         raise TypeError("the document must be bytes")
-    if len(data) > MAX_DOCUMENT_BYTES:
+    if len(data) > max_bytes:
         raise XadesError(
             XadesRejection.DOCUMENT_TOO_LARGE,
-            f"Dokument ma {len(data)} bajtów; dopuszczalne jest co najwyżej {MAX_DOCUMENT_BYTES} bajtów.",
+            f"Dokument ma {len(data)} bajtów; dopuszczalne jest co najwyżej {max_bytes} bajtów.",
         )
     try:
         data.decode("utf-8")
@@ -123,17 +135,6 @@ def parse_document(data: bytes) -> etree._ElementTree:
     if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise XadesError(XadesRejection.DTD_FORBIDDEN)
     return tree
-
-
-def is_element(node: etree._Element) -> bool:
-    """True for elements; False for comments and processing instructions (their `tag` is not a string)."""
-    tag: object = node.tag
-    return isinstance(tag, str)
-
-
-def is_xml_space(text: str | None) -> bool:
-    """True for None or text made only of XML white space (space, tab, CR, LF)."""
-    return not text or not text.strip(_XML_SPACE)
 
 
 def collapse(text: str) -> str:

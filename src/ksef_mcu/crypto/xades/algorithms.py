@@ -10,6 +10,20 @@ from typing import Final
 
 from cryptography.hazmat.primitives import hashes
 
+__all__ = [
+    "DSIG11_NS",
+    "DSIG_NS",
+    "EXC_C14N_NS",
+    "SIGNED_PROPERTIES_TYPE",
+    "XADES_NS",
+    "XPATH_FILTER2_NS",
+    "Canonicalization",
+    "DigestMethod",
+    "KeyFamily",
+    "SignatureMethod",
+    "Transform",
+]
+
 DSIG_NS: Final = "http://www.w3.org/2000/09/xmldsig#"
 DSIG11_NS: Final = "http://www.w3.org/2009/xmldsig11#"
 XADES_NS: Final = "http://uri.etsi.org/01903/v1.3.2#"

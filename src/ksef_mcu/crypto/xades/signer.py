@@ -36,7 +36,7 @@ from lxml import etree
 
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import CertificateError, XadesError, XadesRejection
-from ksef_mcu.crypto.xades._xml import canonicalize, parse_document, shown
+from ksef_mcu.crypto.xades._xml import MAX_DOCUMENT_BYTES, canonicalize, local_name, parse_document, shown
 from ksef_mcu.crypto.xades.algorithms import (
     DSIG_NS,
     SIGNED_PROPERTIES_TYPE,
@@ -47,6 +47,17 @@ from ksef_mcu.crypto.xades.algorithms import (
     Transform,
 )
 from ksef_mcu.crypto.xades.request import read_auth_token_request
+
+__all__ = [
+    "MIN_EC_CURVE_BITS",
+    "MIN_RSA_KEY_BITS",
+    "SIGNATURE_ID",
+    "SIGNED_PROPERTIES_ID",
+    "SIGNING_TIME_BACKDATE",
+    "XadesSigner",
+    "format_signing_time",
+    "sign_auth_token_request",
+]
 
 MIN_RSA_KEY_BITS = 2048
 MIN_EC_CURVE_BITS = 256
@@ -193,9 +204,23 @@ class XadesSigner:
         """
         signing_time = format_signing_time(now)
         tree = parse_document(xml)
-        root = tree.getroot()
-        read_auth_token_request(root)
+        read_auth_token_request(tree.getroot())
+        return self._sign_tree(xml, tree, signing_time)
 
+    def sign_enveloped(self, xml: bytes, *, now: datetime, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
+        """Return any unsigned XML document (e.g. a UPO) with the same enveloped signature appended to its root.
+
+        The caller is responsible for the content; `max_bytes` bounds the document. Raises `XadesError` when `xml`
+        cannot be read or already carries a signature.
+        """
+        signing_time = format_signing_time(now)
+        tree = parse_document(xml, max_bytes=max_bytes)
+        if next(tree.getroot().iter(f"{{{DSIG_NS}}}Signature"), None) is not None:
+            raise XadesError(XadesRejection.TOO_MANY_SIGNATURES, "Dokument jest już podpisany.")
+        return self._sign_tree(xml, tree, signing_time)
+
+    def _sign_tree(self, xml: bytes, tree: etree._ElementTree, signing_time: str) -> bytes:
+        root = tree.getroot()
         document_digest = hashlib.sha256(canonicalize(tree, exclusive=True)).digest()
         properties_digest = hashlib.sha256(
             self._properties_c14n_prefix + signing_time.encode("ascii") + self._properties_c14n_suffix
@@ -232,8 +257,9 @@ def _prefix_key(item: tuple[str | None, str]) -> str:
 
 def _append_to_root(xml: bytes, tree: etree._ElementTree, signature: bytes) -> bytes:
     root = tree.getroot()
-    qualified_name = f"{root.prefix}:AuthTokenRequest" if root.prefix else "AuthTokenRequest"
-    end_tag = re.search(rb"</" + qualified_name.encode() + rb"[ \t\r\n]*>[ \t\r\n]*\Z", xml)
+    name = local_name(str(root.tag))
+    qualified_name = f"{root.prefix}:{name}" if root.prefix else name
+    end_tag = re.search(rb"</" + re.escape(qualified_name.encode()) + rb"[ \t\r\n]*>[ \t\r\n]*\Z", xml)
     if end_tag is not None:
         # A well-formed document that ends with this end tag ends with the root's end tag (it cannot sit inside a
         # comment or processing instruction at the very end), so the request bytes are kept exactly as they came.

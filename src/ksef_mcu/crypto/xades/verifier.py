@@ -44,7 +44,15 @@ from ksef_mcu.crypto.certificates import identifier_from_subject
 from ksef_mcu.crypto.certificates import sha256_fingerprint as certificate_fingerprint
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
-from ksef_mcu.crypto.xades._xml import canonicalize, element_children, local_name, parse_document, shown, simple_text
+from ksef_mcu.crypto.xades._xml import (
+    MAX_DOCUMENT_BYTES,
+    canonicalize,
+    element_children,
+    local_name,
+    parse_document,
+    shown,
+    simple_text,
+)
 from ksef_mcu.crypto.xades.algorithms import (
     DSIG11_NS,
     DSIG_NS,
@@ -65,6 +73,16 @@ from ksef_mcu.identifiers import (
     SubjectIdentifierType,
     SubjectIdentifierTypeXml,
 )
+
+__all__ = [
+    "MAX_CLOCK_SKEW",
+    "MIN_EC_CURVE_BITS",
+    "MIN_RSA_KEY_BITS",
+    "PublicKey",
+    "VerifiedLogin",
+    "parse_signing_time",
+    "verify_auth_token_request",
+]
 
 #: How far SigningTime may be ahead of the verifier's clock.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -813,17 +831,17 @@ def _subject(subject_type: SubjectIdentifierTypeXml, certificate: x509.Certifica
 # --- the whole check ---------------------------------------------------------------------------------------------
 
 
-def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
-    """Verify a signed AuthTokenRequest and return its signed content and signer.
+def _verify_signature(
+    tree: etree._ElementTree,
+    root: etree._Element,
+    signature: etree._Element,
+    request_object: etree._Element | None,
+) -> tuple[x509.Certificate, _Properties, _SignedInfo]:
+    """Check one located signature completely: structure, references, certificate, signature value and every digest.
 
-    `now` is timezone-aware (see the module docstring for how it is used). Raises `XadesError` whose `reason` names
-    the cause and whose `code`/`description`/`details` are what KSeF answers; never anything else for bad input.
+    For an enveloped signature (`request_object` None) the signature is removed from the tree on success, leaving
+    the document exactly as signed.
     """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be a timezone-aware datetime")
-    tree = parse_document(xml)
-    root = tree.getroot()
-    signature, request, request_object = _locate(root)
     for element in (signature, *signature.iterancestors()):
         if _has_xml_attribute(element):
             raise _fail(
@@ -864,12 +882,27 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
     if _Role.KEY_INFO in roles and key_info is not None:
         _check_digest(roles[_Role.KEY_INFO], c14n_by_role[_Role.KEY_INFO].apply(key_info))
     if enveloped:
-        # Last use of the signature's subtree: from here on the tree is the request exactly as signed.
+        # Last use of the signature's subtree: from here on the tree is the document exactly as signed.
         _remove_signature(signature)
         _check_digest(roles[_Role.DOCUMENT], c14n_by_role[_Role.DOCUMENT].apply(tree))
     else:
         assert request_object is not None  # noqa: S101 - enveloping: the request sits in this ds:Object
         _check_digest(roles[_Role.DOCUMENT], c14n_by_role[_Role.DOCUMENT].apply(request_object))
+    return certificate, properties, signed_info
+
+
+def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
+    """Verify a signed AuthTokenRequest and return its signed content and signer.
+
+    `now` is timezone-aware (see the module docstring for how it is used). Raises `XadesError` whose `reason` names
+    the cause and whose `code`/`description`/`details` are what KSeF answers; never anything else for bad input.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    tree = parse_document(xml)
+    root = tree.getroot()
+    signature, request, request_object = _locate(root)
+    certificate, properties, signed_info = _verify_signature(tree, root, signature, request_object)
     content = read_auth_token_request(request)
     signing_time = parse_signing_time(properties.signing_time)
 
@@ -904,3 +937,69 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
             login=login,
         )
     return login
+
+
+# --- any document with an enveloped signature (e.g. a UPO) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDocument:
+    """A document whose enveloped XAdES signature verified: `root` is the document element exactly as signed (the
+    signature removed), `certificate` the signer's, `signing_time` its SigningTime (aware, UTC)."""
+
+    root: etree._Element
+    certificate: x509.Certificate
+    signing_time: datetime
+    signature_method: SignatureMethod
+
+
+def verify_enveloped_document(
+    xml: bytes, *, root_tag: str, now: datetime, max_bytes: int = MAX_DOCUMENT_BYTES
+) -> VerifiedDocument:
+    """Verify a document signed by `XadesSigner.sign_enveloped` (or any signer using the same accepted profile).
+
+    `root_tag` is the expected document element in Clark notation (`{namespace}name`). The one signature must be a
+    direct child of it and cover the whole document, SignedProperties and optionally KeyInfo — the rules of
+    `verify_auth_token_request`. Whether the signer is trusted is the caller's decision (compare `certificate`).
+    Raises `XadesError`; its `details` say what is wrong (the KSeF codes of the login endpoint do not apply here).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    tree = parse_document(xml, max_bytes=max_bytes)
+    root = tree.getroot()
+    if root.tag != root_tag:
+        raise _fail(
+            XadesRejection.SCHEMA_INVALID,
+            f"Elementem głównym musi być {shown(local_name(root_tag))}, a jest '{shown(local_name(str(root.tag)))}'.",
+        )
+    signatures = list(root.iter(_SIGNATURE))
+    if not signatures:
+        raise _fail(XadesRejection.NO_SIGNATURE, "Dokument nie zawiera podpisu XAdES (ds:Signature).")
+    if len(signatures) > 1:
+        raise _fail(
+            XadesRejection.TOO_MANY_SIGNATURES, f"Dokument zawiera {len(signatures)} podpisy; dozwolony jest jeden."
+        )
+    signature = signatures[0]
+    if signature.getparent() is not root:
+        raise _fail(
+            XadesRejection.SIGNATURE_MISPLACED,
+            f"Podpis musi być bezpośrednim elementem podrzędnym {shown(local_name(root_tag))} (podpis otaczany).",
+        )
+    certificate, properties, signed_info = _verify_signature(tree, root, signature, None)
+    signing_time = parse_signing_time(properties.signing_time)
+    if signing_time > now + MAX_CLOCK_SKEW:
+        raise _fail(
+            XadesRejection.SIGNING_TIME_IN_FUTURE,
+            f"SigningTime {signing_time:%Y-%m-%d %H:%M:%S} UTC jest późniejszy niż bieżący czas.",
+        )
+    if now < certificate.not_valid_before_utc:
+        raise _fail(
+            XadesRejection.CERTIFICATE_NOT_YET_VALID,
+            f"Certyfikat jest ważny od {certificate.not_valid_before_utc:%Y-%m-%d %H:%M:%S} UTC.",
+        )
+    if now > certificate.not_valid_after_utc:
+        raise _fail(
+            XadesRejection.CERTIFICATE_EXPIRED,
+            f"Certyfikat był ważny do {certificate.not_valid_after_utc:%Y-%m-%d %H:%M:%S} UTC.",
+        )
+    return VerifiedDocument(root, certificate, signing_time, signed_info.method)
