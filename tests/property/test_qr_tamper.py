@@ -21,7 +21,7 @@ from ksef_mcu.crypto.qr import (
     parse_offline_qr_link,
     verify_offline_qr_link,
 )
-from ksef_mcu.identifiers import nip_check_digit, nip_is_valid
+from support.strategies import real_nips
 
 NOW = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
 
@@ -44,13 +44,7 @@ def _offline_certificate(key: PrivateKey) -> x509.Certificate:
 
 KEYS = {kind: generate_private_key(kind) for kind in KeyKind}
 CERTIFICATES = {kind: _offline_certificate(key) for kind, key in KEYS.items()}
-# Real NIPs only (the links refuse others): nine digits that have a check digit, then that digit.
-nips = (
-    st.text(st.sampled_from("0123456789"), min_size=9, max_size=9)
-    .filter(lambda first_nine: nip_check_digit(first_nine) is not None)
-    .map(lambda first_nine: first_nine + str(nip_check_digit(first_nine)))
-    .filter(nip_is_valid)
-)
+nips = real_nips()  # the links refuse anything but a real NIP
 
 
 @st.composite
