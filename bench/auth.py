@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ksef_mcu.crypto.self_signed import generate_random_nip
 from ksef_mcu.crypto.xades import (
     AuthTokenNamespace,
     ContextIdentifier,
@@ -45,6 +44,7 @@ from ksef_mcu.crypto.xades import (
     XadesSigner,
     build_auth_token_request,
 )
+from ksef_mcu.identifiers import generate_random_nip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from loadgen import HttpConnection, person_signer

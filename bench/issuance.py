@@ -44,13 +44,13 @@ from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
-from ksef_mcu.crypto.self_signed import generate_random_nip
 from ksef_mcu.crypto.xades import (
     ContextIdentifier,
     ContextIdentifierType,
     SubjectIdentifierTypeXml,
     build_auth_token_request,
 )
+from ksef_mcu.identifiers import generate_random_nip
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from loadgen import HttpConnection, person_signer
@@ -68,9 +68,9 @@ SERVER_SETTINGS = {
 
 def raw_signing_rate(count: int) -> tuple[float, float]:
     """(prepare+issue per second, bare CertificateBuilder.sign per second) with the issuing CA in a temporary store."""
-    from ksef_mcu.server.enrollment.ca import open_certificate_authority
-    from ksef_mcu.server.enrollment.issuer import IssuanceRequest
-    from ksef_mcu.server.enrollment.policy import validity_period
+    from ksef_mcu.server.certificates.ca import open_certificate_authority
+    from ksef_mcu.server.certificates.issuer import IssuanceRequest
+    from ksef_mcu.server.certificates.policy import validity_period
     from ksef_mcu.server.keys import KeyStore
 
     now = datetime.now(UTC)

@@ -14,10 +14,10 @@ import pytest
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from ksef_mcu.server.clock import ManualClock
-    from ksef_mcu.server.db.engine import Database
+    from ksef_mcu.clock import ManualClock
     from ksef_mcu.server.keys import ServerKeys
     from ksef_mcu.server.settings import ServerSettings
+    from ksef_mcu.storage.database import Database
 
 POSTGRES_URL_VARIABLE = "KSEF_MCU_TEST_POSTGRES_URL"
 
@@ -106,8 +106,8 @@ from support.server import (  # noqa: E402 - after the options, like the fixture
 @pytest.fixture(scope="session")
 def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The session's database for `db_backend`, migrated to the newest schema once."""
-    from ksef_mcu.server.db.engine import Database
-    from ksef_mcu.server.db.migrate import upgrade_database
+    from ksef_mcu.server.migrations import upgrade_database
+    from ksef_mcu.storage.database import Database
 
     with temporary_database(db_backend, tmp_path_factory.mktemp("sqlite")) as url:
         database = Database.from_url(url)
@@ -120,7 +120,7 @@ def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="session")
 def shared_database(database_url: str) -> Iterator[Database]:
-    from ksef_mcu.server.db.engine import Database
+    from ksef_mcu.storage.database import Database
 
     database = Database.from_url(database_url)
     yield database
@@ -129,7 +129,7 @@ def shared_database(database_url: str) -> Iterator[Database]:
 
 def empty_all_tables(database: Database) -> None:
     """Delete every row the application owns (not Alembic's version table)."""
-    from ksef_mcu.server.db.tables import metadata
+    from ksef_mcu.server.migrations import metadata
 
     tables = list(reversed(metadata.sorted_tables))
     with database.write() as connection:
@@ -163,7 +163,7 @@ def server_keys(tmp_path_factory: pytest.TempPathFactory) -> ServerKeys:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    from ksef_mcu.server.clock import ManualClock
+    from ksef_mcu.clock import ManualClock
 
     return ManualClock(TEST_START)
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import create_csr
 from ksef_mcu.server.auth.tokens import TokenKind
-from ksef_mcu.server.enrollment.policy import EnrollmentRequest
+from ksef_mcu.server.certificates.policy import EnrollmentRequest
 from ksef_mcu.server.errors import BadRequestError
 from support.certificates import (
     enrollment_data,
@@ -100,10 +100,8 @@ async def test_fifty_threads_at_the_boundary(app: FastAPI, client: httpx.AsyncCl
     await set_limits(client, token, **{limit_kind: 5})
     for _ in range(3):
         await obtain(client, token)
-    services = app.state.certificates
-    principal = services.components.tokens.verify(
-        token, kinds=(TokenKind.ACCESS,), now=services.components.clock.now()
-    ).principal()
+    services = app.state.components
+    principal = services.tokens.verify(token, kinds=(TokenKind.ACCESS,), now=services.clock.now()).principal()
     data = services.enrollment.enrollment_data(principal)
     requests = [
         EnrollmentRequest(f"Wyscig {index:02d}", KsefCertificateType.AUTHENTICATION, create_csr(ec_key(), data))

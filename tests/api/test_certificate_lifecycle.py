@@ -10,8 +10,10 @@ import httpx
 import pytest
 from cryptography import x509
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, sha256_fingerprint
+from ksef_mcu.clock import ManualClock
+from ksef_mcu.crypto.certificates import sha256_fingerprint
 from ksef_mcu.crypto.csr import create_csr
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.model import AuthenticationMethod, Principal
 from ksef_mcu.server.certificates.errors import (
     EnrollmentDataUnavailableError,
@@ -19,11 +21,9 @@ from ksef_mcu.server.certificates.errors import (
     RevocationNotAllowedError,
 )
 from ksef_mcu.server.certificates.model import CertificateStatus
-from ksef_mcu.server.clock import ManualClock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.certificates import CertificateRepository
-from ksef_mcu.server.enrollment.policy import EnrollmentRequest
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
+from ksef_mcu.server.certificates.policy import EnrollmentRequest
+from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
+from ksef_mcu.storage.database import Database
 from support.certificates import (
     enrollment_data,
     error_of,
@@ -72,9 +72,7 @@ class TestCertificateLimit:
 
     async def test_pending_requests_count_against_the_limit(self, app_factory: Any, settings: Any) -> None:
         """Without a worker the first request stays at 100 and already takes the only slot."""
-        from ksef_mcu.server.certificates.module import CertificatesModule
-
-        async with running(app_factory(settings, modules=[CertificatesModule(run_worker=False)])) as client:
+        async with running(app_factory(settings.model_copy(update={"issuance_worker": False}))) as client:
             _, token = await owner(client)
             await set_limits(client, token, certificates=1)
             data = await enrollment_data(client, token)
@@ -352,7 +350,7 @@ class TestTokenLogins:
         )
 
     async def test_25001_25002_and_403(self, app: Any, client: httpx.AsyncClient) -> None:
-        services = app.state.certificates
+        services = app.state.components
         principal = self._principal()
         with pytest.raises(EnrollmentDataUnavailableError) as data_error:
             services.enrollment.enrollment_data(principal)

@@ -16,13 +16,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+from ksef_mcu.clock import ManualClock
 from ksef_mcu.crypto.certificates import KsefCertificateType, classify_certificate
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
 from ksef_mcu.server.certificates.model import CertificateStatus
-from ksef_mcu.server.clock import ManualClock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.certificates import CertificateRepository
+from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.database import Database
 from support.certificates import (
     enrollment_data,
     error_of,

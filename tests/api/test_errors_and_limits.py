@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from ksef_mcu.server.clock import ManualClock
-from ksef_mcu.server.components import ServerComponents
+from ksef_mcu.clock import ManualClock
+from ksef_mcu.server.composition import ServerComponents
 from ksef_mcu.server.settings import RateLimit, ServerSettings
 from support.server import ContractChecker, in_process_client, running
 

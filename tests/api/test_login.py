@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 
+from ksef_mcu.clock import ManualClock
 from ksef_mcu.crypto.xades import AllowedIps
-from ksef_mcu.server.clock import ManualClock
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from support.login import Identity, bearer, login, signed_request, start_login, status_of
 from support.pki import TestCa, ec_key, random_nip, random_pesel

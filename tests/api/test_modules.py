@@ -13,10 +13,10 @@ from cryptography import x509
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Connection, text
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict
 from ksef_mcu.server.auth.model import CertificateProblem
-from ksef_mcu.server.components import ServerComponents
+from ksef_mcu.server.composition import ServerComponents
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from support.login import Identity, login, start_login, status_of
 from support.pki import TestCa, ec_key, random_nip
@@ -69,7 +69,7 @@ class FakeCertificatesModule:
             return {"mode": components.settings.mode.value}
 
         app.include_router(router, prefix="/v2")
-        components.authentication.certificate_authorities.append(self)
+        components.login_hooks.certificate_authorities.append(self)
         components.trust.add_provider(self)
         components.lifecycle.add_worker("fake-issuer", self.worker)
 
@@ -143,7 +143,7 @@ async def test_module_trust_anchors_count_for_chain_checks(
     key = ec_key()
     unclaimed = Identity._make(key, module.ca.issue_person(key, now=NOW, serial_number=f"TINPL-{nip}"), nip=nip)
     app = build(app_factory, settings, module, mode=ServerMode.STRICT)
-    app.state.components.authentication.certificate_authorities.clear()
+    app.state.components.login_hooks.certificate_authorities.clear()
     async with running(app) as client:
         await login(client, unclaimed, context=nip, now=NOW)
 
@@ -155,8 +155,8 @@ async def test_housekeeping_deletes_expired_challenges(
 
     from sqlalchemy import func, select
 
-    from ksef_mcu.server.db.repositories.challenges import ChallengeRepository
-    from ksef_mcu.server.db.tables import challenges
+    from ksef_mcu.server.auth.repositories.challenges import ChallengeRepository
+    from ksef_mcu.server.auth.tables import challenges
 
     with database.write() as connection:
         repository = ChallengeRepository(connection)

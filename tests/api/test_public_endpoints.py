@@ -12,9 +12,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ksef_mcu.server.clock import ManualClock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.tables import challenges
+from ksef_mcu.clock import ManualClock
+from ksef_mcu.server.auth.tables import challenges
+from ksef_mcu.storage.database import Database
 from support.server import TEST_CLIENT_IP, TEST_START, ContractChecker
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from ksef_mcu.server.clock import ManualClock
+from ksef_mcu.clock import ManualClock
 from ksef_mcu.server.settings import ServerSettings
 from support.login import Identity, bearer, login, start_login
 from support.pki import random_nip

@@ -24,14 +24,14 @@ from ksef_mcu.crypto.certificates import (
     load_certificate,
 )
 from ksef_mcu.crypto.keys import load_private_key
-from ksef_mcu.crypto.self_signed import generate_random_nip
+from ksef_mcu.identifiers import generate_random_nip
 from support.live_server import serve_in_thread
 from support.pki import random_pesel
 
 if TYPE_CHECKING:
-    from ksef_mcu.server.db.engine import Database
     from ksef_mcu.server.keys import ServerKeys
     from ksef_mcu.server.settings import ServerSettings
+    from ksef_mcu.storage.database import Database
 
 PASSWORD = "Abcdefgh1234567!"
 

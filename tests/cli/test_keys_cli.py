@@ -125,7 +125,7 @@ def test_unwritable_directory(runner: CliRunner, tmp_path: Path, monkeypatch: py
     def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("ksef_mcu.cli._common.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("ksef_mcu.storage.files.tempfile.mkstemp", refuse)
     code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n{PASSWORD}\n")
     assert code == 1
     assert f"Brak uprawnień do zapisu w katalogu {tmp_path}" in err
@@ -138,7 +138,7 @@ def test_failure_while_writing_leaves_nothing(
     def disk_full(descriptor: int, data: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("ksef_mcu.cli._common.os.write", disk_full)
+    monkeypatch.setattr("ksef_mcu.storage.files.os.write", disk_full)
     code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n{PASSWORD}\n")
     assert code == 1
     assert "No space left on device" in err

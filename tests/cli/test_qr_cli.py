@@ -196,7 +196,7 @@ class TestOffline:
             "--context-type",
             "internalid",
             "--context-value",
-            "8096529464-00001",
+            "8096529464-00005",
             "--ecdsa-der",
             "--base-url",
             "https://example.test/qr/",
@@ -206,7 +206,7 @@ class TestOffline:
         assert code == 0, err
         link = out.splitlines()[0]
         parsed = verify_offline_qr_link(link, offline_files.certificate)
-        assert link.startswith("https://example.test/qr/certificate/InternalId/8096529464-00001/8096529464/")
+        assert link.startswith("https://example.test/qr/certificate/InternalId/8096529464-00005/8096529464/")
         assert parsed.signature[0] == 0x30
         assert ">CERTYFIKAT</text>" in out_file.read_text(encoding="utf-8")
 

@@ -10,15 +10,15 @@ from cryptography import x509
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app as cli
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.clock import SystemClock
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.server.certificates.ca import open_certificate_authority
 from ksef_mcu.server.certificates.model import CertificateStatus
-from ksef_mcu.server.clock import SystemClock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.certificates import CertificateRepository
-from ksef_mcu.server.enrollment.ca import open_certificate_authority
-from ksef_mcu.server.enrollment.worker import IssuanceWorker
+from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
+from ksef_mcu.server.certificates.worker import IssuanceWorker
 from ksef_mcu.server.keys import KeyStore
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.database import Database
 from support.enrollments import add_pending
 from support.pki import random_nip
 

@@ -14,21 +14,25 @@ import pytest
 from cryptography import x509
 from sqlalchemy import func, select
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.clock import ManualClock
+from ksef_mcu.crypto.certificates import KsefCertificateType
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.server.certificates.ca import CertificateAuthority, open_certificate_authority
+from ksef_mcu.server.certificates.issuer import IssuanceError, Issuer, PreparedCertificate
 from ksef_mcu.server.certificates.model import (
     CERTIFICATE_LIMIT_DETAIL,
     KEY_ALREADY_CERTIFIED_DETAIL,
+    EnrollmentRecord,
     EnrollmentStatusCode,
+    SubjectLimits,
 )
-from ksef_mcu.server.clock import ManualClock
-from ksef_mcu.server.db.certificate_tables import certificate_enrollments, certificate_serials, certificates
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.enrollments import EnrollmentRecord, EnrollmentRepository, SubjectLimits
-from ksef_mcu.server.enrollment.ca import CertificateAuthority, open_certificate_authority
-from ksef_mcu.server.enrollment.issuer import IssuanceError, Issuer, PreparedCertificate
-from ksef_mcu.server.enrollment.worker import MAX_ATTEMPTS, BatchOutcome, IssuanceWorker
+from ksef_mcu.server.certificates.repositories.enrollments import EnrollmentRepository
+from ksef_mcu.server.certificates.repositories.subject_limits import SubjectLimitRepository
+from ksef_mcu.server.certificates.tables import certificate_enrollments, certificate_serials, certificates
+from ksef_mcu.server.certificates.worker import MAX_ATTEMPTS, BatchOutcome, IssuanceWorker
 from ksef_mcu.server.keys import KeyStore
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.database import Database
 from support.enrollments import add_pending as store_pending
 from support.pki import PrivateKey, ec_key, random_nip
 from support.server import TEST_START
@@ -249,7 +253,7 @@ class TestDecisionsUnderLock:
         subject = nip_subject()
         references = [add_pending(database, subject, at=timedelta(milliseconds=i)) for i in range(10)]
         with database.write() as connection:
-            EnrollmentRepository(connection).set_subject_limits(subject, SubjectLimits(max_certificates=4), now=NOW)
+            SubjectLimitRepository(connection).set_subject_limits(subject, SubjectLimits(max_certificates=4), now=NOW)
         small = worker_settings.model_copy(update={"issuance_batch_size": 3})
         workers = [make_worker(settings=small, worker_id=f"w{i}") for i in range(2)]
         run_until_idle(workers)

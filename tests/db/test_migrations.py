@@ -12,9 +12,8 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app as cli
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.migrate import current_revision, downgrade_database, head_revision, upgrade_database
-from ksef_mcu.server.db.tables import metadata
+from ksef_mcu.server.migrations import current_revision, downgrade_database, head_revision, metadata, upgrade_database
+from ksef_mcu.storage.database import Database
 from support.server import temporary_database
 
 pytestmark = pytest.mark.db

@@ -6,20 +6,28 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.auth.model import (
+from ksef_mcu.identifiers import (
     AllowedIps,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifier,
+    SubjectIdentifierType,
+)
+from ksef_mcu.server.auth.model import (
     AuthenticationMethod,
+    AuthenticationRecord,
     AuthStatus,
     AuthStatusCode,
     SubjectDetails,
 )
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
-from ksef_mcu.server.db.repositories.challenges import ChallengeRepository, ChallengeUse
-from ksef_mcu.server.db.repositories.permissions import Grant, PermissionGrantRepository
-from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson, TestSubject
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType, ReferenceKind, new_reference_number
+from ksef_mcu.server.auth.repositories.authentications import AuthenticationRepository
+from ksef_mcu.server.auth.repositories.blocked_contexts import BlockedContextRepository
+from ksef_mcu.server.auth.repositories.challenges import ChallengeRepository, ChallengeUse
+from ksef_mcu.server.permissions.model import Grant
+from ksef_mcu.server.permissions.repository import PermissionGrantRepository
+from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
+from ksef_mcu.server.testdata.repository import TestDataRepository, TestPerson, TestSubject
+from ksef_mcu.storage.database import Database
 
 pytestmark = pytest.mark.db
 
@@ -47,7 +55,7 @@ def record(
         certificate_fingerprint="AB" * 32,
         certificate_der=b"\x30\x03\x02\x01\x01",
         subject_details=SubjectDetails(subject, organization_name="Firma", common_name="Firma"),
-        allowed_ips=AllowedIps(addresses=("10.0.0.1",)),
+        allowed_ips=AllowedIps(ip4_addresses=("10.0.0.1",)),
         status=status,
         authentication_token_valid_until=started_at + timedelta(minutes=45),
     )
@@ -232,7 +240,7 @@ class TestTestData:
 
     def test_blocked_contexts(self, database: Database) -> None:
         with database.write() as connection:
-            repository = TestDataRepository(connection)
+            repository = BlockedContextRepository(connection)
             repository.block(CONTEXT, now=NOW)
             repository.block(CONTEXT, now=NOW)
             assert repository.is_blocked(CONTEXT)

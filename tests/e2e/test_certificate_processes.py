@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr
 from ksef_mcu.server.certificates.model import EnrollmentStatusCode
-from ksef_mcu.server.db.certificate_tables import certificate_enrollments, certificate_serials, certificates
-from ksef_mcu.server.db.engine import Database
+from ksef_mcu.server.certificates.tables import certificate_enrollments, certificate_serials, certificates
+from ksef_mcu.storage.database import Database
 from support.login import Identity, bearer, login
 from support.pki import ec_key
 from support.processes import Serve, Worker

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from ksef_mcu.crypto.certificates import KsefCertificateType, classify_certificate, key_matches_certificate
 from ksef_mcu.crypto.keys import generate_private_key
 from ksef_mcu.crypto.qr import verify_offline_qr_link
-from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
+from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate
+from ksef_mcu.identifiers import generate_random_nip
 from support.processes import serving
 
 pytestmark = [pytest.mark.interop, pytest.mark.e2e]

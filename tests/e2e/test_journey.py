@@ -23,7 +23,7 @@ from ksef_mcu.crypto.certificates import (
 from ksef_mcu.crypto.errors import QrError
 from ksef_mcu.crypto.keys import load_private_key
 from ksef_mcu.crypto.qr import InvoiceHash, parse_offline_qr_link, verify_offline_qr_link
-from ksef_mcu.crypto.self_signed import generate_random_nip
+from ksef_mcu.identifiers import generate_random_nip
 from support.processes import KSEF_MCU, clean_environment, serving
 
 pytestmark = pytest.mark.e2e

@@ -27,6 +27,7 @@ from ksef_mcu.crypto.qr import (
     parse_offline_qr_link,
     verify_offline_qr_link,
 )
+from support.strategies import real_contexts, real_nips
 
 NOW = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
 
@@ -49,13 +50,9 @@ def _offline_certificate(key: PrivateKey, serial: int) -> x509.Certificate:
 
 KEYS = {kind: generate_private_key(kind) for kind in KeyKind}
 
-nips = st.from_regex(r"[0-9]{10}", fullmatch=True)
-contexts = st.one_of(
-    st.tuples(st.just("Nip"), nips),
-    st.tuples(st.just("InternalId"), st.from_regex(r"[0-9]{10}-[0-9]{5}", fullmatch=True)),
-    st.tuples(st.just("NipVatUe"), st.from_regex(r"[0-9]{10}-[A-Z]{2}[0-9A-Za-z+*]{2,13}", fullmatch=True)),
-    st.tuples(st.just("PeppolId"), st.from_regex(r"P[A-Z]{2}[0-9]{6}", fullmatch=True)),
-)
+# KOD links carry real identifiers only (check digits included).
+nips = real_nips()
+contexts = real_contexts()
 bases = st.one_of(st.sampled_from(list(QR_BASE_URLS.values())), st.just("http://localhost:8123/qr/"))
 
 

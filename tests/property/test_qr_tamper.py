@@ -21,6 +21,7 @@ from ksef_mcu.crypto.qr import (
     parse_offline_qr_link,
     verify_offline_qr_link,
 )
+from support.strategies import real_nips
 
 NOW = dt.datetime(2026, 5, 1, tzinfo=dt.UTC)
 
@@ -43,7 +44,7 @@ def _offline_certificate(key: PrivateKey) -> x509.Certificate:
 
 KEYS = {kind: generate_private_key(kind) for kind in KeyKind}
 CERTIFICATES = {kind: _offline_certificate(key) for kind, key in KEYS.items()}
-nips = st.text(st.sampled_from("0123456789"), min_size=10, max_size=10)
+nips = real_nips()  # the links refuse anything but a real NIP
 
 
 @st.composite

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData, create_csr, inspect_csr
-from ksef_mcu.server.certificates.model import EnrollmentStatus, EnrollmentStatusCode
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.enrollments import EnrollmentRecord, EnrollmentRepository
-from ksef_mcu.server.identifiers import ReferenceKind, new_reference_number
+from ksef_mcu.identifiers import SubjectIdentifier
+from ksef_mcu.server.certificates.model import EnrollmentRecord, EnrollmentStatus, EnrollmentStatusCode
+from ksef_mcu.server.certificates.repositories.enrollments import EnrollmentRepository
+from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
+from ksef_mcu.storage.database import Database
 from support.pki import PrivateKey, ec_key
 
 

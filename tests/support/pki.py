@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
-from ksef_mcu.crypto.self_signed import generate_random_nip
+from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER, KsefCertificateType
+from ksef_mcu.identifiers import generate_random_nip
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -46,6 +46,22 @@ def random_pesel() -> str:
     weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
     check = (10 - sum(d * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
     return "".join(map(str, digits)) + str(check)
+
+
+def ksef_key_usage(certificate_type: KsefCertificateType) -> x509.KeyUsage:
+    """The keyUsage of a KSeF certificate: digitalSignature (Type 1, Authentication) or nonRepudiation (Type 2,
+    Offline) and nothing else."""
+    return x509.KeyUsage(
+        digital_signature=certificate_type is KsefCertificateType.AUTHENTICATION,
+        content_commitment=certificate_type is KsefCertificateType.OFFLINE,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _build(

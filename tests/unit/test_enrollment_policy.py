@@ -10,19 +10,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData, build_subject_name, create_csr
 from ksef_mcu.crypto.keys import KeyKind
+from ksef_mcu.identifiers import SubjectIdentifierType
 from ksef_mcu.server.certificates.errors import (
     CertificateLimitReachedError,
     CsrRejectedError,
     EnrollmentLimitReachedError,
 )
-from ksef_mcu.server.certificates.model import CertificateLimits, LimitUsage
-from ksef_mcu.server.enrollment.policy import (
+from ksef_mcu.server.certificates.model import CertificateLimits, LimitUsage, SubjectLimits
+from ksef_mcu.server.certificates.policy import (
     DEFAULT_LIMITS,
     EnrollmentRequest,
-    LimitOverride,
     add_years,
     can_request,
     check_certificate_limit,
@@ -206,9 +206,9 @@ class TestLimits:
         assert DEFAULT_LIMITS[SubjectIdentifierType.FINGERPRINT] == CertificateLimits(12, 6)
 
     def test_override_replaces_only_what_it_sets(self) -> None:
-        limits = effective_limits(SubjectIdentifierType.PESEL, override=LimitOverride(max_certificates=2))
+        limits = effective_limits(SubjectIdentifierType.PESEL, override=SubjectLimits(max_certificates=2))
         assert limits == CertificateLimits(max_enrollments=12, max_certificates=2)
-        limits = effective_limits(SubjectIdentifierType.NIP, override=LimitOverride(max_enrollments=0))
+        limits = effective_limits(SubjectIdentifierType.NIP, override=SubjectLimits(max_enrollments=0))
         assert limits == CertificateLimits(max_enrollments=0, max_certificates=100)
 
     def test_configured_defaults(self) -> None:

@@ -29,9 +29,9 @@ from pkilint.validation import ValidationFindingSeverity
 
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData
-from ksef_mcu.server.enrollment.ca import CertificateAuthority, open_certificate_authority
-from ksef_mcu.server.enrollment.issuer import IssuanceRequest, RevokedEntry
-from ksef_mcu.server.enrollment.policy import validity_period
+from ksef_mcu.server.certificates.ca import CertificateAuthority, open_certificate_authority
+from ksef_mcu.server.certificates.issuer import IssuanceRequest, RevokedEntry
+from ksef_mcu.server.certificates.policy import validity_period
 from ksef_mcu.server.keys import KeyStore
 from support.pki import ec_key, rsa_key
 

@@ -23,13 +23,13 @@ from ksef_mcu.crypto.certificates import (
     classify_certificate,
 )
 from ksef_mcu.crypto.csr import UNIQUE_IDENTIFIER, EnrollmentData
-from ksef_mcu.server.enrollment.ca import (
+from ksef_mcu.server.certificates.ca import (
     ISSUING_KEY_NAME,
     ROOT_KEY_NAME,
     CertificateAuthority,
     open_certificate_authority,
 )
-from ksef_mcu.server.enrollment.issuer import (
+from ksef_mcu.server.certificates.issuer import (
     MAX_SERIAL,
     IssuanceError,
     IssuanceRequest,
@@ -39,7 +39,7 @@ from ksef_mcu.server.enrollment.issuer import (
     build_root_certificate,
     issued_common_name,
 )
-from ksef_mcu.server.enrollment.policy import validity_period
+from ksef_mcu.server.certificates.policy import validity_period
 from ksef_mcu.server.keys import KeyStore, KeyStoreError
 from support.pki import ec_key, rsa_key
 

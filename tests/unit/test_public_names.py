@@ -11,15 +11,10 @@ import pytest
 import ksef_mcu.client
 import ksef_mcu.crypto
 
-# Package markers without public names of their own, and the modules another change of the layout rewrites
-# (issue 10: the KSeF identifiers move to `ksef_mcu.identifiers`); they get their `__all__` there.
+# Package markers without public names of their own.
 WITHOUT_ALL = {
     "ksef_mcu.crypto",
     "ksef_mcu.client._operations",
-    "ksef_mcu.crypto.certificates",
-    "ksef_mcu.crypto.qr",
-    "ksef_mcu.crypto.self_signed",
-    "ksef_mcu.crypto.xades.request",
 }
 
 

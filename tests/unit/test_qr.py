@@ -141,9 +141,9 @@ class TestKodI:
         assert parsed.invoice_hash.base64url == vector["invoice_hash_base64url"]
 
     def test_hashes_the_invoice_bytes(self) -> None:
-        link = build_invoice_link(TEST_BASE + "/", "1234567890", dt.date(2026, 1, 5), b"<root>test</root>")
+        link = build_invoice_link(TEST_BASE + "/", "5265877635", dt.date(2026, 1, 5), b"<root>test</root>")
         expected = base64url(hashlib.sha256(b"<root>test</root>").digest())
-        assert link == f"{TEST_BASE}/invoice/1234567890/05-01-2026/{expected}"
+        assert link == f"{TEST_BASE}/invoice/5265877635/05-01-2026/{expected}"
 
     def test_datetime_uses_its_date(self) -> None:
         link = build_invoice_link(TEST_BASE, "1111111111", dt.datetime(2026, 2, 1, 23, 59), INVOICE)
@@ -155,6 +155,8 @@ class TestKodI:
             (("ftp://x", "1111111111", dt.date(2026, 1, 1), b""), "adres bazowy"),
             ((TEST_BASE, "111111111", dt.date(2026, 1, 1), b""), "NIP sprzedawcy"),
             ((TEST_BASE, "11111111111", dt.date(2026, 1, 1), b""), "NIP sprzedawcy"),
+            ((TEST_BASE, "1111111112", dt.date(2026, 1, 1), b""), "NIP sprzedawcy"),  # check digit
+            ((TEST_BASE, "0123456789", dt.date(2026, 1, 1), b""), "NIP sprzedawcy"),  # leading zero
             ((TEST_BASE, "1111111111", "2026-01-01", b""), "datą"),
         ],
     )
@@ -170,6 +172,9 @@ class TestKodI:
             "https://qr-test.ksef.mf.gov.pl/faktura/1111111111/01-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE",
             "qr-test.ksef.mf.gov.pl/invoice/1111111111/01-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE",
             "https://qr-test.ksef.mf.gov.pl/invoice/1111111111/01-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIF",
+            # ten digits that are no NIP: a wrong check digit, a leading zero
+            "https://qr-test.ksef.mf.gov.pl/invoice/1111111112/01-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE",
+            "https://qr-test.ksef.mf.gov.pl/invoice/0111111111/01-02-2026/UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE",
         ],
     )
     def test_parse_rejects(self, link: str) -> None:
@@ -291,7 +296,7 @@ class TestKodII:
 
     def test_other_contexts(self) -> None:
         for context_type, value in [
-            ("InternalId", "8096529464-00001"),
+            ("InternalId", "8096529464-00005"),
             ("NipVatUe", "8096529464-DE123456789"),
             ("PeppolId", "PPL123456"),
         ]:
@@ -305,6 +310,10 @@ class TestKodII:
             ({"context_type": "Pesel"}, "Nieznany typ kontekstu"),
             ({"context_value": "123"}, "identyfikator kontekstu"),
             ({"context_type": "InternalId", "context_value": "8096529464"}, "identyfikator kontekstu"),
+            ({"context_type": "InternalId", "context_value": "8096529464-00001"}, "cyframi kontrolnymi"),
+            ({"context_value": "8096529465"}, "cyframi kontrolnymi"),
+            ({"context_type": "NipVatUe", "context_value": "8096529464-DE12345678"}, "identyfikator kontekstu"),
+            ({"seller_nip": "8096529465"}, "NIP sprzedawcy"),
             ({"seller_nip": "80965294"}, "NIP sprzedawcy"),
             ({"now": NOW + dt.timedelta(days=731)}, "wygasł"),
             ({"now": NOW - dt.timedelta(days=2)}, "nie jest jeszcze ważny"),

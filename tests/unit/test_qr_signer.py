@@ -113,12 +113,12 @@ def test_local_http_base_and_other_contexts() -> None:
     local = OfflineQrSigner(
         "http://127.0.0.1:8000/qr/",
         context_type="InternalId",
-        context_value=f"{NIP}-00001",
+        context_value=f"{NIP}-00005",
         certificate=certificate_for(key),
         key=key,
     )
     link = local.link("5265877635", INVOICE)
-    assert link.startswith(f"http://127.0.0.1:8000/qr/certificate/InternalId/{NIP}-00001/5265877635/01D1732E43B9345E/")
+    assert link.startswith(f"http://127.0.0.1:8000/qr/certificate/InternalId/{NIP}-00005/5265877635/01D1732E43B9345E/")
     assert verify_offline_qr_link(link, key.public_key()).signed_data.startswith("127.0.0.1:8000/qr/certificate/")
 
 
@@ -151,7 +151,9 @@ def test_bad_base_url() -> None:
         )
 
 
-@pytest.mark.parametrize("nip", ["809652946", "80965294641", "809652946a", "٨٠٩٦٥٢٩٤٦٤", None])
+@pytest.mark.parametrize(
+    "nip", ["809652946", "80965294641", "809652946a", "٨٠٩٦٥٢٩٤٦٤", None, "8096529465", "0123456789"]
+)
 def test_link_refuses_a_bad_seller_nip(nip: object) -> None:
     with pytest.raises(QrError, match="NIP sprzedawcy"):
         signer().link(nip, INVOICE)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ksef_mcu.server.errors import TooManyRequestsError
-from ksef_mcu.server.ratelimit import RateLimiter
+from ksef_mcu.server.http.ratelimit import RateLimiter
 from ksef_mcu.server.settings import RateLimit, default_rate_limits
 
 

@@ -1,4 +1,4 @@
-"""Self-signed test login certificates (the official test tools' shapes) and the NIP/PESEL checks behind them."""
+"""Self-signed test login certificates (the official test tools' shapes)."""
 
 from __future__ import annotations
 
@@ -9,79 +9,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from ksef_mcu.crypto.certificates import (
-    ORGANIZATION_IDENTIFIER,
-    SubjectIdentifier,
-    SubjectIdentifierType,
-    read_subject_identifier,
-)
-from ksef_mcu.crypto.errors import IdentifierError, UnsupportedKeyError
+from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER, read_subject_identifier
+from ksef_mcu.crypto.errors import UnsupportedKeyError
 from ksef_mcu.crypto.keys import KeyKind, generate_private_key
 from ksef_mcu.crypto.self_signed import (
     SELF_SIGNED_BACKDATE,
     SELF_SIGNED_LIFETIME,
     TestSubject,
     build_self_signed_certificate,
-    check_nip,
-    check_pesel,
-    generate_random_nip,
-    nip_is_valid,
-    pesel_is_valid,
 )
+from ksef_mcu.identifiers import IdentifierError, SubjectIdentifier, SubjectIdentifierType
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-class TestIdentifiers:
-    @pytest.mark.parametrize("nip", ["5265877635", "7980332920", "8096529464"])
-    def test_valid_nips(self, nip: str) -> None:
-        assert nip_is_valid(nip)
-        assert check_nip(nip) == nip
-
-    @pytest.mark.parametrize(
-        ("nip", "reason"),
-        [
-            ("5265877636", "cyfra kontrolna"),
-            ("526587763", "10 cyfr"),
-            ("526-587-76-35", "10 cyfr"),
-            ("", "10 cyfr"),
-            ("1007520068", "00 na 2. i 3. pozycji"),  # check digit right, but no tax office 00
-            ("0123456789", "zaczynać się od 0"),
-        ],
-    )
-    def test_invalid_nips(self, nip: str, reason: str) -> None:
-        assert not nip_is_valid(nip)
-        with pytest.raises(IdentifierError, match=reason):
-            check_nip(nip)
-
-    def test_a_nip_whose_checksum_is_ten_is_never_valid(self) -> None:
-        # 123456789 → 6+10+21+8+15+24+35+48+63 = 230, 230 % 11 = 10: no check digit exists.
-        assert not any(nip_is_valid(f"123456789{digit}") for digit in range(10))
-
-    @pytest.mark.parametrize("pesel", ["30112206276", "44051401359", "02270803624"])
-    def test_valid_pesels(self, pesel: str) -> None:
-        assert pesel_is_valid(pesel)
-        assert check_pesel(pesel) == pesel
-
-    @pytest.mark.parametrize(
-        "pesel",
-        [
-            "44051401358",  # check digit
-            "44053201356",  # 32nd day
-            "4405140135",  # length
-            "99133112345",  # month 13
-        ],
-    )
-    def test_invalid_pesels(self, pesel: str) -> None:
-        assert not pesel_is_valid(pesel)
-        with pytest.raises(IdentifierError):
-            check_pesel(pesel)
-
-    def test_random_nips_are_valid_and_varied(self) -> None:
-        nips = {generate_random_nip() for _ in range(2000)}
-        assert all(nip_is_valid(nip) for nip in nips)
-        assert not any(nip[1:3] == "00" for nip in nips)
-        assert len(nips) > 1990
 
 
 class TestCertificates:
@@ -169,11 +108,3 @@ class TestCertificates:
             build_self_signed_certificate(
                 generate_private_key(), TestSubject.seal("7980332920"), now=NOW.replace(tzinfo=None) + timedelta(0)
             )
-
-
-@pytest.mark.parametrize(
-    ("nip", "valid"),
-    [("5261040828", True), ("5265877635", True), ("7762811692", True), ("5261040829", False), ("123", False)],
-)
-def test_nip_check_digit_vectors(nip: str, valid: bool) -> None:
-    assert nip_is_valid(nip) is valid

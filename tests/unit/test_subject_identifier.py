@@ -8,13 +8,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ksef_mcu.crypto.certificates import (
-    ORGANIZATION_IDENTIFIER,
-    SubjectIdentifier,
-    SubjectIdentifierType,
-    read_subject_identifier,
-    sha256_fingerprint,
-)
+from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER, read_subject_identifier, sha256_fingerprint
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 

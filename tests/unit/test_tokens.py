@@ -10,17 +10,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.auth.model import (
+from ksef_mcu.identifiers import (
     AllowedIps,
-    AuthenticationMethod,
-    ContextPermissions,
-    Permission,
-    SubjectDetails,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifier,
+    SubjectIdentifierType,
 )
+from ksef_mcu.server.auth.model import AuthenticationMethod, ContextPermissions, Permission, SubjectDetails
 from ksef_mcu.server.auth.tokens import TokenKind, TokenService
 from ksef_mcu.server.errors import UnauthorizedError
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 REFERENCE = "20260302-AU-0123456789-ABCDEF0123-45"
@@ -88,7 +87,7 @@ class TestAccessTokenClaims:
     def test_ip_policy_and_roles(self, tokens: TokenService) -> None:
         token = access_token(
             tokens,
-            allowed_ips=AllowedIps(addresses=("192.168.0.1",), masks=("10.0.0.0/8",)),
+            allowed_ips=AllowedIps(ip4_addresses=("192.168.0.1",), ip4_masks=("10.0.0.0/8",)),
             permissions=ContextPermissions((Permission.OWNER,), roles=("CourtBailiff",)),
         )
         claims = claims_of(token)
@@ -97,7 +96,7 @@ class TestAccessTokenClaims:
         }
         assert json.loads(claims["rol"]) == ["CourtBailiff"]  # type: ignore[arg-type]
         principal = tokens.verify(token, kinds=[TokenKind.ACCESS], now=NOW).principal()
-        assert principal.allowed_ips == AllowedIps(addresses=("192.168.0.1",), masks=("10.0.0.0/8",))
+        assert principal.allowed_ips == AllowedIps(ip4_addresses=("192.168.0.1",), ip4_masks=("10.0.0.0/8",))
 
     def test_principal(self, tokens: TokenService) -> None:
         verified = tokens.verify(access_token(tokens), kinds=[TokenKind.ACCESS], now=NOW)

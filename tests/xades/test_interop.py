@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from lxml import etree
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.crypto.xades import (
     AllowedIps,
     AuthTokenNamespace,
@@ -28,6 +27,7 @@ from ksef_mcu.crypto.xades import (
     build_auth_token_request,
     verify_auth_token_request,
 )
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 
 from .pki import CHALLENGE, NIP, PrivateKey, ec_key, make_certificate, rsa_key, seal_name
 from .styles import unsigned_request

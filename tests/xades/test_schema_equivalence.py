@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
-from ksef_mcu.crypto.xades.request import EU_VAT_NUMBER_FORMATS, validate_auth_token_request
+from ksef_mcu.crypto.xades.request import validate_auth_token_request
+from ksef_mcu.identifiers import EU_VAT_NUMBER_FORMATS
 
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

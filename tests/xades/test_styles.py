@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, sha256_fingerprint
+from ksef_mcu.crypto.certificates import sha256_fingerprint
 from ksef_mcu.crypto.xades import (
     AllowedIps,
     AuthTokenNamespace,
@@ -25,6 +25,7 @@ from ksef_mcu.crypto.xades import (
     verify_auth_token_request,
 )
 from ksef_mcu.crypto.xades.algorithms import DigestMethod, SignatureMethod
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 
 from .pki import (
     CHALLENGE,

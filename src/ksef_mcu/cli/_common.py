@@ -7,11 +7,8 @@ linked into place only if the name is still free.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, ParamSpec, TypeVar
 
@@ -31,6 +28,9 @@ from ksef_mcu.client.errors import (
 from ksef_mcu.crypto.errors import KsefCryptoError, PasswordRequiredError
 from ksef_mcu.crypto.keys import PrivateKey, load_private_key
 from ksef_mcu.crypto.passwords import check_key_password
+from ksef_mcu.identifiers import IdentifierError
+from ksef_mcu.storage.files import replace_file
+from ksef_mcu.storage.files import write_new_file as storage_write_new_file
 
 EXIT_ERROR = 1
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -68,6 +68,9 @@ def report_errors(command: Callable[P, R]) -> Callable[P, R]:
         except CliError as error:
             _print_error(error.message)
             raise typer.Exit(error.exit_code) from error
+        except IdentifierError as error:  # a NIP or PESEL typed by the user (`ksef_mcu.identifiers` checks)
+            _print_error(error.message)
+            raise typer.Exit(EXIT_ERROR) from error
         except KsefCryptoError as error:
             code = f" [kod {error.code}]" if error.code is not None else ""
             _print_error(error.message + code)
@@ -247,57 +250,25 @@ def write_private_file_replacing(path: Path, data: bytes) -> None:
     e.g. login profiles, never a user's document). Readers see the old file or the new one, never a mix."""
     directory = path.parent if str(path.parent) else Path()
     try:
-        with _temporary_file(directory, 0o600) as (descriptor, temporary):
-            view = memoryview(data)
-            while view:
-                written = os.write(descriptor, view)
-                view = view[written:]
-            os.fsync(descriptor)
-            os.replace(temporary, path)
+        replace_file(path, data, mode=0o600)
     except PermissionError:
         fail(f"Brak uprawnień do zapisu w katalogu {directory}.")
     except OSError as error:
         fail(f"Nie można zapisać pliku {path}: {error.strerror or error}")
 
 
-@contextlib.contextmanager
-def _temporary_file(directory: Path, mode: int) -> Iterator[tuple[int, Path]]:
-    descriptor, name = tempfile.mkstemp(prefix=".ksef-mcu-", suffix=".tmp", dir=directory)
-    temporary = Path(name)
-    try:
-        os.fchmod(descriptor, mode)
-        yield descriptor, temporary
-    finally:
-        with contextlib.suppress(OSError):
-            os.close(descriptor)
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-
-
 def write_new_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
     """Write `data` to `path` atomically with permissions `mode`; fail if `path` already exists.
 
-    The data goes to a temporary file in the same directory, is flushed to disk, and is then hard-linked to `path`
-    — an operation that fails if the name is taken — so there is never a partial file at `path` and an existing
-    file is never replaced, even if it appears meanwhile.
+    `ksef_mcu.storage.files.write_new_file` does the writing: there is never a partial file at `path`, and an
+    existing file is never replaced, even if it appears meanwhile.
     """
     directory = path.parent if str(path.parent) else Path()
     refuse_existing(path)
     try:
-        with _temporary_file(directory, mode) as (descriptor, temporary):
-            view = memoryview(data)
-            while view:
-                written = os.write(descriptor, view)
-                view = view[written:]
-            os.fsync(descriptor)
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                fail(f"Plik {path} już istnieje — nie nadpisuję go.")
-            except OSError:
-                # File systems without hard links: rename is still atomic; the existence check above stands.
-                refuse_existing(path)
-                os.rename(temporary, path)
+        storage_write_new_file(path, data, mode=mode)
+    except FileExistsError:
+        fail(f"Plik {path} już istnieje — nie nadpisuję go.")
     except PermissionError:
         fail(f"Brak uprawnień do zapisu w katalogu {directory}.")
     except OSError as error:

@@ -44,7 +44,8 @@ from ksef_mcu.crypto.certificates import (
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, key_kind
-from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
+from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate
+from ksef_mcu.identifiers import generate_random_nip
 
 app = typer.Typer(
     name="cert", help="Certyfikaty KSeF: podgląd pliku certyfikatu i obsługa wniosków.", no_args_is_help=True

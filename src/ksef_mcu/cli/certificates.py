@@ -36,10 +36,10 @@ def worker(
     """
     import logging.config  # noqa: PLC0415
 
+    from ksef_mcu.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
-    from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
-    from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
-    from ksef_mcu.server.enrollment.worker import IssuanceWorker  # noqa: PLC0415
+    from ksef_mcu.server.certificates.ca import open_certificate_authority  # noqa: PLC0415
+    from ksef_mcu.server.certificates.worker import IssuanceWorker  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
@@ -84,7 +84,7 @@ def ca_export(
     """Zapisz certyfikaty urzędu certyfikacji serwera (PEM: wystawca certyfikatów, potem główny)."""
     from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
 
-    from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
+    from ksef_mcu.server.certificates.ca import open_certificate_authority  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
 
     settings = _settings(data_dir=data_dir)
@@ -116,10 +116,10 @@ SerialArgument = Annotated[str, typer.Argument(help="Numer seryjny certyfikatu (
 
 
 def _set_blocked(serial: str, *, blocked: bool, data_dir: Path | None, database_url: str | None) -> None:
+    from ksef_mcu.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.certificates.ca import open_certificate_authority  # noqa: PLC0415
     from ksef_mcu.server.certificates.service import CertificateService  # noqa: PLC0415
-    from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
-    from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
     from ksef_mcu.server.errors import BadRequestError  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
 

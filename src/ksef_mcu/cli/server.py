@@ -65,8 +65,8 @@ def _prepare(settings: ServerSettings) -> None:
     """Create the data directory and keys, and bring the schema up to date (before any worker starts)."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.auth.trust import StaticTrustAnchors  # noqa: PLC0415
-    from ksef_mcu.server.db.migrate import upgrade_database  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStoreError, open_server_keys  # noqa: PLC0415
+    from ksef_mcu.server.migrations import upgrade_database  # noqa: PLC0415
 
     try:
         StaticTrustAnchors.from_pem_files(settings.trust_anchors)
@@ -140,7 +140,7 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
 def db_upgrade(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Zastosuj migracje schematu bazy danych (bezpieczne przy równoczesnym uruchomieniu)."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
-    from ksef_mcu.server.db.migrate import current_revision, upgrade_database  # noqa: PLC0415
+    from ksef_mcu.server.migrations import current_revision, upgrade_database  # noqa: PLC0415
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
     database = open_database(settings)
@@ -157,7 +157,7 @@ def db_upgrade(data_dir: DataDirOption = None, database_url: DatabaseUrlOption =
 def db_current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Pokaż wersję schematu bazy danych i najnowszą dostępną."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
-    from ksef_mcu.server.db.migrate import current_revision, head_revision  # noqa: PLC0415
+    from ksef_mcu.server.migrations import current_revision, head_revision  # noqa: PLC0415
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
     database = open_database(settings)
@@ -179,7 +179,7 @@ def db_revision(
     empty: Annotated[bool, typer.Option("--empty", help="Pusta migracja zamiast porównania ze schematem.")] = False,
 ) -> None:
     """(Dla programistów) Utwórz plik migracji z różnicy między tabelami w kodzie a schematem."""
-    from ksef_mcu.server.db.migrate import create_revision  # noqa: PLC0415
+    from ksef_mcu.server.migrations import create_revision  # noqa: PLC0415
 
     typer.echo(str(create_revision(message, autogenerate=not empty)))
 

@@ -15,7 +15,7 @@ import typer
 from ksef_mcu.cli._common import fail, report_errors
 from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentOption, connect, print_done, spinner
 from ksef_mcu.client import Environment
-from ksef_mcu.crypto.self_signed import check_nip, check_pesel
+from ksef_mcu.identifiers import check_nip, check_pesel
 
 app = typer.Typer(
     name="testdata",

@@ -13,7 +13,6 @@ import datetime as dt
 import enum
 import hashlib
 import re
-from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -30,28 +29,32 @@ from ksef_mcu.crypto.keys import (
     public_key_sha256_fingerprint,
 )
 from ksef_mcu.crypto.serials import format_serial
+from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
+
+__all__ = [
+    "ORGANIZATION_IDENTIFIER",
+    "KsefCertificateType",
+    "SubjectIdentifier",
+    "SubjectIdentifierType",
+    "ValidityState",
+    "certificate_serial",
+    "classify_certificate",
+    "identifier_from_subject",
+    "key_matches_certificate",
+    "load_certificate",
+    "load_der_certificate",
+    "read_subject_identifier",
+    "sha256_fingerprint",
+    "validity_state",
+]
+# `SubjectIdentifier` and `SubjectIdentifierType` are defined in `ksef_mcu.identifiers`; re-exported because a
+# certificate's subject is read into them here (and existing callers import them from here).
 
 ORGANIZATION_IDENTIFIER = x509.ObjectIdentifier("2.5.4.97")
 
 _PESEL_IN_SERIAL = re.compile(r"(?:PNOPL|PESEL)\D*?(\d{11})(?!\d)")
 _NIP_IN_SERIAL = re.compile(r"(?:TINPL|NIP)\D*?(\d{10})(?!\d)")
 _NIP_IN_ORGANIZATION_IDENTIFIER = re.compile(r"VATPL\D*?(\d{10})(?!\d)")
-
-
-class SubjectIdentifierType(enum.StrEnum):
-    """How a KSeF subject is identified; values are the API's `subjectIdentifier.type` enum."""
-
-    NIP = "Nip"
-    PESEL = "Pesel"
-    FINGERPRINT = "Fingerprint"
-
-
-@dataclass(frozen=True, slots=True)
-class SubjectIdentifier:
-    """A subject's identity: NIP (10 digits), PESEL (11 digits) or certificate fingerprint (64 upper-case hex)."""
-
-    type: SubjectIdentifierType
-    value: str
 
 
 def sha256_fingerprint(certificate: x509.Certificate) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
+from ksef_mcu import identifiers
+
 __all__ = [
     "CERTIFICATE_INVALID_STATUS",
     "KSEF_EXCEPTION_DESCRIPTIONS",
@@ -19,10 +21,13 @@ __all__ = [
     "AuthStatus",
     "CertificateError",
     "CertificateNameError",
+    "CertificateTypeError",
+    "CertificateValidityError",
     "CsrError",
     "EnrollmentDataError",
     "IdentifierError",
     "KeyFileError",
+    "KeyMismatchError",
     "KsefCryptoError",
     "NotAPrivateKeyError",
     "PasswordRequiredError",
@@ -62,6 +67,18 @@ class SerialNumberError(KsefCryptoError):
 
 class CertificateError(KsefCryptoError):
     """A certificate cannot be read or is not usable for the requested purpose."""
+
+
+class KeyMismatchError(KsefCryptoError):
+    """The private key is not the key pair of the certificate it came with."""
+
+
+class CertificateTypeError(CertificateError):
+    """The certificate is not of the KSeF type the purpose needs (e.g. an Offline certificate where Type 1 is)."""
+
+
+class CertificateValidityError(CertificateError):
+    """The certificate is not yet valid or has expired."""
 
 
 class CertificateNameError(KsefCryptoError):
@@ -323,5 +340,7 @@ class XadesError(KsefCryptoError):
         super().__init__(f"{info.description} {self.details[0]}", code=info.code)
 
 
-class IdentifierError(KsefCryptoError):
-    """A NIP or PESEL is malformed (digits, length or check digit), or a test-certificate name part is unusable."""
+class IdentifierError(KsefCryptoError, identifiers.IdentifierError):
+    """A NIP or PESEL is malformed (digits, length or check digit), or a test-certificate name part is unusable.
+
+    Also an `identifiers.IdentifierError`, so one `except` catches it and the identifier checks' own errors."""

@@ -8,6 +8,9 @@ without the last `/{signature}` segment, as UTF-8 bytes: RSASSA-PSS (SHA-256, MG
 ECDSA P-256/SHA-256 for EC keys, encoded as IEEE P1363 `r‖s` (64 bytes, the recommended default) or DER. Hashes and
 signatures are Base64URL without padding. Only Offline (Type 2) certificates may sign KOD II.
 
+The seller NIP and the context identifier must be real identifiers (`ksef_mcu.identifiers`: the official format
+plus ASCII digits and check digits), both when a link is built and when one is parsed.
+
 Parsing is strict: every Base64URL segment must be the canonical encoding of its bytes, so changing any character
 of a link — including the unused low bits of the last signature character, which the official portal ignores —
 makes verification fail.
@@ -39,6 +42,32 @@ from ksef_mcu.crypto.certificates import (
 )
 from ksef_mcu.crypto.errors import QrError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import PrivateKey, PublicKey, key_kind
+from ksef_mcu.identifiers import CONTEXT_VALUE_SHAPES, ContextIdentifier, ContextIdentifierType, nip_is_valid
+
+__all__ = [
+    "LABEL_CERTIFICATE",
+    "LABEL_OFFLINE",
+    "PSS_SALT_LENGTH",
+    "QR_BASE_URLS",
+    "ContextIdentifierType",
+    "EcdsaSignatureEncoding",
+    "InvoiceHash",
+    "InvoiceLink",
+    "OfflineQrLink",
+    "OfflineQrSigner",
+    "QrEnvironment",
+    "base64url",
+    "build_invoice_link",
+    "build_offline_qr_link",
+    "check_ksef_number",
+    "decode_base64url",
+    "parse_invoice_link",
+    "parse_offline_qr_link",
+    "sign_offline_qr_link",
+    "unsigned_offline_qr_link",
+    "verify_offline_qr_link",
+]
+# `ContextIdentifierType` is defined in `ksef_mcu.identifiers`; re-exported because KOD II names a context type.
 
 
 class QrEnvironment(enum.StrEnum):
@@ -65,27 +94,9 @@ LABEL_CERTIFICATE = "CERTYFIKAT"
 """Label under KOD II."""
 
 PSS_SALT_LENGTH = 32
-_NIP = re.compile(r"\d{10}")
 _SERIAL = re.compile(r"[0-9A-F]{16,40}")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _KSEF_NUMBER = re.compile(r"\d{10}-\d{8}-[0-9A-F]{12}-[0-9A-F]{2}")
-
-
-class ContextIdentifierType(enum.StrEnum):
-    """The login context the offline invoice was issued in (`ContextIdentifier` of KSeF)."""
-
-    NIP = "Nip"
-    INTERNAL_ID = "InternalId"
-    NIP_VAT_UE = "NipVatUe"
-    PEPPOL_ID = "PeppolId"
-
-
-_CONTEXT_VALUES = {
-    ContextIdentifierType.NIP: (re.compile(r"\d{10}"), "10 cyfr"),
-    ContextIdentifierType.INTERNAL_ID: (re.compile(r"\d{10}-\d{5}"), "NIP, „-” i 5 cyfr"),
-    ContextIdentifierType.NIP_VAT_UE: (re.compile(r"\d{10}-[A-Z]{2}[0-9A-Za-z+*]{2,13}"), "NIP, „-” i numer VAT UE"),
-    ContextIdentifierType.PEPPOL_ID: (re.compile(r"P[A-Z]{2}\d{6}"), "P, 2 litery i 6 cyfr"),
-}
 
 
 class EcdsaSignatureEncoding(enum.StrEnum):
@@ -156,8 +167,8 @@ def _invoice_hash(invoice: bytes | InvoiceHash) -> InvoiceHash:
 
 
 def _check_nip(nip: str, what: str = "NIP sprzedawcy") -> str:
-    if not isinstance(nip, str) or not _NIP.fullmatch(nip):
-        raise QrError(f"Nieprawidłowy {what}: {nip!r} (oczekiwano 10 cyfr).")
+    if not nip_is_valid(nip):
+        raise QrError(f"Nieprawidłowy {what}: {nip!r} (oczekiwano 10 cyfr NIP z poprawną cyfrą kontrolną).")
     return nip
 
 
@@ -278,9 +289,12 @@ def _check_context(context_type: ContextIdentifierType | str, context_value: str
     except ValueError as error:
         allowed = ", ".join(member.value for member in ContextIdentifierType)
         raise QrError(f"Nieznany typ kontekstu: {context_type!r} (dozwolone: {allowed}).") from error
-    pattern, shape = _CONTEXT_VALUES[kind]
-    if not isinstance(context_value, str) or not pattern.fullmatch(context_value):
-        raise QrError(f"Nieprawidłowy identyfikator kontekstu {kind}: {context_value!r} (oczekiwano: {shape}).")
+    if not isinstance(context_value, str) or not ContextIdentifier(kind, context_value).is_valid():
+        check_digits = "" if kind is ContextIdentifierType.PEPPOL_ID else ", z poprawnymi cyframi kontrolnymi"
+        raise QrError(
+            f"Nieprawidłowy identyfikator kontekstu {kind}: {context_value!r} "
+            f"(oczekiwano: {CONTEXT_VALUE_SHAPES[kind]}{check_digits})."
+        )
     return kind
 
 
@@ -455,11 +469,7 @@ class OfflineQrSigner:
 
         With `now` (timezone-aware) a certificate outside its validity period is refused. Raises `QrError`.
         """
-        if not (
-            isinstance(seller_nip, str) and len(seller_nip) == 10 and seller_nip.isascii() and seller_nip.isdigit()
-        ):
-            _check_nip(seller_nip)  # raises with the usual message for anything but 10 (Unicode) digits
-            raise QrError(f"Nieprawidłowy NIP sprzedawcy: {seller_nip!r} (oczekiwano 10 cyfr 0-9).")
+        _check_nip(seller_nip)  # a real NIP, as everywhere in KOD links (a couple of microseconds)
         if now is not None and not self._not_before <= now <= self._not_after:
             _check_validity(self.certificate, now)
         if isinstance(invoice, InvoiceHash):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,18 +23,24 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import NameOID
 
+from ksef_mcu import identifiers
 from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER
 from ksef_mcu.crypto.errors import IdentifierError
 from ksef_mcu.crypto.keys import PrivateKey, key_kind
+
+__all__ = [
+    "SELF_SIGNED_BACKDATE",
+    "SELF_SIGNED_LIFETIME",
+    "TestSubject",
+    "TestSubjectKind",
+    "build_self_signed_certificate",
+]
 
 SELF_SIGNED_LIFETIME = timedelta(days=730)
 SELF_SIGNED_BACKDATE = timedelta(minutes=61)
 """How far before `now` the certificate starts: the C# tool's 61 minutes, so a server's clock a little behind ours
 still sees it as valid."""
 
-_NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
-_NIP_PATTERN = re.compile(r"[1-9]((\d[1-9])|([1-9]\d))\d{7}")  # the `Nip` pattern of the OpenAPI and the XSDs
-_PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
 _NAME_PART = re.compile(r"[^\s,;=+<>#\"\\][^,;=+<>#\"\\]{0,63}")
 
 
@@ -51,61 +57,12 @@ class TestSubjectKind(enum.StrEnum):
     """An organisation's electronic seal (`organizationIdentifier` `VATPL-…`)."""
 
 
-def nip_is_valid(nip: str) -> bool:
-    """True for a NIP KSeF accepts: the API's pattern (no leading zero, no `00` tax-office code in digits 2–3) and
-    the check digit (weights 6,5,7,2,3,4,5,6,7, mod 11)."""
-    if not isinstance(nip, str) or not _NIP_PATTERN.fullmatch(nip):
-        return False
-    remainder = sum(int(digit) * weight for digit, weight in zip(nip, _NIP_WEIGHTS, strict=False)) % 11
-    return remainder != 10 and remainder == int(nip[9])
-
-
-def pesel_is_valid(pesel: str) -> bool:
-    """True for 11 digits with a valid PESEL check digit and a real date of birth (1800–2299)."""
-    if not isinstance(pesel, str) or not re.fullmatch(r"\d{11}", pesel):
-        return False
-    total = sum(int(digit) * weight for digit, weight in zip(pesel, _PESEL_WEIGHTS, strict=False))
-    if (10 - total % 10) % 10 != int(pesel[10]):
-        return False
-    year, month, day = int(pesel[0:2]), int(pesel[2:4]), int(pesel[4:6])
-    century = {0: 1900, 20: 2000, 40: 2100, 60: 2200, 80: 1800}.get(month - month % 20)
-    if century is None:
-        return False
+def _checked(check: Callable[[str], str], value: str) -> str:
+    """`check(value)` with its `identifiers.IdentifierError` raised as this library's `IdentifierError`."""
     try:
-        datetime(century + year, month % 20, day)
-    except ValueError:
-        return False
-    return True
-
-
-def generate_random_nip() -> str:
-    """A random NIP with a valid check digit (the official test tools use random NIPs: TEST data is shared)."""
-    while True:
-        digits = [secrets.randbelow(9) + 1, *(secrets.randbelow(10) for _ in range(8))]
-        remainder = sum(digit * weight for digit, weight in zip(digits, _NIP_WEIGHTS, strict=True)) % 11
-        nip = "".join(map(str, digits)) + str(remainder)
-        if remainder != 10 and nip_is_valid(nip):
-            return nip
-
-
-def check_nip(nip: str) -> str:
-    """`nip` when it is a valid NIP; raises `IdentifierError` with a Polish message otherwise."""
-    if not isinstance(nip, str) or not re.fullmatch(r"\d{10}", nip):
-        raise IdentifierError(f"Nieprawidłowy NIP {nip!r}: oczekiwano 10 cyfr (bez kresek).")
-    if not _NIP_PATTERN.fullmatch(nip):
-        raise IdentifierError(f"Nieprawidłowy NIP {nip}: nie może zaczynać się od 0 ani mieć 00 na 2. i 3. pozycji.")
-    if not nip_is_valid(nip):
-        raise IdentifierError(f"Nieprawidłowy NIP {nip}: cyfra kontrolna się nie zgadza.")
-    return nip
-
-
-def check_pesel(pesel: str) -> str:
-    """`pesel` when it is a valid PESEL; raises `IdentifierError` with a Polish message otherwise."""
-    if not isinstance(pesel, str) or not re.fullmatch(r"\d{11}", pesel):
-        raise IdentifierError(f"Nieprawidłowy PESEL {pesel!r}: oczekiwano 11 cyfr.")
-    if not pesel_is_valid(pesel):
-        raise IdentifierError(f"Nieprawidłowy PESEL {pesel}: cyfra kontrolna albo data urodzenia się nie zgadza.")
-    return pesel
+        return check(value)
+    except identifiers.IdentifierError as error:
+        raise IdentifierError(error.message) from error
 
 
 def _name_part(value: str, what: str) -> str:
@@ -133,17 +90,17 @@ class TestSubject:
     @classmethod
     def person_by_nip(cls, nip: str, *, given_name: str = "Jan", surname: str = "Testowy") -> TestSubject:
         """A person known by NIP (a sole trader). Raises `IdentifierError`."""
-        return cls(TestSubjectKind.PERSON_NIP, check_nip(nip), given_name, surname)
+        return cls(TestSubjectKind.PERSON_NIP, _checked(identifiers.check_nip, nip), given_name, surname)
 
     @classmethod
     def person_by_pesel(cls, pesel: str, *, given_name: str = "Jan", surname: str = "Testowy") -> TestSubject:
         """A person known by PESEL. Raises `IdentifierError`."""
-        return cls(TestSubjectKind.PERSON_PESEL, check_pesel(pesel), given_name, surname)
+        return cls(TestSubjectKind.PERSON_PESEL, _checked(identifiers.check_pesel, pesel), given_name, surname)
 
     @classmethod
     def seal(cls, nip: str, *, organization: str = "Firma testowa") -> TestSubject:
         """An organisation's seal with NIP. Raises `IdentifierError`."""
-        return cls(TestSubjectKind.SEAL, check_nip(nip), organization=organization)
+        return cls(TestSubjectKind.SEAL, _checked(identifiers.check_nip, nip), organization=organization)
 
     def name(self) -> x509.Name:
         """The subject DN in the order the Java test tool writes it (C# writes the reverse; KSeF accepts both)."""

@@ -19,15 +19,18 @@ from dataclasses import dataclass
 from typing import Final
 
 from ksef_mcu.documents.errors import KsefNumberError
+from ksef_mcu.identifiers import NIP_PATTERN
 
 KSEF_NUMBER_LENGTH: Final = 35
 TECHNICAL_PART_MAX: Final = 0xFFFF_FFFF_FFFF
 """The largest technical part (12 hexadecimal digits)."""
 
-# open-api.json `KsefNumber` (35-character form): the NIP part follows the NIP pattern of the FA schemas.
-_SHAPE = re.compile(r"([1-9](?:\d[1-9]|[1-9]\d)\d{7})-(\d{4})(\d{2})(\d{2})-([0-9A-F]{12})-([0-9A-F]{2})", re.ASCII)
+# open-api.json `KsefNumber` (35-character form): the NIP part follows the official NIP pattern (`identifiers`), ASCII.
+_SHAPE = re.compile(
+    "(" + NIP_PATTERN.pattern.strip("^$") + r")-(\d{4})(\d{2})(\d{2})-([0-9A-F]{12})-([0-9A-F]{2})", re.ASCII
+)
 _LEGACY_SHAPE = re.compile(r"\d{10}-\d{8}-[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{2}", re.ASCII)
-_NIP = re.compile(r"[1-9](?:\d[1-9]|[1-9]\d)\d{7}", re.ASCII)
+_NIP = re.compile(NIP_PATTERN.pattern, re.ASCII)
 _EXAMPLE = "5265877635-20250826-0100001AF629-AF"
 
 

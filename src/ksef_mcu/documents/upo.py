@@ -43,6 +43,7 @@ from ksef_mcu.documents.errors import KsefNumberError, UpoError
 from ksef_mcu.documents.forms import InvoiceForm
 from ksef_mcu.documents.invoices import InvoicingMode
 from ksef_mcu.documents.ksef_numbers import parse_ksef_number
+from ksef_mcu.identifiers import CONTEXT_VALUE_PATTERNS, NIP_PATTERN, ContextIdentifierType
 
 UPO_NAMESPACE: Final = "http://upo.schematy.mf.gov.pl/KSeF/v4-3"
 UPO_ROOT: Final = f"{{{UPO_NAMESPACE}}}Potwierdzenie"
@@ -51,20 +52,18 @@ MAX_DOCUMENTS_PER_PAGE: Final = 10_000
 #: Largest UPO read or signed: a full page of 10 000 entries is about 7 MB.
 MAX_UPO_BYTES: Final = 16 * 1024 * 1024
 
-_NIP = r"[1-9](?:[0-9][1-9]|[1-9][0-9])[0-9]{7}"
-_VAT_UE = (
-    r"(?:AT)U[0-9]{8}|BE[01][0-9]{9}|BG[0-9]{9,10}|CY[0-9]{8}[A-Z]|CZ[0-9]{8,10}|DE[0-9]{9}|DK[0-9]{8}|EE[0-9]{9}"
-    r"|EL[0-9]{9}|ES(?:[A-Z][0-9]{8}|[0-9]{8}[A-Z]|[A-Z][0-9]{7}[A-Z])|FI[0-9]{8}|FR[A-Z0-9]{2}[0-9]{9}|HR[0-9]{11}"
-    r"|HU[0-9]{8}|IE(?:[0-9]{7}[A-Z]{2}|[0-9][A-Z0-9+*][0-9]{5}[A-Z])|IT[0-9]{11}|LT(?:[0-9]{9}|[0-9]{12})|LU[0-9]{8}"
-    r"|LV[0-9]{11}|MT[0-9]{8}|NL[A-Z0-9+*]{12}|PT[0-9]{9}|RO[0-9]{2,10}|SE[0-9]{12}|SI[0-9]{8}|SK[0-9]{10}"
-    r"|XI(?:[0-9]{9}|[0-9]{12}|(?:GD|HA)[0-9]{3})"
-)
+# The identifier formats are the official ones of `ksef_mcu.identifiers`, read here with ASCII digits only.
+_NIP = re.compile(NIP_PATTERN.pattern, re.ASCII)
+_CONTEXT_ELEMENT_NAMES = {
+    ContextIdentifierType.NIP: "Nip",
+    ContextIdentifierType.INTERNAL_ID: "IdWewnetrzny",
+    ContextIdentifierType.NIP_VAT_UE: "IdZlozonyVatUE",
+    ContextIdentifierType.PEPPOL_ID: "IdDostawcyUslugPeppol",
+}
 #: Context identifier type (as `ContextIdentifierType` values are written in the API) → UPO element and value rule.
 CONTEXT_ELEMENTS: Final = {
-    "Nip": ("Nip", re.compile(_NIP)),
-    "InternalId": ("IdWewnetrzny", re.compile(_NIP + r"-[0-9]{5}")),
-    "NipVatUe": ("IdZlozonyVatUE", re.compile(_NIP + "-(?:" + _VAT_UE + ")")),
-    "PeppolId": ("IdDostawcyUslugPeppol", re.compile(r"P[A-Z]{2}[0-9]{6}")),
+    kind.value: (name, re.compile(CONTEXT_VALUE_PATTERNS[kind].pattern, re.ASCII))
+    for kind, name in _CONTEXT_ELEMENT_NAMES.items()
 }
 _REFERENCE_NUMBER = re.compile(
     r"(?:20[2-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
@@ -130,7 +129,7 @@ class UpoEntry:
     mode: InvoicingMode
 
     def __post_init__(self) -> None:
-        if not isinstance(self.seller_nip, str) or not re.fullmatch(_NIP, self.seller_nip):
+        if not isinstance(self.seller_nip, str) or not _NIP.fullmatch(self.seller_nip):
             raise UpoError(f"Nieprawidłowy NIP sprzedawcy: {shown(self.seller_nip)!r}.")
         try:
             number = parse_ksef_number(self.ksef_number)

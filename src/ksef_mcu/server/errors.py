@@ -1,4 +1,4 @@
-"""The server's domain error tree. No web imports: `server/api/problems.py` is the one place that renders these.
+"""The server's domain error tree. No web imports: `server/http/problems.py` is the one place that renders these.
 
 Every error carries the HTTP status and what the KSeF error body needs: for 400 the KSeF exception `code`, its
 Polish `description` and `details`; for 401/403/410/429 a Polish `detail` (403 also a `reason_code`).

@@ -9,7 +9,7 @@ Layout of `<data_dir>`:
 
 Built-in names: `token-signing` (EC P-256, signs every JWT), `encryption-symmetric-key` and `encryption-ksef-token`
 (RSA 2048 with self-signed certificates, served by `/v2/security/public-key-certificates`). Modules keep their keys in
-the same store (the certificates module: its CA keys) through `KeyStore.load_or_create_key`.
+the same store (the certificates domain: its CA keys) through `KeyStore.load_or_create_key`.
 
 Files appear atomically (written aside, then linked into place), so a crash never leaves half a key, and an existing
 key is never overwritten; certificates are renewed in place (same key) shortly before they expire.
@@ -18,10 +18,10 @@ key is never overwritten; certificates are renewed in place (same key) shortly b
 from __future__ import annotations
 
 import base64
+import contextlib
 import enum
 import fcntl
 import hashlib
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +38,7 @@ from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.keys import KeyKind, PrivateKey, encrypt_private_key, generate_private_key, load_private_key
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.files import ensure_private_directory, replace_file, write_new_file
 
 TOKEN_SIGNING_KEY = "token-signing"  # noqa: S105 - a file name
 CERTIFICATE_LIFETIME = timedelta(days=730)
@@ -61,53 +62,6 @@ ENCRYPTION_KEY_NAMES: dict[EncryptionKeyUsage, str] = {
 }
 
 
-def _write_new_file(path: Path, data: bytes) -> bool:
-    """Create `path` with `data` (mode 0600) unless it exists. Returns False when it already existed."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return False
-    finally:
-        temporary.unlink(missing_ok=True)
-    _fsync_directory(path.parent)
-    return True
-
-
-def _replace_file(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with `data` (mode 0600)."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def ensure_private_directory(directory: Path) -> None:
-    """Create `directory` (and parents) readable only by the owner."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-
 def load_or_create_secret(settings: ServerSettings) -> str:
     """The passphrase protecting the server's keys: `KSEF_MCU_SECRET`, else the secret file (created on first use)."""
     if settings.secret is not None:
@@ -118,7 +72,8 @@ def load_or_create_secret(settings: ServerSettings) -> str:
     path = settings.resolved_secret_file
     ensure_private_directory(path.parent)
     if not path.exists():
-        _write_new_file(path, (secrets.token_urlsafe(32) + "\n").encode("ascii"))
+        with contextlib.suppress(FileExistsError):  # another process created it first: use theirs
+            write_new_file(path, (secrets.token_urlsafe(32) + "\n").encode("ascii"))
     value = path.read_text(encoding="utf-8").strip()
     if len(value) < 16:
         raise KeyStoreError(f"the secret file {path} is empty or too short")
@@ -172,7 +127,7 @@ class KeyStore:
             if existing is not None:
                 return existing
             key = generate_private_key(kind)
-            _write_new_file(self.key_path(name), encrypt_private_key(key, self._passphrase))
+            write_new_file(self.key_path(name), encrypt_private_key(key, self._passphrase))
             return key
 
     def load_certificate(self, name: str) -> x509.Certificate | None:
@@ -202,7 +157,7 @@ class KeyStore:
             if current := usable(self.load_certificate(name)):
                 return current
             fresh = build()
-            _replace_file(self.certificate_path(name), fresh.public_bytes(serialization.Encoding.PEM))
+            replace_file(self.certificate_path(name), fresh.public_bytes(serialization.Encoding.PEM))
             return fresh
 
 
@@ -281,7 +236,8 @@ class ServerKeys:
     _decryption_keys: dict[EncryptionKeyUsage, rsa.RSAPrivateKey] = field(default_factory=dict, repr=False)
 
     def decryption_key(self, usage: EncryptionKeyUsage) -> rsa.RSAPrivateKey:
-        """The private half of an encryption certificate (loaded on first use: RSA loading costs ~70 ms)."""
+        """The private half of an encryption certificate (loaded on first use: loading an RSA key validates it, which
+        is slow)."""
         if usage not in self._decryption_keys:
             key = self.store.load_key(ENCRYPTION_KEY_NAMES[usage])
             if not isinstance(key, rsa.RSAPrivateKey):

@@ -130,12 +130,12 @@ class ServerSettings(BaseSettings):
     database_in_threads: bool = False
     """Run each request's unit of work in a thread pool instead of on the event loop. Off by default: against a
     database on the same host a unit takes well under a millisecond, and the thread hand-off plus the GIL contention
-    it brings cost more than the overlap gains (measured on PostgreSQL: 101 against 49 logins/s per process). Turn it
-    on for a PostgreSQL behind a slow network link. SQLite always runs on the event loop."""
+    it brings cost more than the overlap gains (figures: docs/performance.md). Turn it on for a PostgreSQL behind a
+    slow network link. SQLite always runs on the event loop."""
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Bigger bodies are refused before parsing (an AuthTokenRequest is a few kilobytes)."""
 
-    # --- the certificates module ---------------------------------------------------------------------------------
+    # --- the certificates domain ----------------------------------------------------------------------------------
 
     public_url: str | None = None
     """The server's address as clients reach it (e.g. `https://ksef.example.org`); issued certificates name

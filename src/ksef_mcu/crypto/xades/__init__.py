@@ -11,18 +11,18 @@ from ksef_mcu.crypto.errors import XADES_REJECTIONS, XadesError, XadesRejection
 from ksef_mcu.crypto.xades._xml import MAX_DOCUMENT_BYTES, parse_document
 from ksef_mcu.crypto.xades.algorithms import Canonicalization, DigestMethod, SignatureMethod
 from ksef_mcu.crypto.xades.request import (
-    AllowedIps,
     AuthTokenNamespace,
     AuthTokenRequest,
-    ContextIdentifier,
-    ContextIdentifierType,
-    SubjectIdentifierTypeXml,
     build_auth_token_request,
     read_auth_token_request,
     validate_auth_token_request,
 )
 from ksef_mcu.crypto.xades.signer import XadesSigner, sign_auth_token_request
 from ksef_mcu.crypto.xades.verifier import MAX_CLOCK_SKEW, VerifiedLogin, verify_auth_token_request
+
+# The identifier vocabulary lives in `ksef_mcu.identifiers`; it is re-exported here because an AuthTokenRequest is
+# built from it (and existing callers import it from here).
+from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, ContextIdentifierType, SubjectIdentifierTypeXml
 
 __all__ = [
     "MAX_CLOCK_SKEW",

@@ -22,13 +22,36 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
 from ksef_mcu.crypto.xades._xml import collapse, element_children, local_name, parse_document, shown, simple_text
+from ksef_mcu.identifiers import (
+    CONTEXT_VALUE_SHAPES,
+    AllowedIps,
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifierTypeXml,
+)
+
+__all__ = [
+    "MAX_ALLOWED_IPS_PER_KIND",
+    "AllowedIps",
+    "AuthTokenNamespace",
+    "AuthTokenRequest",
+    "ContextIdentifier",
+    "ContextIdentifierType",
+    "SubjectIdentifierTypeXml",
+    "build_auth_token_request",
+    "check_allowed_ips",
+    "check_challenge",
+    "check_context_value",
+    "read_auth_token_request",
+    "validate_auth_token_request",
+]
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _NAMESPACE_PREFIX = "http://ksef.mf.gov.pl/auth/token/"
@@ -54,50 +77,6 @@ class AuthTokenNamespace(enum.StrEnum):
 _NAMESPACES_BY_URI = {member.uri: member for member in AuthTokenNamespace}
 
 
-class ContextIdentifierType(enum.StrEnum):
-    """The context an authentication is for; values are the XML element names (and the API's enum)."""
-
-    NIP = "Nip"
-    INTERNAL_ID = "InternalId"
-    NIP_VAT_UE = "NipVatUe"
-    PEPPOL_ID = "PeppolId"
-
-
-class SubjectIdentifierTypeXml(enum.StrEnum):
-    """How the signer is identified: by NIP/PESEL from the certificate subject, or by the certificate fingerprint."""
-
-    CERTIFICATE_SUBJECT = "certificateSubject"
-    CERTIFICATE_FINGERPRINT = "certificateFingerprint"
-
-
-@dataclass(frozen=True, slots=True)
-class ContextIdentifier:
-    """The context: e.g. `ContextIdentifier(ContextIdentifierType.NIP, "5265877635")`."""
-
-    type: ContextIdentifierType
-    value: str
-
-
-@dataclass(frozen=True, slots=True)
-class AllowedIps:
-    """`AuthorizationPolicy/AllowedIps`: up to 10 each of addresses, ranges (`a.b.c.d-e.f.g.h`) and masks (`/n`).
-
-    An empty `AllowedIps()` is a valid policy of its own (the element present with no entries).
-    """
-
-    ip4_addresses: tuple[str, ...] = field(default=())
-    ip4_ranges: tuple[str, ...] = field(default=())
-    ip4_masks: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        # Accept any iterable of strings (lists from JSON) but store tuples so the value stays hashable and frozen.
-        for name in ("ip4_addresses", "ip4_ranges", "ip4_masks"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                raise TypeError(f"{name} must be a sequence of strings, not a string")
-            object.__setattr__(self, name, tuple(value))
-
-
 @dataclass(frozen=True, slots=True)
 class AuthTokenRequest:
     """The content of an AuthTokenRequest (values as XML Schema reads them: token values whitespace-collapsed)."""
@@ -110,55 +89,8 @@ class AuthTokenRequest:
 
 
 # --- value rules -------------------------------------------------------------------------------------------------
-# `\d` is any Unicode decimal digit both in XML Schema and in Python's str patterns; `[0-9]` is ASCII in both.
-
-_NIP = r"[1-9](?:\d[1-9]|[1-9]\d)\d{7}"
-
-#: EU VAT numbers by country prefix (the VIES formats the schema encodes), without the prefix.
-EU_VAT_NUMBER_FORMATS: dict[str, str] = {
-    "AT": r"U\d{8}",
-    "BE": r"[01]\d{9}",
-    "BG": r"\d{9,10}",
-    "CY": r"\d{8}[A-Z]",
-    "CZ": r"\d{8,10}",
-    "DE": r"\d{9}",
-    "DK": r"\d{8}",
-    "EE": r"\d{9}",
-    "EL": r"\d{9}",
-    "ES": r"[A-Z]\d{8}|\d{8}[A-Z]|[A-Z]\d{7}[A-Z]",
-    "FI": r"\d{8}",
-    "FR": r"[A-Z0-9]{2}\d{9}",
-    "HR": r"\d{11}",
-    "HU": r"\d{8}",
-    "IE": r"\d{7}[A-Z]{2}|\d[A-Z0-9+*]\d{5}[A-Z]",
-    "IT": r"\d{11}",
-    "LT": r"\d{9}|\d{12}",
-    "LU": r"\d{8}",
-    "LV": r"\d{11}",
-    "MT": r"\d{8}",
-    "NL": r"[A-Z0-9+*]{12}",
-    "PT": r"\d{9}",
-    "RO": r"\d{2,10}",
-    "SE": r"\d{12}",
-    "SI": r"\d{8}",
-    "SK": r"\d{10}",
-    "XI": r"\d{9}|\d{12}|(?:GD|HA)\d{3}",
-}
-
-_CONTEXT_VALUE = {
-    ContextIdentifierType.NIP: re.compile(_NIP),
-    ContextIdentifierType.INTERNAL_ID: re.compile(_NIP + r"-\d{5}"),
-    ContextIdentifierType.NIP_VAT_UE: re.compile(
-        _NIP + "-(?:" + "|".join(f"{country}(?:{number})" for country, number in EU_VAT_NUMBER_FORMATS.items()) + ")"
-    ),
-    ContextIdentifierType.PEPPOL_ID: re.compile(r"P[A-Z]{2}[0-9]{6}"),
-}
-_CONTEXT_DESCRIPTION = {
-    ContextIdentifierType.NIP: "10-cyfrowy NIP",
-    ContextIdentifierType.INTERNAL_ID: "NIP, '-' i 5 cyfr",
-    ContextIdentifierType.NIP_VAT_UE: "NIP, '-' i numer VAT UE z kodem kraju",
-    ContextIdentifierType.PEPPOL_ID: "'P', dwie wielkie litery i 6 cyfr",
-}
+# `\d` is any Unicode decimal digit both in XML Schema and in Python's str patterns; `[0-9]` is ASCII in both. The
+# context values follow the official patterns of `ksef_mcu.identifiers` (format only, as the schemas do).
 
 _CHALLENGE = re.compile(r"\d{8}-CR-[A-F0-9]{10}-[A-F0-9]{10}-[A-F0-9]{2}")
 
@@ -206,11 +138,11 @@ def check_challenge(value: str) -> None:
 
 
 def check_context_value(context_type: ContextIdentifierType, value: str) -> None:
-    """Raise `XadesError` (SCHEMA_INVALID) unless `value` is valid for `context_type`."""
-    if not _CONTEXT_VALUE[context_type].fullmatch(value):
+    """Raise `XadesError` (SCHEMA_INVALID) unless `value` has the official format of `context_type`."""
+    if not ContextIdentifier(context_type, value).is_well_formed():
         raise _invalid(
             f"ContextIdentifier/{context_type.value}: wartość '{shown(value)}' jest nieprawidłowa "
-            f"(oczekiwano: {_CONTEXT_DESCRIPTION[context_type]})."
+            f"(oczekiwano: {CONTEXT_VALUE_SHAPES[context_type]})."
         )
 
 

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType, identifier_from_subject
+from ksef_mcu.crypto.certificates import identifier_from_subject
 from ksef_mcu.crypto.certificates import sha256_fingerprint as certificate_fingerprint
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
@@ -65,12 +65,13 @@ from ksef_mcu.crypto.xades.algorithms import (
     SignatureMethod,
     Transform,
 )
-from ksef_mcu.crypto.xades.request import (
+from ksef_mcu.crypto.xades.request import AuthTokenNamespace, read_auth_token_request
+from ksef_mcu.identifiers import (
     AllowedIps,
-    AuthTokenNamespace,
     ContextIdentifier,
+    SubjectIdentifier,
+    SubjectIdentifierType,
     SubjectIdentifierTypeXml,
-    read_auth_token_request,
 )
 
 __all__ = [

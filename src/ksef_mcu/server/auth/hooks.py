@@ -1,21 +1,26 @@
-"""Extension points of the login flow that other modules implement.
+"""What the login flow lets other parts of the server decide, and the one place it keeps them (`LoginHooks`).
 
-`LoginCertificateAuthority` — a module that issues certificates (the certificates module's CA) tells the login flow
-about certificates it issued: who they belong to and whether they may log in now (active, Authentication type,
-within validity). It runs inside the login's unit of work, so it may record the use (e.g. `lastUseDate`).
+- `LoginCertificateAuthority` — a part that issues certificates (the certificates domain's CA) tells the login
+  flow about certificates it issued: who they belong to and whether they may log in now (active, Authentication
+  type, within validity). It runs inside the login's unit of work, so it may record the use (e.g. `lastUseDate`).
+- `PermissionResolver` — "may this subject act in this context, and with what": the test data's resolver today,
+  the permissions domain's later.
+
+`AuthenticationService` reads both from the `LoginHooks` it shares with the composition root on every login, so
+replacing `components.permissions` or appending an authority takes effect at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from cryptography import x509
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier
-from ksef_mcu.server.auth.model import CertificateProblem
+from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier
+from ksef_mcu.server.auth.model import CertificateProblem, ContextPermissions
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +41,35 @@ class LoginCertificateAuthority(Protocol):
     ) -> IssuedCertificateVerdict | None:
         """Return None if `certificate` was not issued here; otherwise the verdict (and record the use if allowed)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the login and token decisions need to know about a subject in a context."""
+
+    deceased: bool
+    """The subject is a person marked deceased (then `permissions` is not looked up and is None)."""
+    permissions: ContextPermissions | None
+    """Its permissions in the context, or None when it holds none (it may not act there)."""
+
+
+class PermissionResolver(Protocol):
+    """Answers "may `subject` act in `context`, and with what" inside the caller's unit of work."""
+
+    def standing(
+        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier, *, complete: bool = True
+    ) -> Standing:
+        """Whether the subject is deceased and, if not, its permissions in the context.
+
+        With `complete=False` the permissions only have to be right about None versus not None (the login
+        decision), so an implementation may stop at the first permission it finds.
+        """
+        ...
+
+
+@dataclass
+class LoginHooks:
+    """The login flow's hooks, shared by reference between the composition root and `AuthenticationService`."""
+
+    permissions: PermissionResolver
+    certificate_authorities: list[LoginCertificateAuthority] = field(default_factory=list)

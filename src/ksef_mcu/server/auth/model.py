@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.identifiers import ContextIdentifier
+from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
 
 
 class AuthenticationMethod(enum.StrEnum):
@@ -174,10 +173,6 @@ class ContextPermissions:
     roles: tuple[str, ...] = ()
 
     @property
-    def is_owner(self) -> bool:
-        return Permission.OWNER in self.permissions
-
-    @property
     def effective(self) -> tuple[Permission, ...]:
         """The permissions with `Owner` expanded, without duplicates, in a stable order."""
         expanded: list[Permission] = []
@@ -237,21 +232,27 @@ class SubjectDetails:
 
 
 @dataclass(frozen=True, slots=True)
-class AllowedIps:
-    """`AuthorizationPolicy/AllowedIps`: where the access tokens of this authentication may be used from."""
+class AuthenticationRecord:
+    """One row of `authentications`."""
 
-    addresses: tuple[str, ...] = ()
-    ranges: tuple[str, ...] = ()
-    masks: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, list[str]]:
-        return {"ip4Addresses": list(self.addresses), "ip4Ranges": list(self.ranges), "ip4Masks": list(self.masks)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Sequence[str]]) -> AllowedIps:
-        return cls(
-            tuple(data.get("ip4Addresses", ())), tuple(data.get("ip4Ranges", ())), tuple(data.get("ip4Masks", ()))
-        )
+    reference_number: str
+    started_at: datetime
+    client_ip: str
+    context: ContextIdentifier
+    subject: SubjectIdentifier
+    authentication_method: AuthenticationMethod
+    certificate_fingerprint: str | None
+    certificate_der: bytes | None
+    subject_details: SubjectDetails
+    allowed_ips: AllowedIps | None
+    status: AuthStatus
+    authentication_token_valid_until: datetime
+    is_token_redeemed: bool = False
+    redeemed_at: datetime | None = None
+    refresh_token_id: str | None = None
+    refresh_token_valid_until: datetime | None = None
+    last_token_refresh_at: datetime | None = None
+    revoked_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

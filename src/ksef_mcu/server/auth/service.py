@@ -1,4 +1,5 @@
-"""The authentication flow: XAdES login, its status, token redemption and refresh, authentication sessions.
+"""The authentication flow: challenges, XAdES login, its status, token redemption and refresh, authentication
+sessions, and deleting what has expired.
 
 A login is decided while `POST /auth/xades-signature` runs (one short transaction), so the first
 `GET /auth/{referenceNumber}` already reports the outcome; status 100 never shows. What ends a request with HTTP 400
@@ -9,30 +10,28 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import (
-    ORGANIZATION_IDENTIFIER,
-    SubjectIdentifier,
-    sha256_fingerprint,
-)
-from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict, LoginCertificateAuthority
+from ksef_mcu.clock import Clock
+from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER, sha256_fingerprint
+from ksef_mcu.crypto.xades import VerifiedLogin
+from ksef_mcu.identifiers import SubjectIdentifier
+from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict, LoginHooks
 from ksef_mcu.server.auth.model import (
     BLOCKED_DETAIL,
     DECEASED_DETAIL,
     NO_PERMISSIONS_DETAIL,
     REVOKED_DETAIL,
-    AllowedIps,
     AuthenticationMethod,
+    AuthenticationRecord,
     AuthStatus,
     AuthStatusCode,
     ContextPermissions,
@@ -40,14 +39,12 @@ from ksef_mcu.server.auth.model import (
     SubjectDetails,
     TokenProblem,
 )
-from ksef_mcu.server.auth.permissions import PermissionResolver
+from ksef_mcu.server.auth.repositories.authentications import AuthenticationRepository
+from ksef_mcu.server.auth.repositories.blocked_contexts import BlockedContextRepository
+from ksef_mcu.server.auth.repositories.challenges import ChallengeRepository, ChallengeUse
 from ksef_mcu.server.auth.tokens import IssuedToken, TokenKind, TokenService, VerifiedToken
 from ksef_mcu.server.auth.trust import TrustStore, certificate_time_problem
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.authentications import AuthenticationRecord, AuthenticationRepository
-from ksef_mcu.server.db.repositories.challenges import ChallengeRepository, ChallengeUse
-from ksef_mcu.server.db.repositories.testdata import TestDataRepository
+from ksef_mcu.server.auth.xades_login import verify_xades_login
 from ksef_mcu.server.errors import (
     AuthenticationNotFoundError,
     DeceasedPersonError,
@@ -58,33 +55,14 @@ from ksef_mcu.server.errors import (
     NotAuthorizedError,
     UnauthorizedError,
 )
-from ksef_mcu.server.identifiers import ContextIdentifier, ReferenceKind, new_reference_number
+from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerMode, ServerSettings
+from ksef_mcu.storage.database import Database
 
+CHALLENGE_KEEP_AFTER_EXPIRY = timedelta(hours=1)
+"""An expired challenge is kept this long after it expired (then housekeeping deletes it)."""
 
-class SubjectIdentifierKind(enum.StrEnum):
-    """`SubjectIdentifierType` of an AuthTokenRequest."""
-
-    CERTIFICATE_SUBJECT = "certificateSubject"
-    CERTIFICATE_FINGERPRINT = "certificateFingerprint"
-
-
-@dataclass(frozen=True, slots=True)
-class LoginEvidence:
-    """What a verified AuthTokenRequest proves: who signed (the certificate) what (challenge, context, policy)."""
-
-    challenge: str
-    context: ContextIdentifier
-    subject_identifier_kind: SubjectIdentifierKind
-    subject: SubjectIdentifier
-    """NIP/PESEL from the certificate subject (`certificateSubject`) or its SHA-256 fingerprint."""
-    certificate: x509.Certificate
-    allowed_ips: AllowedIps | None = None
-    failure: AuthStatus | None = None
-    """An outcome decided already by the signature check that is reported as a status, not as HTTP 400."""
-
-
-LoginVerifier = Callable[[bytes, datetime], LoginEvidence]
+LoginVerifier = Callable[[bytes, datetime], VerifiedLogin]
 """Checks a signed AuthTokenRequest; raises a `BadRequestError` for what is refused synchronously."""
 
 
@@ -154,6 +132,39 @@ def _decode_cursor(token: str) -> tuple[datetime, str]:
     return moment, reference_number
 
 
+@dataclass(frozen=True, slots=True)
+class IssuedChallenge:
+    challenge: str
+    timestamp: datetime
+    client_ip: str
+
+    @property
+    def timestamp_ms(self) -> int:
+        """The same instant in Unix milliseconds (what a KSeF-token login encrypts with the token)."""
+        return int(self.timestamp.timestamp() * 1000)
+
+
+class ChallengeService:
+    """Challenges: issued by `POST /auth/challenge`, valid for `challenge_lifetime` (ten minutes), usable once."""
+
+    def __init__(self, database: Database, clock: Clock, *, lifetime: timedelta) -> None:
+        self._database = database
+        self._clock = clock
+        self._lifetime = lifetime
+
+    def issue(self, client_ip: str) -> IssuedChallenge:
+        """Create and store a fresh challenge for a caller at `client_ip`."""
+        now = self._clock.now()
+        # Millisecond precision, so `timestamp` and `timestampMs` name exactly the same instant.
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        challenge = new_reference_number(ReferenceKind.CHALLENGE, now=now)
+        with self._database.write_one() as connection:
+            ChallengeRepository(connection).add(
+                challenge, issued_at=now, expires_at=now + self._lifetime, client_ip=client_ip
+            )
+        return IssuedChallenge(challenge, now, client_ip)
+
+
 class AuthenticationService:
     """Policy of the whole login flow. Stateless; every method is one unit of work."""
 
@@ -165,18 +176,16 @@ class AuthenticationService:
         clock: Clock,
         tokens: TokenService,
         trust: TrustStore,
-        permissions: PermissionResolver,
-        verify_login: LoginVerifier,
-        certificate_authorities: Sequence[LoginCertificateAuthority] = (),
+        hooks: LoginHooks,
+        verify_login: LoginVerifier = verify_xades_login,
     ) -> None:
         self._settings = settings
         self._database = database
         self._clock = clock
         self._tokens = tokens
         self._trust = trust
-        self._permissions = permissions
+        self._hooks = hooks  # read on every use: a replaced resolver or an added authority counts at once
         self._verify_login = verify_login
-        self.certificate_authorities: list[LoginCertificateAuthority] = list(certificate_authorities)
 
     # --- login --------------------------------------------------------------------------------------------------
 
@@ -203,8 +212,6 @@ class AuthenticationService:
             method = self._method(evidence.certificate, verdict)
             if use is ChallengeUse.EXPIRED:
                 status = AuthStatus.of(AuthStatusCode.INVALID_TOKEN, TokenProblem.INVALID_CHALLENGE.value)
-            elif evidence.failure is not None:
-                status = evidence.failure
             else:
                 status = self._decide(connection, evidence, subject, verdict, verify_certificate_chain, now=now)
             AuthenticationRepository(connection).add(
@@ -228,17 +235,17 @@ class AuthenticationService:
     def _internal_verdict(
         self, connection: Connection, certificate: x509.Certificate, *, now: datetime
     ) -> IssuedCertificateVerdict | None:
-        for authority in self.certificate_authorities:
+        for authority in self._hooks.certificate_authorities:
             verdict = authority.check_login_certificate(connection, certificate, now=now)
             if verdict is not None:
                 return verdict
         return None
 
     @staticmethod
-    def _subject(evidence: LoginEvidence, verdict: IssuedCertificateVerdict | None) -> SubjectIdentifier:
+    def _subject(evidence: VerifiedLogin, verdict: IssuedCertificateVerdict | None) -> SubjectIdentifier:
         # Certificates from our CA carry the identity of whoever enrolled (which may be another certificate's
         # fingerprint), so the issuing module's word beats what the certificate's subject shows.
-        return verdict.subject if verdict is not None else evidence.subject
+        return verdict.subject if verdict is not None else evidence.subject_identifier
 
     @staticmethod
     def _method(certificate: x509.Certificate, verdict: IssuedCertificateVerdict | None) -> AuthenticationMethod:
@@ -249,7 +256,7 @@ class AuthenticationService:
     def _decide(
         self,
         connection: Connection,
-        evidence: LoginEvidence,
+        evidence: VerifiedLogin,
         subject: SubjectIdentifier,
         verdict: IssuedCertificateVerdict | None,
         verify_certificate_chain: bool,
@@ -264,9 +271,9 @@ class AuthenticationService:
             problem = self._trust.check_chain(evidence.certificate, now=now)
         if problem is not None:
             return AuthStatus.of(AuthStatusCode.CERTIFICATE_ERROR, problem.value)
-        if TestDataRepository(connection).is_blocked(evidence.context):
+        if BlockedContextRepository(connection).is_blocked(evidence.context):
             return AuthStatus.of(AuthStatusCode.BLOCKED, BLOCKED_DETAIL)
-        standing = self._permissions.standing(connection, evidence.context, subject, complete=False)
+        standing = self._hooks.permissions.standing(connection, evidence.context, subject, complete=False)
         if standing.deceased:
             return AuthStatus.of(AuthStatusCode.DECEASED_PERSON, DECEASED_DETAIL)
         if standing.permissions is None:
@@ -295,7 +302,7 @@ class AuthenticationService:
         return record
 
     def _permissions_for_tokens(self, connection: Connection, record: AuthenticationRecord) -> ContextPermissions:
-        standing = self._permissions.standing(connection, record.context, record.subject)
+        standing = self._hooks.permissions.standing(connection, record.context, record.subject)
         if standing.deceased:
             raise DeceasedPersonError(reference_number=record.reference_number)
         permissions = standing.permissions
@@ -416,3 +423,15 @@ class AuthenticationService:
             AuthenticationRepository(connection).revoke(
                 reference_number, now=self._clock.now(), status=AuthStatus.of(AuthStatusCode.REVOKED, REVOKED_DETAIL)
             )
+
+    # --- housekeeping -------------------------------------------------------------------------------------------
+
+    def purge_expired(self) -> tuple[int, int]:
+        """Delete challenges expired over `CHALLENGE_KEEP_AFTER_EXPIRY` ago and authentications past their
+        retention (and past the life of their refresh tokens); returns how many of each went."""
+        now = self._clock.now()
+        keep = max(self._settings.authentication_retention, self._settings.refresh_token_lifetime)
+        with self._database.write() as connection:
+            challenges = ChallengeRepository(connection).purge_expired(before=now - CHALLENGE_KEEP_AFTER_EXPIRY)
+            operations = AuthenticationRepository(connection).purge(started_before=now - keep)
+        return challenges, operations

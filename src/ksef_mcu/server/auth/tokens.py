@@ -38,15 +38,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from ksef_mcu.server.auth.model import (
-    AllowedIps,
-    AuthenticationMethod,
-    ContextPermissions,
-    Principal,
-    SubjectDetails,
-)
+from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, ContextIdentifierType
+from ksef_mcu.server.auth.model import AuthenticationMethod, ContextPermissions, Principal, SubjectDetails
 from ksef_mcu.server.errors import UnauthorizedError
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 ALGORITHM = "ES256"
 _CLOCK_SKEW = timedelta(seconds=60)

@@ -1,8 +1,8 @@
 """Trust anchors for login certificates, and the chain check used in strict mode or on `verifyCertificateChain=true`.
 
 Anchors come from several places — PEM files named in settings, and providers registered by modules (the
-certificates module registers our own CA) — so the store asks its providers every time instead of copying them.
-Revocation of certificates issued by our CA is the certificates module's business (its login hook); OCSP/CRL of
+certificates domain registers our own CA) — so the store asks its providers every time instead of copying them.
+Revocation of certificates issued by our CA is the certificates domain's business (its login hook); OCSP/CRL of
 external CAs is not consulted.
 """
 

@@ -3,9 +3,8 @@
 `verify_auth_token_request` decides everything about the document and its signature; every `XadesError` it raises is
 answered synchronously with HTTP 400 and the KSeF code it carries (9101–9105, 21001, 21115, 21217, 21401), except a
 certificate outside its validity period, which KSeF reports as status 460 (the error then carries the verified
-login). What the
-login flow decides afterwards (challenge freshness, certificate trust, blocked context, deceased person, permissions)
-becomes the operation's status instead (450/460/470/480/415).
+login). What the login flow decides afterwards (challenge freshness, certificate trust, blocked context, deceased
+person, permissions) becomes the operation's status instead (450/460/470/480/415).
 """
 
 from __future__ import annotations
@@ -13,35 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from ksef_mcu.crypto.xades import VerifiedLogin, XadesError, verify_auth_token_request
-from ksef_mcu.server.auth.model import AllowedIps
-from ksef_mcu.server.auth.service import LoginEvidence, SubjectIdentifierKind
 from ksef_mcu.server.errors import BadRequestError
-from ksef_mcu.server.identifiers import ContextIdentifier, ContextIdentifierType
 
 
-def evidence_from(login: VerifiedLogin) -> LoginEvidence:
-    """The login flow's view of a verified AuthTokenRequest."""
-    policy = login.allowed_ips
-    return LoginEvidence(
-        challenge=login.challenge,
-        context=ContextIdentifier(ContextIdentifierType(login.context.type.value), login.context.value),
-        subject_identifier_kind=SubjectIdentifierKind(login.subject_identifier_type.value),
-        subject=login.subject_identifier,
-        certificate=login.certificate,
-        allowed_ips=(
-            AllowedIps(policy.ip4_addresses, policy.ip4_ranges, policy.ip4_masks) if policy is not None else None
-        ),
-    )
-
-
-def verify_xades_login(xml: bytes, now: datetime) -> LoginEvidence:
+def verify_xades_login(xml: bytes, now: datetime) -> VerifiedLogin:
     """Verify a signed AuthTokenRequest. Raises `BadRequestError` with the KSeF code of the rejection."""
     try:
-        login = verify_auth_token_request(xml, now=now)
+        return verify_auth_token_request(xml, now=now)
     except XadesError as error:
         if error.login is not None:
-            # A sound signature by a certificate outside its validity: the login is recorded and `_decide`
+            # A sound signature by a certificate outside its validity: the login is recorded and the login flow
             # reports status 460, as KSeF does, instead of refusing the request.
-            return evidence_from(error.login)
+            return error.login
         raise BadRequestError(*error.details, code=error.code, description=error.description) from error
-    return evidence_from(login)

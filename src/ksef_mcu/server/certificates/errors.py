@@ -1,6 +1,6 @@
-"""Errors of the certificates module, under the server's one error tree (`ksef_mcu.server.errors`).
+"""Errors of the certificates domain, under the server's one error tree (`ksef_mcu.server.errors`).
 
-`server/api/problems.py` renders them; each fixes the KSeF exception code the official API uses for the case.
+`server/http/problems.py` renders them; each fixes the KSeF exception code the official API uses for the case.
 """
 
 from __future__ import annotations

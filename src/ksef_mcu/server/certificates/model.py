@@ -1,4 +1,5 @@
-"""Vocabulary of the certificates module: certificate and enrollment statuses, revocation reasons, limits.
+"""Vocabulary of the certificates domain: statuses, revocation reasons, limits, and the records its services and
+repositories exchange.
 
 Values are the API's (`CertificateListItemStatus`, `CertificateRevocationReason`, the enrollment `status.code`); the
 Polish descriptions are worded as the official API words them.
@@ -10,7 +11,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifier
+from ksef_mcu.crypto.certificates import KsefCertificateType
+from ksef_mcu.crypto.csr import EnrollmentData
+from ksef_mcu.identifiers import SubjectIdentifier
 
 
 class CertificateStatus(enum.StrEnum):
@@ -67,10 +70,6 @@ class EnrollmentStatus:
     def description(self) -> str:
         return ENROLLMENT_STATUS_DESCRIPTIONS[self.code]
 
-    @property
-    def is_final(self) -> bool:
-        return self.code is not EnrollmentStatusCode.ACCEPTED
-
 
 @dataclass(frozen=True, slots=True)
 class CertificateLimits:
@@ -116,3 +115,74 @@ class CertificateRecord:
         if self.stored_status is CertificateStatus.ACTIVE and now > self.valid_to:
             return CertificateStatus.EXPIRED
         return self.stored_status
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectLimits:
+    """A subject's own limits (None where the default applies)."""
+
+    max_enrollments: int | None = None
+    max_certificates: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentRecord:
+    """One row of `certificate_enrollments`."""
+
+    reference_number: str
+    subject: SubjectIdentifier
+    certificate_name: str
+    certificate_type: KsefCertificateType
+    csr_der: bytes
+    public_key_sha256: str
+    enrollment_data: EnrollmentData
+    requested_valid_from: datetime | None
+    request_date: datetime
+    status: EnrollmentStatus
+    serial_number: str | None = None
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = None
+    attempts: int = 0
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFilter:
+    """`QueryCertificatesRequest`: every field optional; all given ones must match."""
+
+    serial_number: str | None = None
+    """Exact match."""
+    name: str | None = None
+    """Contained in the name, ignoring letter case."""
+    certificate_type: KsefCertificateType | None = None
+    status: CertificateStatus | None = None
+    expires_after: datetime | None = None
+    """Only certificates whose validTo is later than this."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCertificate:
+    """A certificate to store: the registry record and what it was issued from."""
+
+    record: CertificateRecord
+    enrollment_data: EnrollmentData
+    public_key_sha256: str
+    issued_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCrl:
+    crl_number: int
+    this_update: datetime
+    next_update: datetime
+    der: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedCertificate:
+    """A CRL entry: a revoked certificate, or a blocked one (listed on hold until its revocation completes)."""
+
+    serial_number: str
+    revoked_at: datetime
+    reason: RevocationReason | None
+    blocked: bool = False

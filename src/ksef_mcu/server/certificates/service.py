@@ -15,26 +15,28 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Connection
 
-from ksef_mcu.crypto.certificates import (
-    KsefCertificateType,
-    certificate_serial,
-    read_subject_identifier,
-)
+from ksef_mcu.clock import Clock
+from ksef_mcu.crypto.certificates import KsefCertificateType, certificate_serial, read_subject_identifier
 from ksef_mcu.crypto.serials import parse_serial
 from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict
 from ksef_mcu.server.auth.model import AuthenticationMethod, CertificateProblem, Principal
+from ksef_mcu.server.certificates.ca import CertificateAuthority
 from ksef_mcu.server.certificates.errors import (
     CertificateNotFoundError,
     CertificateNotRevocableError,
     RevocationNotAllowedError,
 )
-from ksef_mcu.server.certificates.model import CertificateRecord, CertificateStatus, RevocationReason
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.certificates import CertificateFilter, CertificateRepository, StoredCrl
-from ksef_mcu.server.enrollment.ca import CertificateAuthority
-from ksef_mcu.server.enrollment.issuer import RevokedEntry
+from ksef_mcu.server.certificates.issuer import RevokedEntry
+from ksef_mcu.server.certificates.model import (
+    CertificateFilter,
+    CertificateRecord,
+    CertificateStatus,
+    RevocationReason,
+    StoredCrl,
+)
+from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.database import Database
 
 CRL_REASONS: dict[RevocationReason, x509.ReasonFlags | None] = {
     RevocationReason.UNSPECIFIED: None,

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
-from ksef_mcu.server.clock import Clock
-from ksef_mcu.server.db.engine import Database
-from ksef_mcu.server.db.repositories.permissions import Grant, PermissionGrantRepository
-from ksef_mcu.server.db.repositories.testdata import TestDataRepository, TestPerson, TestSubject
+from ksef_mcu.clock import Clock
+from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.server.auth.repositories.blocked_contexts import BlockedContextRepository
 from ksef_mcu.server.errors import AlreadyExistsError, InputValidationError
-from ksef_mcu.server.identifiers import ContextIdentifier
+from ksef_mcu.server.permissions.model import Grant
+from ksef_mcu.server.permissions.repository import PermissionGrantRepository
+from ksef_mcu.server.testdata.repository import TestDataRepository, TestPerson, TestSubject
+from ksef_mcu.storage.database import Database
 
 GRANT_SOURCE = "testdata"
 
@@ -124,8 +125,8 @@ class TestDataService:
     def block_context(self, context: ContextIdentifier) -> None:
         """Make authentication in `context` end with status 480."""
         with self._database.write() as connection:
-            TestDataRepository(connection).block(context, now=self._clock.now())
+            BlockedContextRepository(connection).block(context, now=self._clock.now())
 
     def unblock_context(self, context: ContextIdentifier) -> None:
         with self._database.write() as connection:
-            TestDataRepository(connection).unblock(context)
+            BlockedContextRepository(connection).unblock(context)

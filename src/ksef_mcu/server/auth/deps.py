@@ -1,0 +1,63 @@
+"""Who is calling: the dependencies that turn a bearer token into a caller, for every domain's protected routes.
+
+`AccessPrincipal` is the one a protected route asks for: a verified access token, its IP policy enforced, the request
+counted against the per-(context, IP) limit — one dependency without sub-dependencies (see `http.deps`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+
+from ksef_mcu.server.auth.model import Principal
+from ksef_mcu.server.auth.tokens import TokenKind, TokenService, VerifiedToken
+from ksef_mcu.server.errors import ForbiddenError
+from ksef_mcu.server.http.deps import HttpComponents, bearer_of, client_ip_of, components_of, endpoint_of
+
+__all__ = ["AccessPrincipal", "TokenComponents", "access_principal", "token_of_kinds"]
+
+
+class TokenComponents(HttpComponents, Protocol):
+    """What these dependencies read from the components."""
+
+    @property
+    def tokens(self) -> TokenService: ...
+
+
+def _verified(components: TokenComponents, token: str, *kinds: TokenKind) -> VerifiedToken:
+    return components.tokens.verify(token, kinds=kinds, now=components.clock.now())
+
+
+async def access_principal(request: Request) -> Principal:
+    """The caller behind a valid access token; enforces its IP policy and the per-(context, IP) rate limit."""
+    components: TokenComponents = components_of(request)
+    ip = client_ip_of(request)
+    principal = _verified(components, bearer_of(request), TokenKind.ACCESS).principal()
+    if principal.allowed_ips is not None and not principal.allowed_ips.admits(ip):
+        raise ForbiddenError(
+            "Żądanie pochodzi z adresu IP innego niż wskazany podczas uwierzytelnienia.",
+            reason_code="ip-not-allowed",
+            security={"clientIp": ip},
+        )
+    key = (endpoint_of(request), principal.context.type.value, principal.context.value, ip)
+    components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
+    return principal
+
+
+AccessPrincipal = Annotated[Principal, Depends(access_principal)]
+
+
+def token_of_kinds(*kinds: TokenKind) -> Callable[..., Coroutine[Any, Any, VerifiedToken]]:
+    """A dependency accepting a bearer token of one of `kinds` (rate-limited like protected endpoints)."""
+
+    async def dependency(request: Request) -> VerifiedToken:
+        components: TokenComponents = components_of(request)
+        ip = client_ip_of(request)
+        verified = _verified(components, bearer_of(request), *kinds)
+        key = (endpoint_of(request), verified.claims.get("cit"), verified.claims.get("civ"), ip)
+        components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
+        return verified
+
+    return dependency

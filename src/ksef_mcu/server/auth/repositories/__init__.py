@@ -1,0 +1,1 @@
+"""The auth domain's SQL: authentication operations and sessions, challenges, blocked contexts."""

@@ -1,1 +1,0 @@
-"""Storage: tables, engine and units of work, repositories (the only SQL), migrations."""

@@ -1,1 +1,0 @@
-"""Alembic migrations shipped with the package (a package so wheels include them)."""

@@ -1,1 +1,0 @@
-"""Certificate enrollment: registration policy (pure), registration authority, the CA core, the issuance worker."""

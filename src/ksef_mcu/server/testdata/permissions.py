@@ -1,0 +1,117 @@
+"""The sandbox's answer to "who may act in a context, and with which permissions" (the login flow's
+`PermissionResolver`, until the permissions domain brings its own).
+
+The rules (`uwierzytelnianie.md`, `dane-testowe-scenariusze.md`):
+- the owner of a NIP (subject NIP = context NIP) holds `Owner` in that NIP's context;
+- a PESEL bound to a NIP (a `/testdata/person`, e.g. a sole trader) is an owner of that NIP's context too, and a
+  bailiff person additionally holds `EnforcementOperations`;
+- anyone else holds what was granted to them in the context (`permission_grants`: test data now, the permissions
+  module later) — a NIP, a PESEL or a certificate fingerprint.
+A subject with nothing in the context cannot log in there (status 415).
+
+The composition root installs it as `components.permissions`; a permissions domain replaces it there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.server.auth.hooks import Standing
+from ksef_mcu.server.auth.model import ContextPermissions, Permission
+from ksef_mcu.server.permissions.repository import PermissionGrantRepository
+from ksef_mcu.server.testdata.repository import TestDataRepository, TestPerson
+
+# `/testdata/subject` types → the entity roles real KSeF reports for such contexts (and for their subunits).
+_SUBJECT_ROLES = {
+    "EnforcementAuthority": ("EnforcementAuthority", "EnforcementAuthority"),
+    "VatGroup": ("VatGroupUnit", "VatGroupSubUnit"),
+    "JST": ("LocalGovernmentUnit", "LocalGovernmentSubUnit"),
+}
+
+
+class TestDataPermissionResolver:
+    """`PermissionResolver`: owner rule + NIP–PESEL bindings from test data + explicit grants."""
+
+    def standing(
+        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier, *, complete: bool = True
+    ) -> Standing:
+        testdata = TestDataRepository(connection)
+        persons: dict[str, TestPerson | None] = {}
+
+        def person(nip: str) -> TestPerson | None:
+            # An owner's NIP is both the subject and the context: one lookup serves the two questions.
+            if nip not in persons:
+                persons[nip] = testdata.person(nip)
+            return persons[nip]
+
+        if self._is_deceased(testdata, subject, person):
+            return Standing(deceased=True, permissions=None)
+        return Standing(
+            deceased=False,
+            permissions=self._resolve(
+                connection, testdata, context, subject, complete=complete, person_with_nip=person
+            ),
+        )
+
+    @staticmethod
+    def _is_deceased(
+        testdata: TestDataRepository, subject: SubjectIdentifier, person: Callable[[str], TestPerson | None]
+    ) -> bool:
+        if subject.type is SubjectIdentifierType.PESEL:
+            return any(found.is_deceased for found in testdata.persons_with_pesel(subject.value))
+        if subject.type is SubjectIdentifierType.NIP:
+            found = person(subject.value)
+            return found is not None and found.is_deceased
+        return False
+
+    def _resolve(
+        self,
+        connection: Connection,
+        testdata: TestDataRepository,
+        context: ContextIdentifier,
+        subject: SubjectIdentifier,
+        *,
+        complete: bool,
+        person_with_nip: Callable[[str], TestPerson | None],
+    ) -> ContextPermissions | None:
+        owns_nip = subject.type is SubjectIdentifierType.NIP and subject.value == context.value
+        if not complete and owns_nip and context.type is ContextIdentifierType.NIP:
+            return ContextPermissions((Permission.OWNER,))
+        permissions: list[Permission | str] = []
+        roles: list[str] = []
+        if context.type is ContextIdentifierType.NIP:
+            person = person_with_nip(context.value)
+            owner = owns_nip or (
+                subject.type is SubjectIdentifierType.PESEL and person is not None and person.pesel == subject.value
+            )
+            if owner:
+                permissions.append(Permission.OWNER)
+                if person is not None and person.is_bailiff:
+                    permissions.append(Permission.ENFORCEMENT_OPERATIONS)
+            if person is not None and person.is_bailiff:
+                roles.append("CourtBailiff")
+            roles.extend(self._entity_roles(testdata, context.value))
+        for granted in PermissionGrantRepository(connection).permissions_held(context, subject):
+            if granted not in permissions:
+                permissions.append(granted)
+        if not permissions:
+            return None
+        return ContextPermissions(tuple(_permission(p) for p in permissions), tuple(roles))
+
+    @staticmethod
+    def _entity_roles(testdata: TestDataRepository, nip: str) -> list[str]:
+        subject = testdata.subject(nip)
+        if subject is None:
+            return []
+        if subject.parent_nip is None:
+            return [_SUBJECT_ROLES.get(subject.subject_type, (subject.subject_type, ""))[0]]
+        parent = testdata.subject(subject.parent_nip)
+        parent_type = parent.subject_type if parent is not None else subject.subject_type
+        return [_SUBJECT_ROLES.get(parent_type, (parent_type, parent_type))[1]]
+
+
+def _permission(value: Permission | str) -> Permission:
+    return value if isinstance(value, Permission) else Permission(value)
