@@ -163,8 +163,8 @@ def test_only_restoring_the_limits_is_retried(fake: FakeKsef, clock: FakeClock) 
 async def test_against_the_real_server_in_process(
     database: Any, server_keys: Any, settings: Any, open_api: dict[str, Any]
 ) -> None:
+    from ksef_mcu.clock import ManualClock
     from ksef_mcu.server.app import create_app
-    from ksef_mcu.server.clock import ManualClock
 
     app: FastAPI = create_app(settings, clock=ManualClock(TEST_START), keys=server_keys, database=database)
     group, member, person_nip = random_nip(), random_nip(), random_nip()
