@@ -20,8 +20,10 @@ from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from client.fakes import LIMITS, FakeKsef, list_item, ok, problem
-from ksef_mcu.cli import _network, _profiles, app, cert_remote
+from ksef_mcu.cli import _network, _profiles, app
+from ksef_mcu.cli._common import CliError
 from ksef_mcu.cli._profiles import LoginInfo, Profile, profile_path, save_profile
+from ksef_mcu.cli.cert import remote as cert_remote
 from ksef_mcu.client import Environment, Token, TokenState
 from ksef_mcu.crypto.keys import generate_private_key
 
@@ -239,7 +241,7 @@ def test_download_writes_every_file_or_none(fake: FakeKsef, tmp_path: Path, monk
     def failing_second_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         writes.append(path)
         if len(writes) == 2:
-            raise cert_remote.CliError("Dysk pełny.")
+            raise CliError("Dysk pełny.")
         real_write(path, data, mode=mode)
 
     monkeypatch.setattr(cert_remote, "write_new_file", failing_second_write)

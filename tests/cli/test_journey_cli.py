@@ -25,6 +25,7 @@ from ksef_mcu.crypto.certificates import (
 )
 from ksef_mcu.crypto.keys import load_private_key
 from ksef_mcu.crypto.self_signed import generate_random_nip
+from ksef_mcu.formatting import start_of_day
 from support.live_server import serve_in_thread
 from support.pki import random_pesel
 
@@ -222,7 +223,7 @@ class TestRequest:
         request_certificate("Offline RSA", "offline", "--rsa", "--valid-from", later.isoformat())
         certificate = load_certificate(Path("Offline RSA.crt").read_bytes())
         assert classify_certificate(certificate) is KsefCertificateType.OFFLINE
-        assert certificate.not_valid_before_utc == _network.start_of_day(later)  # midnight in Poland
+        assert certificate.not_valid_before_utc == start_of_day(later)  # midnight in Poland
         assert certificate.not_valid_after_utc.year == later.year + 2
         assert "RSA" in run("cert", "inspect", "Offline RSA.crt").stdout
 

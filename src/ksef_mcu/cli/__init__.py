@@ -1,7 +1,8 @@
 """The `ksef-mcu` command line.
 
-Each command group lives in its own module and registers itself on `app`; this module only assembles them.
-User-facing text is Polish, like KSeF.
+One room per command group (`server`: serve, worker, db; `ca`; `login`; `keys`; `csr`; `cert/`; `qr`; `testdata`);
+each has `register(parent)`, which adds its commands or its group to the top-level command. This module only builds
+that command and calls them in order. User-facing text is Polish, like KSeF.
 """
 
 from __future__ import annotations
@@ -9,42 +10,33 @@ from __future__ import annotations
 import typer
 
 from ksef_mcu import __version__
-
-app = typer.Typer(
-    name="ksef-mcu",
-    help="ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+from ksef_mcu.cli import ca, cert, csr, keys, login, qr, server, testdata
 
 
-from ksef_mcu.cli import server as _server  # noqa: E402 - command groups register on `app`
-
-_server.register(app)
-
-from ksef_mcu.cli import certificates as _certificates  # noqa: E402
-
-_certificates.register(app)
-
-from ksef_mcu.cli import login as _login  # noqa: E402
-
-_login.register(app)
-
-
-@app.command("version")
 def version() -> None:
     """Pokaż wersję programu."""
     typer.echo(__version__)
 
 
-from ksef_mcu.cli import cert, cert_remote, csr, keys, qr, testdata  # noqa: E402, F401 - groups register themselves
+def build() -> typer.Typer:
+    """The `ksef-mcu` command with every group registered (in the order `--help` lists them)."""
+    command = typer.Typer(
+        name="ksef-mcu",
+        help="ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode="rich",
+    )
+    server.register(command)
+    ca.register(command)
+    login.register(command)
+    command.command("version")(version)
+    for room in (keys, csr, cert, qr, testdata):
+        room.register(command)
+    return command
 
-app.add_typer(keys.app)
-app.add_typer(csr.app)
-app.add_typer(cert.app)  # `cert_remote` adds the commands that talk to KSeF (request, status, list, ...) to this group
-app.add_typer(qr.app)
-app.add_typer(testdata.app)
+
+app = build()
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
 """What every networked command shares: the `--env`/`--base-url` options, the client built from the saved login
-profile (tokens refreshed and saved back automatically), spinners, and Polish labels for KSeF's enums.
+profile (tokens refreshed and saved back automatically), spinners, and dates typed on the command line.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 import typer
@@ -20,8 +19,6 @@ from rich.status import Status
 from ksef_mcu.cli._common import console, error_console, fail
 from ksef_mcu.cli._profiles import Profile, delete_profile, load_profile, save_profile
 from ksef_mcu.client import (
-    CertificateStatus,
-    CertificateType,
     Environment,
     KsefClient,
     KsefInvalidInputError,
@@ -30,6 +27,7 @@ from ksef_mcu.client import (
     TokenState,
 )
 from ksef_mcu.client.environments import normalize_base_url
+from ksef_mcu.formatting import polish_date
 
 ENVIRONMENT_VARIABLE = "KSEF_MCU_ENV"
 BASE_URL_VARIABLE = "KSEF_MCU_API_URL"
@@ -70,20 +68,10 @@ BaseUrlOption = Annotated[
     ),
 ]
 
-WARSAW = "Europe/Warsaw"
-
-
-def polish_zone() -> dt.tzinfo:
-    """Poland's time zone (dates the user types are Polish calendar dates); UTC if the system has no zone data."""
-    try:
-        return ZoneInfo(WARSAW)
-    except ZoneInfoNotFoundError:
-        return dt.UTC
-
 
 def today() -> dt.date:
     """Today's date in Poland."""
-    return dt.datetime.now(polish_zone()).date()
+    return polish_date(dt.datetime.now(dt.UTC))
 
 
 def parse_date(text: str, option: str) -> dt.date:
@@ -92,40 +80,6 @@ def parse_date(text: str, option: str) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         fail(f"Nieprawidłowa data w {option}: {text!r} (oczekiwano RRRR-MM-DD, np. 2026-03-01).")
-
-
-def start_of_day(day: dt.date) -> dt.datetime:
-    """Midnight of `day` in Poland, as a timezone-aware moment."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=polish_zone())
-
-
-def format_moment(moment: dt.datetime | None) -> str:
-    """A moment in Polish local time, `2026-03-01 14:05`; `—` when absent (KSeF's `0001-01-01` means never)."""
-    if moment is None or moment.year <= 1:
-        return "—"
-    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d %H:%M")
-
-
-def format_day(moment: dt.datetime) -> str:
-    """The Polish calendar day of a moment, `2026-03-01`."""
-    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d")
-
-
-TYPE_LABELS = {
-    CertificateType.AUTHENTICATION: "Uwierzytelnienie (Typ 1)",
-    CertificateType.OFFLINE: "Offline (Typ 2)",
-}
-STATUS_LABELS = {
-    CertificateStatus.ACTIVE: "[green]Aktywny[/]",
-    CertificateStatus.BLOCKED: "[yellow]Zablokowany[/]",
-    CertificateStatus.REVOKED: "[red]Unieważniony[/]",
-    CertificateStatus.EXPIRED: "[dim]Wygasły[/]",
-}
-STATUS_REASONS = {
-    CertificateStatus.BLOCKED: "jest zablokowany (trwa jego unieważnianie)",
-    CertificateStatus.REVOKED: "jest unieważniony",
-    CertificateStatus.EXPIRED: "wygasł",
-}
 
 
 def login_hint(environment: Environment) -> str:

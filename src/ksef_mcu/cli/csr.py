@@ -23,12 +23,6 @@ from ksef_mcu.cli._common import (
 from ksef_mcu.crypto.csr import EnrollmentData, check_csr, create_csr
 from ksef_mcu.crypto.keys import pem_encode
 
-app = typer.Typer(
-    name="csr",
-    help="Wnioski certyfikacyjne (CSR, PKCS#10) z danych zwróconych przez KSeF.",
-    no_args_is_help=True,
-)
-
 
 def read_enrollment_data(path: Path) -> EnrollmentData:
     """The enrollment data saved from `GET /certificates/enrollments/data` (a JSON object)."""
@@ -42,7 +36,6 @@ def read_enrollment_data(path: Path) -> EnrollmentData:
     return EnrollmentData.from_api(payload)
 
 
-@app.command("create")
 @report_errors
 def create(
     *,
@@ -79,3 +72,12 @@ def create(
     console.print(f"Podmiot: {escape(format_name(info.subject_name))}")
     console.print(f"Klucz: {info.key_kind.label}, podpis: {info.signature_algorithm}")
     console.print(f"Odcisk SHA-256 klucza publicznego: {info.spki_sha256}")
+
+
+def register(parent: typer.Typer) -> None:
+    """Add the `csr` group to the `ksef-mcu` command."""
+    group = typer.Typer(
+        name="csr", help="Wnioski certyfikacyjne (CSR, PKCS#10) z danych zwróconych przez KSeF.", no_args_is_help=True
+    )
+    group.command("create")(create)
+    parent.add_typer(group)

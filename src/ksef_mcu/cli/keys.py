@@ -11,14 +11,7 @@ from ksef_mcu.cli._common import ask_new_key_password, console, refuse_existing,
 from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, public_key_sha256_fingerprint
 from ksef_mcu.crypto.names import check_mcu_certificate_name
 
-app = typer.Typer(
-    name="keys",
-    help="Klucze prywatne: generowanie na tym komputerze i zapis jako zaszyfrowany plik .key (jak w MCU).",
-    no_args_is_help=True,
-)
 
-
-@app.command("generate")
 @report_errors
 def generate(
     name: Annotated[
@@ -54,3 +47,14 @@ def generate(
         "Zapamiętaj hasło — nie da się go odzyskać ani zresetować. Plik .key przechowuj bezpiecznie; "
         "klucz nie opuszcza tego komputera."
     )
+
+
+def register(parent: typer.Typer) -> None:
+    """Add the `keys` group to the `ksef-mcu` command."""
+    group = typer.Typer(
+        name="keys",
+        help="Klucze prywatne: generowanie na tym komputerze i zapis jako zaszyfrowany plik .key (jak w MCU).",
+        no_args_is_help=True,
+    )
+    group.command("generate")(generate)
+    parent.add_typer(group)

@@ -30,7 +30,6 @@ from ksef_mcu.cli._network import (
     EnvironmentOption,
     Session,
     connect,
-    format_moment,
     login_hint,
     print_done,
     spinner,
@@ -49,6 +48,7 @@ from ksef_mcu.client import (
 from ksef_mcu.crypto.certificates import SubjectIdentifierType, certificate_serial, read_subject_identifier
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, WrongPasswordError
+from ksef_mcu.formatting import format_moment
 
 IDENTIFIER_LABELS = {
     "Nip": "NIP",
@@ -133,6 +133,7 @@ def _login_progress(status: AuthenticationOperationStatus) -> str:
     return _LOGIN_PROGRESS.get(status.status.code, f"Uwierzytelnianie: {status.status.description}…")
 
 
+@report_errors
 def login(
     *,
     cert: Annotated[
@@ -321,8 +322,8 @@ def whoami(environment: EnvironmentOption = EnvironmentChoice.LOCAL) -> None:
         error_console.print(f"[yellow]Sesja wygasła — zaloguj się ponownie:[/] {login_hint(env)}")
 
 
-def register(app: typer.Typer) -> None:
-    """Add `login`, `logout` and `whoami` to the top-level command."""
-    app.command("login")(report_errors(login))
-    app.command("logout")(logout)
-    app.command("whoami")(whoami)
+def register(parent: typer.Typer) -> None:
+    """Add `login`, `logout` and `whoami` to the `ksef-mcu` command."""
+    parent.command("login")(login)
+    parent.command("logout")(logout)
+    parent.command("whoami")(whoami)

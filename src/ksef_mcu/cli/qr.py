@@ -37,12 +37,6 @@ from ksef_mcu.crypto.qr import (
 )
 from ksef_mcu.qr_images import render_qr_png, render_qr_svg
 
-app = typer.Typer(
-    name="qr",
-    help="Kody QR KSeF: KOD I (weryfikacja faktury) i KOD II (weryfikacja wystawcy faktury offline).",
-    no_args_is_help=True,
-)
-
 
 class ImageFormat(enum.StrEnum):
     """Image formats we write, chosen by the output file's extension."""
@@ -148,7 +142,6 @@ BaseUrlOption = Annotated[
 OutOption = Annotated[Path | None, typer.Option("--out", help="Zapisz obraz kodu QR: plik .png albo .svg.")]
 
 
-@app.command("invoice")
 @report_errors
 def invoice_code(
     *,
@@ -185,7 +178,6 @@ def invoice_code(
         _write_image(out, link, label)
 
 
-@app.command("offline")
 @report_errors
 def offline_code(
     *,
@@ -233,3 +225,15 @@ def offline_code(
     typer.echo(link)
     if out is not None:
         _write_image(out, link, LABEL_CERTIFICATE)
+
+
+def register(parent: typer.Typer) -> None:
+    """Add the `qr` group to the `ksef-mcu` command."""
+    group = typer.Typer(
+        name="qr",
+        help="Kody QR KSeF: KOD I (weryfikacja faktury) i KOD II (weryfikacja wystawcy faktury offline).",
+        no_args_is_help=True,
+    )
+    group.command("invoice")(invoice_code)
+    group.command("offline")(offline_code)
+    parent.add_typer(group)

@@ -1,4 +1,4 @@
-"""`ksef-mcu serve` and `ksef-mcu db …`: run the KSeF-compatible server and manage its database.
+"""`ksef-mcu serve`, `worker` and `db …`: run the KSeF-compatible server and its issuance worker, manage its database.
 
 The server stack (FastAPI, SQLAlchemy, uvicorn) takes about a second to import, so it is imported inside the commands
 that need it (`noqa: PLC0415`) and every other `ksef-mcu` command starts fast.
@@ -6,8 +6,10 @@ that need it (`noqa: PLC0415`) and every other `ksef-mcu` command starts fast.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,8 +19,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ksef_mcu.server.settings import ServerMode, ServerSettings
-
-db_app = typer.Typer(name="db", help="Baza danych serwera: migracje schematu.", no_args_is_help=True)
 
 DataDirOption = Annotated[
     Path | None,
@@ -37,50 +37,59 @@ DatabaseUrlOption = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
+def quiet_migrations() -> None:
+    """Alembic's INFO lines ("Context impl …", "Will assume …") are noise for an operator."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def operator_error(message: str) -> typer.Exit:
     typer.echo(f"Błąd: {message}", err=True)
     return typer.Exit(code=1)
 
 
-def _settings(**overrides: Any) -> ServerSettings:
+def settings_from(**overrides: Any) -> ServerSettings:
     try:
         return ServerSettings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise _fail(f"nieprawidłowe ustawienia serwera ({problems}).") from error
+        raise operator_error(f"nieprawidłowe ustawienia serwera ({problems}).") from error
 
 
-def _log_config(level: str) -> dict[str, Any]:
+def log_config(level: str) -> dict[str, Any]:
     import uvicorn.config  # noqa: PLC0415
 
     config: dict[str, Any] = {**uvicorn.config.LOGGING_CONFIG}
     config["loggers"] = {
         **config["loggers"],
         "ksef_mcu": {"handlers": ["default"], "level": level.upper(), "propagate": False},
+        # What the issuance worker did is always worth a line, whatever the level.
+        "ksef_mcu.server.issuance": {"level": "INFO"},
     }
     return config
 
 
-def _prepare(settings: ServerSettings) -> None:
+def prepare(settings: ServerSettings) -> None:
     """Create the data directory and keys, and bring the schema up to date (before any worker starts)."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.auth.trust import StaticTrustAnchors  # noqa: PLC0415
     from ksef_mcu.server.db.migrate import upgrade_database  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStoreError, open_server_keys  # noqa: PLC0415
 
+    quiet_migrations()
+
     try:
         StaticTrustAnchors.from_pem_files(settings.trust_anchors)
     except ValueError as error:
-        raise _fail(f"nie można wczytać zaufanych certyfikatów (KSEF_MCU_TRUST_ANCHORS): {error}") from error
+        raise operator_error(f"nie można wczytać zaufanych certyfikatów (KSEF_MCU_TRUST_ANCHORS): {error}") from error
     try:
         open_server_keys(settings, now=datetime.now(UTC))
     except (KeyStoreError, OSError) as error:
-        raise _fail(f"nie można otworzyć kluczy serwera w {settings.data_dir}: {error}") from error
+        raise operator_error(f"nie można otworzyć kluczy serwera w {settings.data_dir}: {error}") from error
     database = open_database(settings)
     try:
         upgrade_database(database)
     except SQLAlchemyError as error:
-        raise _fail(f"nie można przygotować bazy danych ({type(error).__name__}): {error.args[0]}") from error
+        raise operator_error(f"nie można przygotować bazy danych ({type(error).__name__}): {error.args[0]}") from error
     finally:
         database.dispose()
 
@@ -115,16 +124,16 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
 
     from ksef_mcu.server.app import create_app  # noqa: PLC0415
 
-    settings = _settings(data_dir=data_dir, database_url=database_url, mode=mode)
+    settings = settings_from(data_dir=data_dir, database_url=database_url, mode=mode)
     if settings.public_url is None:
         # Issued certificates name <public_url>/ca/crl; without a configured address, the one we listen on.
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - comparing, not binding
         settings = settings.model_copy(update={"public_url": f"http://{shown_host}:{port}"})
-    _prepare(settings)
+    prepare(settings)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "log_config": _log_config(log_level),
+        "log_config": log_config(log_level),
         "log_level": log_level.lower(),
         "proxy_headers": True,
     }
@@ -136,35 +145,80 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
         uvicorn.run("ksef_mcu.server.app:create_app_from_environment", factory=True, workers=workers, **options)
 
 
-@db_app.command("upgrade")
+def worker(
+    data_dir: DataDirOption = None,
+    database_url: DatabaseUrlOption = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="Poziom logowania (info, warning, debug).")] = "info",
+) -> None:
+    """Wystawiaj certyfikaty z wniosków zapisanych w bazie (osobny proces obok `ksef-mcu serve`).
+
+    Kilka takich procesów i kilka serwerów może pracować na jednej bazie PostgreSQL; kończy pracę po SIGTERM/SIGINT,
+    dokończywszy bieżącą partię wniosków.
+    """
+    import logging.config  # noqa: PLC0415
+
+    from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
+    from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
+    from ksef_mcu.server.enrollment.worker import IssuanceWorker  # noqa: PLC0415
+    from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
+
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
+    prepare(settings)
+    logging.config.dictConfig(log_config(log_level))
+    try:
+        store = KeyStore(settings.keys_dir, load_or_create_secret(settings))
+        authority = open_certificate_authority(
+            store, now=datetime.now(UTC), crl_url=f"{settings.resolved_public_url}/ca/crl"
+        )
+    except (KeyStoreError, OSError) as error:
+        raise operator_error(f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}") from error
+    database = open_database(settings)
+    issuance = IssuanceWorker(settings=settings, database=database, clock=SystemClock(), issuer=authority.issuer)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for received in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(received, stop.set)
+        await issuance.run(stop)
+
+    typer.echo(f"ksef-mcu worker {issuance.worker_id}: baza {database!r}", err=True)
+    try:
+        asyncio.run(run())
+    finally:
+        database.dispose()
+
+
 def db_upgrade(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Zastosuj migracje schematu bazy danych (bezpieczne przy równoczesnym uruchomieniu)."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.db.migrate import current_revision, upgrade_database  # noqa: PLC0415
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    quiet_migrations()
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
     database = open_database(settings)
     try:
         upgrade_database(database)
         typer.echo(f"Schemat bazy jest aktualny (wersja {current_revision(database)}).")
     except SQLAlchemyError as error:
-        raise _fail(f"migracja nie powiodła się ({type(error).__name__}): {error.args[0]}") from error
+        raise operator_error(f"migracja nie powiodła się ({type(error).__name__}): {error.args[0]}") from error
     finally:
         database.dispose()
 
 
-@db_app.command("current")
 def db_current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption = None) -> None:
     """Pokaż wersję schematu bazy danych i najnowszą dostępną."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.db.migrate import current_revision, head_revision  # noqa: PLC0415
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    quiet_migrations()
+    settings = settings_from(data_dir=data_dir, database_url=database_url)
     database = open_database(settings)
     try:
         current = current_revision(database)
     except SQLAlchemyError as error:
-        raise _fail(f"nie można odczytać bazy ({type(error).__name__}): {error.args[0]}") from error
+        raise operator_error(f"nie można odczytać bazy ({type(error).__name__}): {error.args[0]}") from error
     finally:
         database.dispose()
     head = head_revision()
@@ -173,7 +227,6 @@ def db_current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption =
         typer.echo("Uruchom `ksef-mcu db upgrade`, aby zaktualizować schemat.")
 
 
-@db_app.command("revision", hidden=True)
 def db_revision(
     message: Annotated[str, typer.Option("--message", "-m", help="Opis migracji.")],
     empty: Annotated[bool, typer.Option("--empty", help="Pusta migracja zamiast porównania ze schematem.")] = False,
@@ -181,13 +234,16 @@ def db_revision(
     """(Dla programistów) Utwórz plik migracji z różnicy między tabelami w kodzie a schematem."""
     from ksef_mcu.server.db.migrate import create_revision  # noqa: PLC0415
 
+    quiet_migrations()
     typer.echo(str(create_revision(message, autogenerate=not empty)))
 
 
-def register(app: typer.Typer) -> None:
-    """Add `serve` and `db` to the `ksef-mcu` command."""
-    app.command("serve")(serve)
-    app.add_typer(db_app, name="db")
-
-
-logging.getLogger("alembic").setLevel(logging.WARNING)
+def register(parent: typer.Typer) -> None:
+    """Add `serve`, `db` and `worker` to the `ksef-mcu` command."""
+    parent.command("serve")(serve)
+    group = typer.Typer(name="db", help="Baza danych serwera: migracje schematu.", no_args_is_help=True)
+    group.command("upgrade")(db_upgrade)
+    group.command("current")(db_current)
+    group.command("revision", hidden=True)(db_revision)
+    parent.add_typer(group)
+    parent.command("worker")(worker)

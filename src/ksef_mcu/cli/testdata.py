@@ -17,20 +17,6 @@ from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentO
 from ksef_mcu.client import Environment
 from ksef_mcu.crypto.self_signed import check_nip, check_pesel
 
-app = typer.Typer(
-    name="testdata",
-    help="Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity.",
-    no_args_is_help=True,
-)
-subject_app = typer.Typer(name="subject", help="Podmioty: grupa VAT, JST, organ egzekucyjny.", no_args_is_help=True)
-person_app = typer.Typer(name="person", help="Osoby fizyczne z powiązaniem NIP–PESEL.", no_args_is_help=True)
-permissions_app = typer.Typer(name="permissions", help="Uprawnienia (jak z formularza ZAW-FA).", no_args_is_help=True)
-context_app = typer.Typer(name="context", help="Blokada uwierzytelniania w kontekście.", no_args_is_help=True)
-app.add_typer(subject_app)
-app.add_typer(person_app)
-app.add_typer(permissions_app)
-app.add_typer(context_app)
-
 
 class SubjectTypeChoice(enum.StrEnum):
     VAT_GROUP = "vat-group"
@@ -76,7 +62,6 @@ def _post(environment: EnvironmentChoice, base_url: str | None, path: str, body:
         session.client.request("POST", path, json=body, authenticated=False)
 
 
-@subject_app.command("create")
 @report_errors
 def subject_create(
     *,
@@ -111,7 +96,6 @@ def subject_create(
     print_done(f"Utworzono podmiot {nip} ({subject_type.api}).")
 
 
-@subject_app.command("remove")
 @report_errors
 def subject_remove(
     nip: Annotated[str, typer.Argument(help="NIP podmiotu.")],
@@ -123,7 +107,6 @@ def subject_remove(
     print_done(f"Usunięto podmiot {nip}.")
 
 
-@person_app.command("create")
 @report_errors
 def person_create(
     *,
@@ -147,7 +130,6 @@ def person_create(
     print_done(f"Utworzono osobę: PESEL {pesel}, NIP {nip}. Może logować się certyfikatem z PESEL w kontekście {nip}.")
 
 
-@person_app.command("remove")
 @report_errors
 def person_remove(
     nip: Annotated[str, typer.Argument(help="NIP osoby.")],
@@ -183,7 +165,6 @@ AuthorizedFingerprint = Annotated[
 ]
 
 
-@permissions_app.command("grant")
 @report_errors
 def permissions_grant(
     *,
@@ -213,7 +194,6 @@ def permissions_grant(
     print_done(f"Nadano uprawnienia {names} w kontekście NIP {context_nip}.")
 
 
-@permissions_app.command("revoke")
 @report_errors
 def permissions_revoke(
     *,
@@ -256,7 +236,6 @@ ContextNipVatUe = Annotated[str | None, typer.Option("--nip-vat-ue", help="Konte
 ContextPeppolId = Annotated[str | None, typer.Option("--peppol-id", help="Kontekst: identyfikator Peppol.")]
 
 
-@context_app.command("block")
 @report_errors
 def context_block(
     *,
@@ -273,7 +252,6 @@ def context_block(
     print_done(f"Zablokowano uwierzytelnianie w kontekście {body['contextIdentifier']['value']}.")
 
 
-@context_app.command("unblock")
 @report_errors
 def context_unblock(
     *,
@@ -290,15 +268,6 @@ def context_unblock(
     print_done(f"Odblokowano uwierzytelnianie w kontekście {body['contextIdentifier']['value']}.")
 
 
-limits_app = typer.Typer(
-    name="limits",
-    help="Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).",
-    no_args_is_help=True,
-)
-app.add_typer(limits_app)
-
-
-@limits_app.command("set")
 @report_errors
 def limits_set(
     *,
@@ -325,7 +294,6 @@ def limits_set(
     print_done("Zmieniono limity certyfikatów; sprawdź je: ksef-mcu cert limits")
 
 
-@limits_app.command("reset")
 @report_errors
 def limits_reset(
     environment: EnvironmentOption = EnvironmentChoice.LOCAL,
@@ -336,3 +304,32 @@ def limits_reset(
     with connect(env, base_url) as session, spinner("Przywracanie limitów…"):
         session.client.request("DELETE", "/testdata/limits/subject/certificate")
     print_done("Przywrócono domyślne limity certyfikatów.")
+
+
+def register(parent: typer.Typer) -> None:
+    """Add the `testdata` group (subjects, persons, permissions, contexts, limits) to the `ksef-mcu` command."""
+    group = typer.Typer(
+        name="testdata",
+        help="Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity.",
+        no_args_is_help=True,
+    )
+    subjects = typer.Typer(name="subject", help="Podmioty: grupa VAT, JST, organ egzekucyjny.", no_args_is_help=True)
+    subjects.command("create")(subject_create)
+    subjects.command("remove")(subject_remove)
+    persons = typer.Typer(name="person", help="Osoby fizyczne z powiązaniem NIP–PESEL.", no_args_is_help=True)
+    persons.command("create")(person_create)
+    persons.command("remove")(person_remove)
+    permissions = typer.Typer(name="permissions", help="Uprawnienia (jak z formularza ZAW-FA).", no_args_is_help=True)
+    permissions.command("grant")(permissions_grant)
+    permissions.command("revoke")(permissions_revoke)
+    contexts = typer.Typer(name="context", help="Blokada uwierzytelniania w kontekście.", no_args_is_help=True)
+    contexts.command("block")(context_block)
+    contexts.command("unblock")(context_unblock)
+    limits = typer.Typer(
+        name="limits", help="Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).", no_args_is_help=True
+    )
+    limits.command("set")(limits_set)
+    limits.command("reset")(limits_reset)
+    for subgroup in (subjects, persons, permissions, contexts, limits):
+        group.add_typer(subgroup)
+    parent.add_typer(group)

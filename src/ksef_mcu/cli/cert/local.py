@@ -1,7 +1,4 @@
-"""`ksef-mcu cert`: KSeF certificates. This module holds the group and the local commands (`inspect`,
-`self-signed`); the commands that talk to KSeF (request, status, list, download, revoke, limits) live in
-`cert_remote` and register on `app` too.
-"""
+"""`ksef-mcu cert inspect | self-signed`: the `cert` commands that work on files only, without KSeF."""
 
 from __future__ import annotations
 
@@ -45,10 +42,6 @@ from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, key_kind
 from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
-
-app = typer.Typer(
-    name="cert", help="Certyfikaty KSeF: podgląd pliku certyfikatu i obsługa wniosków.", no_args_is_help=True
-)
 
 CERTIFICATE_TYPE_LABELS = {
     KsefCertificateType.AUTHENTICATION: "Typ 1 — uwierzytelnienie w systemie KSeF (Authentication)",
@@ -101,7 +94,6 @@ def describe_certificate(certificate: x509.Certificate, now: dt.datetime) -> lis
     ]
 
 
-@app.command("inspect")
 @report_errors
 def inspect(
     file: Annotated[
@@ -133,7 +125,6 @@ def inspect(
         raise typer.Exit(EXIT_ERROR)
 
 
-@app.command("self-signed")
 @report_errors
 def self_signed(
     *,
@@ -218,3 +209,9 @@ def self_signed(
     )
     context = f" --nip {subject.identifier}" if pesel is None else " --nip NIP_FIRMY"
     console.print(f"Zaloguj się ({identifier}): ksef-mcu login --cert {certificate_path} --key {key_path}{context}")
+
+
+def register(group: typer.Typer) -> None:
+    """Add `inspect` and `self-signed` to the `cert` group."""
+    group.command("inspect")(inspect)
+    group.command("self-signed")(self_signed)

@@ -1,0 +1,87 @@
+"""What the `cert` commands that talk to KSeF share: option choices, Polish labels with colours, the limits rows, the
+next-steps list and JSON output."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+
+from ksef_mcu.cli._common import console
+from ksef_mcu.client import CertificateEnrollmentStatus, CertificateLimits, CertificateStatus, CertificateType
+from ksef_mcu.formatting import CERTIFICATE_STATUS_LABELS, CERTIFICATE_TYPE_LABELS
+
+DEFAULT_WAIT_SECONDS = 300.0
+
+LIMIT_REACHED = (
+    "Osiągnięto limit. Wyczerpałeś limit certyfikatów. Możesz zawnioskować o certyfikat nie wcześniej niż na "
+    "30 dni przed upływem ważności Twojego najstarszego certyfikatu."
+)
+ENROLLMENT_PROGRESS = {
+    100: "Wniosek przyjęty do realizacji — trwa wydawanie certyfikatu…",
+}
+TYPE_LABELS = CERTIFICATE_TYPE_LABELS
+STATUS_COLOURS = {
+    CertificateStatus.ACTIVE: "green",
+    CertificateStatus.BLOCKED: "yellow",
+    CertificateStatus.REVOKED: "red",
+    CertificateStatus.EXPIRED: "dim",
+}
+
+
+def status_label(status: CertificateStatus) -> str:
+    """The status as the MCU list shows it, coloured (rich markup)."""
+    return f"[{STATUS_COLOURS[status]}]{CERTIFICATE_STATUS_LABELS[status]}[/]"
+
+
+class CertificateTypeChoice(enum.StrEnum):
+    """`--type` values: the two purposes of a KSeF certificate."""
+
+    AUTHENTICATION = "authentication"
+    OFFLINE = "offline"
+
+    @property
+    def api(self) -> CertificateType:
+        return (
+            CertificateType.AUTHENTICATION if self is CertificateTypeChoice.AUTHENTICATION else CertificateType.OFFLINE
+        )
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów) zamiast tabeli.")]
+
+
+def json_out(document: Any) -> None:
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+def environment_flag(environment: str) -> str:
+    """` --env X` for commands suggested to the user; nothing for the default environment."""
+    return "" if environment == "local" else f" --env {environment}"
+
+
+def limits_rows(limits: CertificateLimits) -> list[tuple[str, str]]:
+    return [
+        (
+            "Wnioski o certyfikat",
+            f"pozostało {limits.enrollment.remaining} z {limits.enrollment.limit}",
+        ),
+        (
+            "Aktywne certyfikaty",
+            f"pozostało {limits.certificate.remaining} z {limits.certificate.limit}",
+        ),
+        ("Można złożyć wniosek", "[green]tak[/]" if limits.can_request else "[red]nie[/]"),
+    ]
+
+
+def status_text(status: CertificateEnrollmentStatus) -> str:
+    """The spinner's text while a request is followed."""
+    return ENROLLMENT_PROGRESS.get(status.status.code, f"Status {status.status.code}: {status.status.description}")
+
+
+def print_next_steps(lines: Sequence[str]) -> None:
+    console.print("\n[bold]Co dalej:[/]")
+    for line in lines:
+        console.print(f"  • {line}")

@@ -1,0 +1,399 @@
+"""`ksef-mcu cert status | list | download | revoke | limits`: the `cert` commands that follow and manage the subject's
+certificates in KSeF — the MCU's "Odśwież", "Lista certyfikatów", "Pobierz certyfikat" and "Unieważnij".
+
+Everything acts on the logged-in subject (see `ksef-mcu login`); the request journey lives in `cert.request`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ksef_mcu.cli._common import (
+    EXIT_ERROR,
+    confirm,
+    console,
+    error_console,
+    fail,
+    print_rows,
+    refuse_existing,
+    report_errors,
+    write_new_file,
+)
+from ksef_mcu.cli._network import (
+    BaseUrlOption,
+    EnvironmentChoice,
+    EnvironmentOption,
+    Session,
+    connect,
+    parse_date,
+    print_done,
+    spinner,
+)
+from ksef_mcu.cli.cert._shared import (
+    DEFAULT_WAIT_SECONDS,
+    LIMIT_REACHED,
+    TYPE_LABELS,
+    CertificateTypeChoice,
+    JsonOption,
+    json_out,
+    limits_rows,
+    print_next_steps,
+    status_label,
+    status_text,
+)
+from ksef_mcu.client import (
+    CertificateEnrollmentStatus,
+    CertificateLimits,
+    CertificateListItem,
+    CertificateStatus,
+    CertificateType,
+    KsefEnrollmentFailedError,
+    KsefInvalidInputError,
+    RetrievedCertificate,
+    RevocationReason,
+)
+from ksef_mcu.client.validation import normalize_serial_number, validate_reference_number
+from ksef_mcu.formatting import (
+    CERTIFICATE_STATUS_REASONS,
+    CERTIFICATE_TYPE_SHORT_LABELS,
+    format_day,
+    format_moment,
+    start_of_day,
+)
+
+RETRIEVE_MAX = 10
+LIST_WIDTH_WHEN_PIPED = 160
+
+
+class StatusChoice(enum.StrEnum):
+    """`--status` values."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class ReasonChoice(enum.StrEnum):
+    """`--reason` values (`CertificateRevocationReason`)."""
+
+    UNSPECIFIED = "unspecified"
+    SUPERSEDED = "superseded"
+    KEY_COMPROMISE = "key-compromise"
+
+
+REASON_LABELS = {
+    RevocationReason.UNSPECIFIED: "nieokreślony",
+    RevocationReason.SUPERSEDED: "certyfikat został zastąpiony przez inny",
+    RevocationReason.KEY_COMPROMISE: "klucz prywatny został skompromitowany",
+}
+
+
+def _limits_json(limits: CertificateLimits) -> dict[str, Any]:
+    return limits.model_dump(mode="json", by_alias=True)
+
+
+# --- status -------------------------------------------------------------------------------------------------------
+
+
+def _status_json(reference_number: str, status: CertificateEnrollmentStatus) -> dict[str, Any]:
+    return {"referenceNumber": reference_number, **status.model_dump(mode="json", by_alias=True)}
+
+
+@report_errors
+def status(
+    *,
+    reference_number: Annotated[str, typer.Argument(help="Numer referencyjny wniosku (z cert request).")],
+    follow: Annotated[bool, typer.Option("--follow", help="Czekaj, aż wniosek się zakończy (jak „Odśwież”).")] = False,
+    as_json: JsonOption = False,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Pokaż status wniosku o certyfikat (100 w realizacji, 200 wydany, 400 odrzucony, 500/550 błąd)."""
+    try:
+        reference = validate_reference_number(reference_number)
+    except KsefInvalidInputError as error:
+        fail(error.message)
+    with connect(environment, base_url) as session:
+        enrollment = session.client.certificates.enrollment(reference)
+        if follow:
+            try:
+                with spinner("Odświeżanie statusu wniosku…") as progress:
+                    result = enrollment.wait(
+                        timeout=DEFAULT_WAIT_SECONDS, on_progress=lambda s: progress.update(status_text(s))
+                    )
+            except KsefEnrollmentFailedError:
+                result = enrollment.status()
+        else:
+            with spinner("Pobieranie statusu wniosku…"):
+                result = enrollment.status()
+    info = result.status
+    if as_json:
+        json_out(_status_json(reference, result))
+    else:
+        color = "green" if info.succeeded else "yellow" if info.in_progress else "red"
+        rows = [
+            ("Wniosek", reference),
+            ("Złożony", format_moment(result.request_date)),
+            ("Status", f"[{color}]{info.code} — {escape(info.description)}[/]"),
+        ]
+        rows += [("Szczegóły", escape(detail)) for detail in info.details]
+        if result.serial_number:
+            rows.append(("Numer seryjny", result.serial_number))
+        print_rows(rows)
+        if result.serial_number:
+            print_next_steps([f"pobierz certyfikat: ksef-mcu cert download {result.serial_number} --out KATALOG"])
+    if info.failed:
+        raise typer.Exit(EXIT_ERROR)
+
+
+# --- list ---------------------------------------------------------------------------------------------------------
+
+
+def _item_json(item: CertificateListItem) -> dict[str, Any]:
+    return item.model_dump(mode="json", by_alias=True)
+
+
+@report_errors
+def list_certificates(
+    *,
+    status_filter: Annotated[
+        StatusChoice | None, typer.Option("--status", case_sensitive=False, help="Tylko o tym statusie.")
+    ] = None,
+    type_filter: Annotated[
+        CertificateTypeChoice | None, typer.Option("--type", case_sensitive=False, help="Tylko tego typu.")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Nazwa zawiera ten tekst.")] = None,
+    serial: Annotated[str | None, typer.Option("--serial", help="Dokładnie ten numer seryjny (16 znaków).")] = None,
+    expires_after: Annotated[
+        str | None, typer.Option("--expires-after", help="Wygasające po tym dniu (RRRR-MM-DD).")
+    ] = None,
+    as_json: JsonOption = False,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Lista certyfikatów (wszystkie strony), najnowsze wnioski na górze; filtry jak w MCU."""
+    after = start_of_day(parse_date(expires_after, "--expires-after")) if expires_after is not None else None
+    with connect(environment, base_url) as session, spinner("Pobieranie listy certyfikatów…"):
+        items = list(
+            session.client.certificates.query(
+                serial_number=serial,
+                name=name,
+                type=type_filter.api if type_filter is not None else None,
+                status=CertificateStatus.parse(status_filter.value) if status_filter is not None else None,
+                expires_after=after,
+            )
+        )
+    if as_json:
+        json_out([_item_json(item) for item in items])
+        return
+    if not items:
+        console.print("Brak certyfikatów spełniających kryteria.")
+        return
+    table = Table(title="Lista certyfikatów", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    for column in ("Nazwa", "Numer seryjny", "Typ", "Status", "Ważny od", "Ważny do", "Ostatnie użycie"):
+        table.add_column(column, no_wrap=column != "Nazwa")
+    for item in items:
+        table.add_row(
+            escape(item.name),
+            item.serial_number,
+            CERTIFICATE_TYPE_SHORT_LABELS[item.type],
+            status_label(item.status),
+            format_day(item.valid_from),
+            format_day(item.valid_to),
+            format_moment(item.last_use_date),
+        )
+    # Piped output is not squeezed to 80 columns: every row stays on one line for grep and friends.
+    target = (
+        console if console.is_terminal else Console(file=console.file, width=LIST_WIDTH_WHEN_PIPED, highlight=False)
+    )
+    target.print(table)
+    console.print(f"Certyfikatów: {len(items)}")
+
+
+# --- download -----------------------------------------------------------------------------------------------------
+
+_SAFE_FILE_NAME = re.compile(r"[^/\\\x00-\x1f]{1,120}")
+
+
+def _file_name(certificate_name: str, serial: str) -> str:
+    """NAZWA.crt from the certificate's name; a name unusable as a file name (KSeF never sends one) → the serial."""
+    name = certificate_name.strip()
+    if not _SAFE_FILE_NAME.fullmatch(name) or name.startswith(".") or name != certificate_name:
+        return f"{serial}.crt"
+    return f"{name}.crt"
+
+
+def _find(session: Session, serials: Sequence[str]) -> dict[str, CertificateListItem]:
+    """The list entries of `serials` (stops reading pages once all are found)."""
+    wanted = set(serials)
+    found: dict[str, CertificateListItem] = {}
+    for item in session.client.certificates.query():
+        if item.serial_number in wanted:
+            found[item.serial_number] = item
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def _normalize_serials(serials: Sequence[str]) -> list[str]:
+    try:
+        unique = list(dict.fromkeys(normalize_serial_number(serial) for serial in serials))
+    except KsefInvalidInputError as error:
+        fail(error.message)
+    if not 1 <= len(unique) <= RETRIEVE_MAX:
+        fail(f"Podaj od 1 do {RETRIEVE_MAX} numerów seryjnych (podano {len(unique)}).")
+    return unique
+
+
+@report_errors
+def download(
+    serials: Annotated[list[str], typer.Argument(help="Numery seryjne certyfikatów (1–10).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="Katalog, do którego zapisać pliki NAZWA.crt.")] = Path(),
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Pobierz certyfikat(y) jako pliki PEM nazwane jak certyfikaty (NAZWA.crt); tylko aktywne."""
+    wanted = _normalize_serials(serials)
+    if not out.is_dir():
+        fail(f"Katalog {out} nie istnieje.")
+    with connect(environment, base_url) as session:
+        with spinner("Sprawdzanie certyfikatów…"):
+            found = _find(session, wanted)
+        missing = [serial for serial in wanted if serial not in found]
+        if missing:
+            fail(f"Nie znaleziono certyfikatu o numerze {', '.join(missing)} wśród Twoich certyfikatów.")
+        for serial in wanted:
+            item = found[serial]
+            if item.status is not CertificateStatus.ACTIVE:
+                fail(
+                    f"Certyfikat {serial} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]} — pobrać można tylko "
+                    "aktywny certyfikat."
+                )
+        targets = {serial: out / _file_name(found[serial].name, serial) for serial in wanted}
+        by_path: dict[Path, list[str]] = {}
+        for serial, path in targets.items():
+            by_path.setdefault(path, []).append(serial)
+        for path, owners in by_path.items():
+            if len(owners) > 1:
+                fail(
+                    f"Certyfikaty {', '.join(owners)} mają tę samą nazwę ({path.name}) — pobierz je osobno do różnych "
+                    "katalogów (--out)."
+                )
+            refuse_existing(path)
+        with spinner("Pobieranie certyfikatów…"):
+            retrieved = {item.serial_number: item for item in session.client.certificates.retrieve(wanted)}
+    not_returned = [serial for serial in wanted if serial not in retrieved]
+    if not_returned:
+        fail(f"KSeF nie zwrócił certyfikatu {', '.join(not_returned)}; nic nie zapisano.")
+    _write_all(targets, retrieved)
+
+
+def _write_all(targets: dict[str, Path], retrieved: dict[str, RetrievedCertificate]) -> None:
+    """Write every file or none: a failure part-way removes the files this command already wrote."""
+    written: list[Path] = []
+    try:
+        for serial, path in targets.items():
+            write_new_file(path, retrieved[serial].pem.encode("ascii"), mode=0o644)
+            written.append(path)
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
+    for serial, path in targets.items():
+        item = retrieved[serial]
+        print_done(f"Zapisano {escape(str(path))} — {TYPE_LABELS[item.type]}, numer seryjny {serial}")
+
+
+# --- revoke -------------------------------------------------------------------------------------------------------
+
+
+@report_errors
+def revoke(
+    serial: Annotated[str, typer.Argument(help="Numer seryjny certyfikatu do unieważnienia.")],
+    reason: Annotated[
+        ReasonChoice | None,
+        typer.Option(
+            "--reason",
+            case_sensitive=False,
+            help="Powód: unspecified (nieokreślony), superseded (zastąpiony przez inny), key-compromise (klucz "
+            "prywatny skompromitowany).",
+            show_default=False,
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Nie pytaj o potwierdzenie (dla skryptów).")] = False,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Unieważnij certyfikat. Operacja jest nieodwracalna."""
+    [wanted] = _normalize_serials([serial])
+    revocation_reason = RevocationReason.parse(reason.value) if reason is not None else None
+    with connect(environment, base_url) as session:
+        with spinner("Sprawdzanie certyfikatu…"):
+            found = _find(session, [wanted])
+        item = found.get(wanted)
+        if item is None:
+            fail(f"Nie znaleziono certyfikatu o numerze {wanted} wśród Twoich certyfikatów.")
+        if item.status in (CertificateStatus.REVOKED, CertificateStatus.BLOCKED):
+            fail(f"Certyfikat {wanted} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]}.")
+        print_rows(
+            [
+                ("Nazwa", escape(item.name)),
+                ("Numer seryjny", item.serial_number),
+                ("Typ", TYPE_LABELS[item.type]),
+                ("Status", status_label(item.status)),
+                ("Ważny do", format_moment(item.valid_to)),
+                ("Powód", REASON_LABELS[revocation_reason] if revocation_reason else "nie podano"),
+            ]
+        )
+        if not yes and not confirm("Unieważnienia nie można cofnąć. Czy na pewno unieważnić ten certyfikat?"):
+            error_console.print("Nie unieważniono certyfikatu.")
+            raise typer.Exit(EXIT_ERROR)
+        with spinner("Unieważnianie certyfikatu…"):
+            session.client.certificates.revoke(wanted, revocation_reason)
+    print_done(f"Certyfikat {wanted} ({escape(item.name)}) został unieważniony.")
+    if item.type is CertificateType.AUTHENTICATION:
+        console.print("Nie można się już nim logować do KSeF.")
+    else:
+        console.print("Kody QR (KOD II) podpisane tym certyfikatem nie przejdą już weryfikacji.")
+
+
+# --- limits -------------------------------------------------------------------------------------------------------
+
+
+@report_errors
+def limits(
+    as_json: JsonOption = False,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Pokaż limity: ile wniosków i aktywnych certyfikatów jeszcze pozostało."""
+    with connect(environment, base_url) as session, spinner("Sprawdzanie limitów…"):
+        result = session.client.certificates.limits()
+    if as_json:
+        json_out(_limits_json(result))
+        return
+    print_rows(limits_rows(result))
+    if not result.can_request:
+        console.print(f"[yellow]{LIMIT_REACHED}[/]")
+
+
+def register(group: typer.Typer) -> None:
+    """Add `status`, `list`, `download`, `revoke` and `limits` to the `cert` group."""
+    group.command("status")(status)
+    group.command("list")(list_certificates)
+    group.command("download")(download)
+    group.command("revoke")(revoke)
+    group.command("limits")(limits)

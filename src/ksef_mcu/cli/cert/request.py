@@ -1,0 +1,350 @@
+"""`ksef-mcu cert request`: the user guide's "Wnioskuj o certyfikat" journey, one small step per function.
+
+Everything local is checked before the network is touched; the key is generated on this machine and saved as
+`NAZWA.key` before anything about it is sent; the enrollment data becomes a CSR ("Wyślij wniosek o wydanie
+certyfikatu"); the status is followed live like "Odśwież"; "Pobierz certyfikat" writes `NAZWA.crt` beside the key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from rich.markup import escape
+
+from ksef_mcu.cli._common import (
+    EXIT_ERROR,
+    CliError,
+    ask_key_password,
+    ask_new_key_password,
+    console,
+    describe_client_error,
+    describe_transport_error,
+    error_console,
+    fail,
+    format_name,
+    print_rows,
+    read_input_file,
+    refuse_existing,
+    report_errors,
+    write_new_file,
+)
+from ksef_mcu.cli._network import (
+    BaseUrlOption,
+    EnvironmentChoice,
+    EnvironmentOption,
+    Session,
+    connect,
+    parse_date,
+    print_done,
+    spinner,
+    today,
+)
+from ksef_mcu.cli.cert._shared import (
+    DEFAULT_WAIT_SECONDS,
+    LIMIT_REACHED,
+    TYPE_LABELS,
+    CertificateTypeChoice,
+    environment_flag,
+    limits_rows,
+    print_next_steps,
+    status_text,
+)
+from ksef_mcu.client import Enrollment, KsefClientError, KsefEnrollmentFailedError, KsefPollingTimeoutError
+from ksef_mcu.crypto.certificates import key_matches_certificate
+from ksef_mcu.crypto.csr import check_csr, create_csr
+from ksef_mcu.crypto.errors import KsefCryptoError
+from ksef_mcu.crypto.keys import (
+    KeyKind,
+    PrivateKey,
+    encrypt_private_key,
+    generate_private_key,
+    key_kind,
+    load_private_key,
+    public_key_sha256_fingerprint,
+)
+from ksef_mcu.crypto.names import check_mcu_certificate_name
+from ksef_mcu.formatting import format_moment, start_of_day
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPlan:
+    """What the options ask for, checked before anything is generated or sent."""
+
+    name: str
+    certificate_type: CertificateTypeChoice
+    valid_from: dt.datetime | None
+    """None: valid from issuance."""
+    key_path: Path
+    certificate_path: Path
+    existing_key: bool
+    key_kind: KeyKind
+
+
+def _valid_from(text: str | None) -> dt.datetime | None:
+    """`--valid-from`: today (or nothing) → valid from issuance; a later day → from its midnight, Polish time."""
+    if text is None:
+        return None
+    day = parse_date(text, "--valid-from")
+    current = today()
+    if day < current:
+        fail(f"Data „ważny od” ({day}) nie może być wcześniejsza niż dzisiejsza ({current}).")
+    if day == current:
+        return None
+    return start_of_day(day)
+
+
+def plan_request(
+    name: str,
+    certificate_type: CertificateTypeChoice,
+    valid_from: str | None,
+    *,
+    rsa: bool,
+    key: Path | None,
+    out: Path,
+) -> RequestPlan:
+    """Check the name, the start date and the files (never overwritten) before anything else happens."""
+    check_mcu_certificate_name(name)
+    start = _valid_from(valid_from)
+    if key is not None:
+        if rsa:
+            fail("Opcja --rsa dotyczy nowego klucza; z --key typ klucza wynika z pliku.")
+        key_path = key
+        certificate_path = key.parent / f"{name}.crt"
+    else:
+        key_path = out / f"{name}.key"
+        certificate_path = out / f"{name}.crt"
+        refuse_existing(key_path)
+    refuse_existing(certificate_path)
+    kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
+    return RequestPlan(name, certificate_type, start, key_path, certificate_path, key is not None, kind)
+
+
+def retry_command(plan: RequestPlan, environment: str) -> str:
+    """The command that sends the request again with the key already saved."""
+    return (
+        f'ksef-mcu cert request "{plan.name}" --type {plan.certificate_type.value} --key "{plan.key_path}"'
+        f"{environment_flag(environment)}"
+    )
+
+
+@contextlib.contextmanager
+def _hint_on_failure(hint: str) -> Iterator[None]:
+    """Add `hint` (what was kept or sent, and what to run next) to the error message when the block fails."""
+    try:
+        yield
+    except (KsefEnrollmentFailedError, KsefPollingTimeoutError):
+        raise  # the caller explains these itself
+    except CliError as error:
+        raise CliError(f"{error.message}\n{hint}", error.exit_code) from error
+    except KsefClientError as error:
+        raise CliError(f"{describe_client_error(error)}\n{hint}") from error
+    except KsefCryptoError as error:
+        code = f" [kod {error.code}]" if error.code is not None else ""
+        raise CliError(f"{error.message}{code}\n{hint}") from error
+    except httpx.TransportError as error:
+        raise CliError(f"{describe_transport_error(error)}\n{hint}") from error
+
+
+def check_limits(session: Session) -> None:
+    """Like the MCU's limit dialog: nothing is generated or sent when no request can be made."""
+    with spinner("Sprawdzanie limitów certyfikatów…"):
+        limits = session.client.certificates.limits()
+    print_rows(limits_rows(limits))
+    if not limits.can_request:
+        fail(LIMIT_REACHED)
+
+
+def generate_and_save_key(plan: RequestPlan, password: str) -> PrivateKey:
+    """A new key, saved encrypted before anything about it is sent: a certificate is useless without its key."""
+    with spinner(f"Generowanie klucza {plan.key_kind.label}…"):
+        private_key = generate_private_key(plan.key_kind)
+        encrypted = encrypt_private_key(private_key, password)
+    write_new_file(plan.key_path, encrypted, mode=0o600)
+    print_done(f"Zapisano klucz prywatny: {escape(str(plan.key_path))} ({plan.key_kind.label})")
+    console.print("Zapamiętaj hasło — nie da się go odzyskać ani zresetować.")
+    return private_key
+
+
+def send_request(session: Session, plan: RequestPlan, private_key: PrivateKey, retry: str) -> Enrollment:
+    """Enrollment data → CSR (checked as the server will) → "Wyślij wniosek o wydanie certyfikatu"."""
+    with _hint_on_failure(f"Klucz prywatny został zachowany: {plan.key_path}. Ponów wniosek: {retry}"):
+        with spinner("Pobieranie danych podmiotu do wniosku…"):
+            subject = session.client.certificates.enrollment_data().to_enrollment_data()
+        csr = create_csr(private_key, subject)
+        info = check_csr(csr, subject)
+        console.print(f"Podmiot certyfikatu: {escape(format_name(info.subject_name))}")
+        with spinner("Wysyłanie wniosku o wydanie certyfikatu…"):
+            enrollment = session.client.certificates.enroll(plan.name, plan.certificate_type.api, csr, plan.valid_from)
+    print_done(f"Wysłano wniosek o wydanie certyfikatu; numer referencyjny: {enrollment.reference_number}")
+    return enrollment
+
+
+def _print_rejection(error: KsefEnrollmentFailedError, key_path: Path, retry: str) -> None:
+    error_console.print(f"[bold red]Wniosek odrzucony[/] (status {error.status_code}): {escape(error.description)}")
+    for detail in error.details:
+        error_console.print(f"  {escape(detail)}")
+    error_console.print(
+        f"Klucz prywatny został zachowany: {escape(str(key_path))}. Po usunięciu przyczyny możesz ponowić wniosek "
+        f"z tym samym kluczem:\n  {escape(retry)}"
+    )
+
+
+def wait_for_certificate(enrollment: Enrollment, plan: RequestPlan, retry: str, wait: float) -> str:
+    """Follow the status live ("Odśwież") until the certificate is issued; its serial number."""
+    follow = f"ksef-mcu cert status {enrollment.reference_number}"
+    try:
+        with (
+            _hint_on_failure(f"Wniosek został wysłany; sprawdź jego status: {follow}"),
+            spinner("Wniosek przyjęty do realizacji…") as status,
+        ):
+            issued = enrollment.wait(timeout=wait, on_progress=lambda s: status.update(status_text(s)))
+    except KsefEnrollmentFailedError as error:
+        _print_rejection(error, plan.key_path, retry)
+        raise typer.Exit(EXIT_ERROR) from error
+    except (KsefPollingTimeoutError, KeyboardInterrupt) as error:
+        error_console.print(
+            f"[yellow]Certyfikat nie jest jeszcze gotowy.[/] Wniosek {enrollment.reference_number} jest nadal "
+            f"realizowany. Sprawdź go później: {follow}"
+        )
+        raise typer.Exit(EXIT_ERROR) from error
+    serial = issued.serial_number
+    if serial is None:
+        fail(f"KSeF zgłosił wydanie certyfikatu bez numeru seryjnego (wniosek {enrollment.reference_number}).")
+    print_done(f"Certyfikat wydany; numer seryjny: {serial}")
+    return serial
+
+
+def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: PrivateKey) -> None:
+    """ "Pobierz certyfikat": retrieve the issued certificate, check it belongs to our key, write NAZWA.crt."""
+    with spinner("Pobieranie certyfikatu…"):
+        retrieved = session.client.certificates.retrieve([serial])
+    match = next((item for item in retrieved if item.serial_number == serial), None)
+    if match is None:
+        fail(f"KSeF nie zwrócił wydanego certyfikatu {serial}. Pobierz go później: ksef-mcu cert download {serial}")
+    if not key_matches_certificate(private_key, match.certificate):
+        fail(f"Certyfikat {serial} nie pasuje do klucza {plan.key_path} — nie zapisuję go.")
+    try:
+        write_new_file(plan.certificate_path, match.pem.encode("ascii"), mode=0o644)
+    except CliError:
+        error_console.print(
+            f"Certyfikat {serial} jest wydany; pobierz go: ksef-mcu cert download {serial} --out KATALOG"
+        )
+        raise
+    print_done(
+        f"Zapisano certyfikat: {escape(str(plan.certificate_path))} (PEM), obok klucza {escape(str(plan.key_path))}"
+    )
+    print_rows(
+        [
+            ("Nazwa", escape(plan.name)),
+            ("Typ", TYPE_LABELS[match.type]),
+            ("Numer seryjny", serial),
+            ("Ważny od", format_moment(match.certificate.not_valid_before_utc)),
+            ("Ważny do", format_moment(match.certificate.not_valid_after_utc)),
+            ("Klucz", f"{key_kind(private_key).label}, odcisk {public_key_sha256_fingerprint(private_key)}"),
+        ]
+    )
+
+
+def next_steps(plan: RequestPlan, serial: str, environment: str) -> list[str]:
+    env = environment_flag(environment)
+    files = f'--cert "{plan.certificate_path}" --key "{plan.key_path}"'
+    steps = [
+        f"pobierz go ponownie: ksef-mcu cert download {serial} --out KATALOG{env}",
+        f"lista certyfikatów: ksef-mcu cert list{env}",
+    ]
+    if plan.certificate_type is CertificateTypeChoice.AUTHENTICATION:
+        steps += [
+            f"zaloguj się nowym certyfikatem: ksef-mcu login {files}{env}",
+            f"wnioskuj o kolejny certyfikat, np. offline do kodów QR: ksef-mcu cert request NAZWA --type offline{env}",
+        ]
+    else:
+        steps += [
+            f"podpisz KOD II faktury offline: ksef-mcu qr offline {files} --invoice faktura.xml{env}",
+            f"wnioskuj o kolejny certyfikat: ksef-mcu cert request NAZWA --type authentication{env}",
+        ]
+    return steps
+
+
+@report_errors
+def request(
+    *,
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Nazwa certyfikatu, zarazem nazwa plików NAZWA.key i NAZWA.crt: 5–50 znaków, litery bez polskich "
+            "znaków, cyfry, spacje, „-” i „_”."
+        ),
+    ],
+    certificate_type: Annotated[
+        CertificateTypeChoice,
+        typer.Option(
+            "--type",
+            case_sensitive=False,
+            help="Przeznaczenie: authentication (Typ 1, uwierzytelnienie w systemie KSeF) albo offline (Typ 2, "
+            "podpis linku do weryfikacji wystawcy — KOD II).",
+        ),
+    ],
+    valid_from: Annotated[
+        str | None,
+        typer.Option(
+            "--valid-from",
+            help="Certyfikat ważny od (RRRR-MM-DD, najwcześniej dziś; domyślnie od chwili wydania). Ważność: 2 lata.",
+            show_default=False,
+        ),
+    ] = None,
+    rsa: Annotated[bool, typer.Option("--rsa", help="Nowy klucz RSA 2048 zamiast domyślnego EC P-256.")] = False,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--key",
+            help="Użyj istniejącego klucza (np. po odrzuceniu wniosku) zamiast generować nowy; NAZWA.crt trafi obok.",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Katalog na NAZWA.key i NAZWA.crt (dla nowego klucza).")] = Path(),
+    password_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--password-file",
+            help="Plik z hasłem klucza (zamiast pytania). Hasło: 15–32 znaki, wielka i mała litera, cyfra i znak "
+            "specjalny spośród !@#$%^&*()-_=+.",
+        ),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", min=1, help="Jak długo (sekundy) czekać na wydanie certyfikatu.")
+    ] = DEFAULT_WAIT_SECONDS,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Wnioskuj o certyfikat: klucz powstaje na tym komputerze, wniosek idzie do KSeF, certyfikat trafi do NAZWA.crt."""
+    plan = plan_request(name, certificate_type, valid_from, rsa=rsa, key=key, out=out)
+    with connect(environment, base_url) as session:
+        if plan.existing_key:
+            private_key: PrivateKey | None = load_private_key(
+                read_input_file(plan.key_path, "pliku klucza"), ask_key_password(password_file)
+            )
+            password = None
+        else:
+            password = ask_new_key_password(password_file)
+            private_key = None
+        check_limits(session)
+        if private_key is None:
+            assert password is not None  # noqa: S101 - asked above for a new key
+            private_key = generate_and_save_key(plan, password)
+        retry = retry_command(plan, session.environment.value)
+        enrollment = send_request(session, plan, private_key, retry)
+        serial = wait_for_certificate(enrollment, plan, retry, wait)
+        save_issued(session, serial, plan, private_key)
+    print_next_steps(next_steps(plan, serial, session.environment.value))
+
+
+def register(group: typer.Typer) -> None:
+    """Add `request` to the `cert` group."""
+    group.command("request")(request)
