@@ -18,6 +18,7 @@ __all__ = [
     "WARSAW",
     "format_day",
     "format_moment",
+    "iso_moment",
     "polish_date",
     "polish_zone",
     "start_of_day",
@@ -49,6 +50,11 @@ def format_moment(moment: dt.datetime | None) -> str:
     if moment is None or moment.year <= 1:
         return "—"
     return moment.astimezone(polish_zone()).strftime("%Y-%m-%d %H:%M")
+
+
+def iso_moment(moment: dt.datetime) -> str:
+    """An aware moment for machines: ISO 8601 in Polish local time with its offset, `2026-12-02T14:05:00+01:00`."""
+    return moment.astimezone(polish_zone()).isoformat(timespec="seconds")
 
 
 def format_day(moment: dt.datetime) -> str:

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.certificates import sha256_fingerprint
 from ksef_mcu.crypto.keys import encrypt_private_key, generate_private_key
 
@@ -49,13 +50,13 @@ def test_authentication_certificate_without_key(runner: CliRunner, authenticatio
     assert "Klucz prywatny" not in out
 
 
-def test_key_that_does_not_match_exits_1(runner: CliRunner, offline_files: Any, tmp_path: Path) -> None:
+def test_key_that_does_not_match_exits_3(runner: CliRunner, offline_files: Any, tmp_path: Path) -> None:
     other = tmp_path / "other.key"
     other.write_bytes(encrypt_private_key(generate_private_key(), PASSWORD))
     code, out, _ = _inspect(
         runner, str(offline_files.certificate_path), "--key", str(other), password_input=PASSWORD + "\n"
     )
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "NIE pasuje do certyfikatu" in out
 
 
@@ -77,30 +78,30 @@ def test_der_base64_and_pkcs12(runner: CliRunner, offline_files: Any, tmp_path: 
         b"x", offline_files.key, offline_files.certificate, None, serialization.BestAvailableEncryption(b"p12-pass")
     )
     (tmp_path / "c.p12").write_bytes(bundle)
-    code, out, _ = _inspect(runner, str(tmp_path / "c.p12"), password_input="p12-pass\n")
+    code, out, prompts = _inspect(runner, str(tmp_path / "c.p12"), password_input="p12-pass\n")
     assert code == 0
-    assert "Hasło do pliku PKCS#12" in out
+    assert "Hasło do pliku PKCS#12" in prompts
     assert "01D1732E43B9345E" in out
     code, _, err = _inspect(runner, str(tmp_path / "c.p12"), password_input="wrong\n")
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Nieprawidłowe hasło do pliku PKCS#12" in err
 
 
 def test_key_file_instead_of_certificate(runner: CliRunner, offline_files: Any) -> None:
     code, _, err = _inspect(runner, str(offline_files.key_path))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Plik zawiera klucz prywatny, a nie certyfikat." in err
 
 
 def test_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = _inspect(runner, str(tmp_path / "none.crt"))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Nie znaleziono pliku certyfikatu" in err
 
 
 def test_directory_instead_of_file(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = _inspect(runner, str(tmp_path))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "wskazuje katalog" in err
 
 

@@ -17,6 +17,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import _network, app
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.certificates import (
     KsefCertificateType,
     classify_certificate,
@@ -116,8 +117,8 @@ class TestLogin:
 
         assert "Wylogowano" in run("logout").stdout
         assert not profile.exists()
-        assert "Nie jesteś zalogowany" in run("cert", "limits", expect=1).stderr
-        assert "Nie jesteś zalogowany" in run("logout").stdout
+        assert "Nie jesteś zalogowany" in run("cert", "limits", expect=ExitCode.LOCAL).stderr
+        assert "Nie jesteś zalogowany" in run("logout", expect=ExitCode.LOCAL).stderr
 
     def test_a_new_login_ends_the_session_it_replaces(self, tmp_path: Path, ksef: str) -> None:
         import httpx
@@ -141,9 +142,9 @@ class TestLogin:
         pesel, nip = random_pesel(), generate_random_nip()
         run("cert", "self-signed", "--pesel", pesel, "--out", "osoba", "--password-file", "haslo.txt")
         login = ("login", "--cert", "osoba.crt", "--key", "osoba.key", "--password-file", "haslo.txt")
-        assert "podaj kontekst logowania" in run(*login, expect=1).stderr
+        assert "podaj kontekst logowania" in run(*login, expect=ExitCode.USAGE).stderr
         # No permissions in that context yet: KSeF ends the authentication with status 415.
-        refused = run(*login, "--nip", nip, expect=1).stderr
+        refused = run(*login, "--nip", nip, expect=ExitCode.REFUSED).stderr
         assert "415" in refused
         run("testdata", "person", "create", "--nip", nip, "--pesel", pesel)
         run(*login, "--nip", nip)
@@ -152,9 +153,13 @@ class TestLogin:
     def test_wrong_password_and_mismatched_files_are_refused_before_sending(self, tmp_path: Path) -> None:
         run("cert", "self-signed", "--random-nip", "--out", "a", "--password-file", "haslo.txt")
         run("cert", "self-signed", "--random-nip", "--out", "b", "--password-file", "haslo.txt")
-        wrong = run("login", "--cert", "a.crt", "--key", "a.key", input="Zle-haslo-1234567\n", expect=1).stderr
+        wrong = run(
+            "login", "--cert", "a.crt", "--key", "a.key", input="Zle-haslo-1234567\n", expect=ExitCode.LOCAL
+        ).stderr
         assert "hasło" in wrong.lower()
-        mismatch = run("login", "--cert", "a.crt", "--key", "b.key", "--password-file", "haslo.txt", expect=1).stderr
+        mismatch = run(
+            "login", "--cert", "a.crt", "--key", "b.key", "--password-file", "haslo.txt", expect=ExitCode.LOCAL
+        ).stderr
         assert "nie pasuje" in mismatch
         assert not (tmp_path / "config" / "profiles" / "local.json").exists()
 
@@ -175,13 +180,13 @@ class TestLogin:
         run("cert", "self-signed", "--nip", nip, "--out", "k", "--password-file", "haslo.txt")
         run("testdata", "context", "block", "--nip", nip)
         login = ("login", "--cert", "k.crt", "--key", "k.key", "--password-file", "haslo.txt")
-        assert "480" in run(*login, expect=1).stderr
+        assert "480" in run(*login, expect=ExitCode.REFUSED).stderr
         run("testdata", "context", "unblock", "--nip", nip)
         run(*login)
 
     def test_base_url_of_another_server_needs_its_own_login(self) -> None:
         self_signed_login()
-        other = run("cert", "limits", "--base-url", "http://127.0.0.1:9", expect=1).stderr
+        other = run("cert", "limits", "--base-url", "http://127.0.0.1:9", expect=ExitCode.USAGE).stderr
         assert "jest zalogowany do" in other
         assert "--base-url http://127.0.0.1:9/v2" in other
 
@@ -230,19 +235,29 @@ class TestRequest:
     def test_bad_input_is_refused_before_anything_is_written_or_sent(self, tmp_path: Path) -> None:
         self_signed_login()
         before = sorted(os.listdir())
-        assert "od 5 do 50 znaków" in run("cert", "request", "Mój", "--type", "offline", expect=1).stderr
+        assert "od 5 do 50 znaków" in run("cert", "request", "Mój", "--type", "offline", expect=ExitCode.USAGE).stderr
         assert (
             "nie może być wcześniejsza"
-            in run("cert", "request", "Nazwa1", "--type", "offline", "--valid-from", "2020-01-01", expect=1).stderr
+            in run(
+                "cert", "request", "Nazwa1", "--type", "offline", "--valid-from", "2020-01-01", expect=ExitCode.USAGE
+            ).stderr
         )
         mismatch = run(
-            "cert", "request", "Nazwa1", "--type", "offline", input=f"{PASSWORD}\nInne-haslo-12345\n", expect=1
+            "cert",
+            "request",
+            "Nazwa1",
+            "--type",
+            "offline",
+            input=f"{PASSWORD}\nInne-haslo-12345\n",
+            expect=ExitCode.CANCELLED,
         )
         assert "Hasła nie są zgodne" in mismatch.stderr
-        weak = run("cert", "request", "Nazwa2", "--type", "offline", input="krotkie\nkrotkie\n", expect=1).stderr
+        weak = run(
+            "cert", "request", "Nazwa2", "--type", "offline", input="krotkie\nkrotkie\n", expect=ExitCode.CANCELLED
+        ).stderr
         assert "Hasło nie spełnia wymagań" in weak
         Path("Zajeta.crt").write_text("moje")
-        assert "już istnieje" in run("cert", "request", "Zajeta", "--type", "offline", expect=1).stderr
+        assert "już istnieje" in run("cert", "request", "Zajeta", "--type", "offline", expect=ExitCode.LOCAL).stderr
         assert sorted(os.listdir()) == sorted([*before, "Zajeta.crt"])
         assert Path("Zajeta.crt").read_text() == "moje"
 
@@ -252,7 +267,15 @@ class TestRequest:
         # Another subject sends a CSR with the same public key: KSeF rejects it asynchronously (status 400).
         self_signed_login("drugi")
         result = run(
-            "cert", "request", "Klucz B", "--type", "offline", "--key", "Klucz A.key", input=f"{PASSWORD}\n", expect=1
+            "cert",
+            "request",
+            "Klucz B",
+            "--type",
+            "offline",
+            "--key",
+            "Klucz A.key",
+            input=f"{PASSWORD}\n",
+            expect=ExitCode.REFUSED,
         )
         assert "Wniosek odrzucony" in result.stderr
         assert "Klucz publiczny został już certyfikowany przez inny podmiot." in result.stderr
@@ -271,7 +294,9 @@ class TestRequest:
         assert "pozostało 0 z 0" in shown
         assert "Wyczerpałeś limit certyfikatów" in shown
         assert json.loads(run("cert", "limits", "--json").stdout)["canRequest"] is False
-        refused = run("cert", "request", "Za duzo", "--type", "offline", "--password-file", "haslo.txt", expect=1)
+        refused = run(
+            "cert", "request", "Za duzo", "--type", "offline", "--password-file", "haslo.txt", expect=ExitCode.REFUSED
+        )
         assert "Wyczerpałeś limit certyfikatów" in refused.stderr
         assert not Path("Za duzo.key").exists()
         run("testdata", "limits", "reset")
@@ -304,19 +329,19 @@ class TestListDownloadRevoke:
         assert "Zapisano" in saved
         assert sorted(os.listdir(downloads)) == ["Faktury offline.crt", "Logowanie firmy.crt"]
         assert Path("Faktury offline.crt").read_bytes() == (downloads / "Faktury offline.crt").read_bytes()
-        again = run("cert", "download", offline, "--out", str(downloads), expect=1).stderr
+        again = run("cert", "download", offline, "--out", str(downloads), expect=ExitCode.LOCAL).stderr
         assert "już istnieje" in again
-        assert "od 1 do 10" in run("cert", "download", *[f"{n:016X}" for n in range(11)], expect=1).stderr
-        assert "16 cyfr" in run("cert", "download", "xyz", expect=1).stderr
-        assert "Nie znaleziono" in run("cert", "download", "0123456789ABCDEF", expect=1).stderr
+        assert "od 1 do 10" in run("cert", "download", *[f"{n:016X}" for n in range(11)], expect=ExitCode.USAGE).stderr
+        assert "16 cyfr" in run("cert", "download", "xyz", expect=ExitCode.USAGE).stderr
+        assert "Nie znaleziono" in run("cert", "download", "0123456789ABCDEF", expect=ExitCode.REFUSED).stderr
 
-        kept = run("cert", "revoke", offline, input="n\n", expect=1)
+        kept = run("cert", "revoke", offline, input="n\n", expect=ExitCode.CANCELLED)
         assert "Nie unieważniono" in kept.stderr
         assert listed("--serial", offline)[0]["status"] == "Active"
         run("cert", "revoke", offline, "--reason", "superseded", input="może\nt\n")  # asked again until t/n
         assert listed("--serial", offline)[0]["status"] in ("Revoked", "Blocked")
-        assert "unieważniony" in run("cert", "revoke", offline, "--yes", expect=1).stderr
-        refused = run("cert", "download", offline, "--out", str(tmp_path), expect=1).stderr
+        assert "unieważniony" in run("cert", "revoke", offline, "--yes", expect=ExitCode.REFUSED).stderr
+        refused = run("cert", "download", offline, "--out", str(tmp_path), expect=ExitCode.REFUSED).stderr
         assert "jest unieważniony" in refused
         assert "tylko aktywny" in refused
         assert not (tmp_path / "Faktury offline.crt").exists()
@@ -328,7 +353,9 @@ class TestTestData:
         group_nip, unit_nip, person_nip = (generate_random_nip() for _ in range(3))
         pesel = random_pesel()
         run("testdata", "subject", "create", group_nip, "--type", "vat-group", "--subunit", f"{unit_nip}=Członek grupy")
-        assert "30001" in run("testdata", "subject", "create", group_nip, "--type", "jst", expect=1).stderr
+        assert (
+            "30001" in run("testdata", "subject", "create", group_nip, "--type", "jst", expect=ExitCode.REFUSED).stderr
+        )
         run("testdata", "subject", "remove", group_nip)
         run("testdata", "person", "create", "--nip", person_nip, "--pesel", pesel, "--bailiff")
         run(
@@ -344,5 +371,8 @@ class TestTestData:
         )
         run("testdata", "permissions", "revoke", "--context-nip", person_nip, "--nip", unit_nip)
         run("testdata", "person", "remove", person_nip)
-        assert "cyfra kontrolna" in run("testdata", "person", "remove", "1234567890", expect=1).stderr
-        assert "nie w prod" in run("testdata", "person", "remove", person_nip, "--env", "prod", expect=1).stderr
+        assert "cyfra kontrolna" in run("testdata", "person", "remove", "1234567890", expect=ExitCode.USAGE).stderr
+        assert (
+            "nie w prod"
+            in run("testdata", "person", "remove", person_nip, "--env", "prod", expect=ExitCode.USAGE).stderr
+        )

@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.certificates import (
     KsefCertificateType,
     certificate_serial,
@@ -145,15 +146,19 @@ def test_the_whole_certificate_journey(tmp_path: Path) -> None:
         assert "został unieważniony" in revoked.stdout
         [item] = cli.listed("--serial", authentication_serial)
         assert item["status"] in ("Revoked", "Blocked")
-        assert "jest unieważniony" in cli("cert", "download", authentication_serial, expect=1).stderr
+        assert "jest unieważniony" in cli("cert", "download", authentication_serial, expect=ExitCode.REFUSED).stderr
         crl = x509.load_der_x509_crl(httpx.get(f"{base_url}/ca/crl", timeout=10).content)
         assert crl.get_revoked_certificate_by_serial_number(authentication.serial_number) is not None
 
         # 9. The revoked certificate can no longer log in; the offline one never could.
-        refused = cli("login", "--cert", "Logowanie firmy.crt", "--key", "Logowanie firmy.key", *pw, expect=1)
+        refused = cli(
+            "login", "--cert", "Logowanie firmy.crt", "--key", "Logowanie firmy.key", *pw, expect=ExitCode.REFUSED
+        )
         assert "460" in refused.stderr
         assert "odwołany" in refused.stderr
-        offline_login = cli("login", "--cert", "Faktury offline.crt", "--key", "Faktury offline.key", *pw, expect=1)
+        offline_login = cli(
+            "login", "--cert", "Faktury offline.crt", "--key", "Faktury offline.key", *pw, expect=ExitCode.LOCAL
+        )
         assert "certyfikat offline" in offline_login.stderr.lower()
 
         cli("logout")

@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app as cli
+from ksef_mcu.cli._common import ExitCode
 
 
 def test_unreadable_trust_anchors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -15,7 +16,7 @@ def test_unreadable_trust_anchors(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     bad.write_text("to nie jest certyfikat")
     monkeypatch.setenv("KSEF_MCU_TRUST_ANCHORS", f'["{bad}"]')
     result = CliRunner().invoke(cli, ["serve", "--data-dir", str(tmp_path / "data"), "--port", "18001"])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.LOCAL
     assert "Błąd: nie można wczytać zaufanych certyfikatów (KSEF_MCU_TRUST_ANCHORS)" in result.output
     assert not (tmp_path / "data").exists()
 
@@ -23,7 +24,7 @@ def test_unreadable_trust_anchors(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_invalid_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KSEF_MCU_ACCESS_TOKEN_LIFETIME", "kwadrans")
     result = CliRunner().invoke(cli, ["serve", "--data-dir", str(tmp_path / "data")])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.USAGE
     assert "Błąd: nieprawidłowe ustawienia serwera (access_token_lifetime:" in result.output
 
 

@@ -1,15 +1,20 @@
 """Helpers shared by the command groups: consoles, errors → exit codes, passwords, safe file reading and writing.
 
-Every command turns failures into a Polish message on stderr and a non-zero exit code (`EXIT_ERROR`), and never
-leaves a partial or overwritten file behind: files are written to a temporary name in the target directory and
-linked into place only if the name is still free.
+Every command turns failures into a Polish message on stderr and an exit code from `ExitCode` (the table in
+docs/cli.md), and never leaves a partial or overwritten file behind: files are written to a temporary name in the
+target directory and linked into place only if the name is still free.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
+import enum
 import functools
+import getpass
+import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,13 +31,50 @@ from ksef_mcu.client.errors import (
     KsefAuthError,
     KsefClientError,
     KsefForbiddenError,
+    KsefInvalidInputError,
+    KsefOperationError,
+    KsefPollingTimeoutError,
     KsefRateLimitError,
+    KsefResponseError,
 )
-from ksef_mcu.crypto.errors import KsefCryptoError, PasswordRequiredError
+from ksef_mcu.crypto.errors import (
+    CertificateNameError,
+    IdentifierError,
+    KsefCryptoError,
+    PasswordRequiredError,
+    PasswordRuleError,
+    QrError,
+    SerialNumberError,
+)
 from ksef_mcu.crypto.keys import PrivateKey, load_private_key
-from ksef_mcu.crypto.passwords import check_key_password
+from ksef_mcu.crypto.passwords import (
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    PASSWORD_SPECIAL_CHARACTERS,
+    check_key_password,
+    password_rule_failures,
+)
+from ksef_mcu.formatting import iso_moment
 
-EXIT_ERROR = 1
+
+class ExitCode(enum.IntEnum):
+    """What `ksef-mcu` exits with, so that a script can tell failures apart (docs/cli.md, "Exit codes")."""
+
+    OK = 0
+    REFUSED = 1
+    """KSeF (or our server) said no: an API error, a rejected request or login, an unknown serial or reference."""
+    USAGE = 2
+    """The command line is wrong: a missing or unknown option, a bad value, options that exclude each other."""
+    LOCAL = 3
+    """A local file or password: missing, unreadable or existing file, wrong or weak password, key and certificate
+    that do not match, no login profile."""
+    UNAVAILABLE = 4
+    """The network or the server: no connection, a time-out, 5xx, a rate limit that did not pass, an answer outside
+    the contract, a certificate not issued within `--wait`."""
+    CANCELLED = 5
+    """You stopped it: answered no, or the input ended at a question."""
+
+
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 """Largest file a command reads (keys, certificates, CSRs, enrollment data, invoices)."""
 
@@ -46,20 +88,47 @@ R = TypeVar("R")
 class CliError(Exception):
     """A failure to report to the user: `message` is Polish and printed as is."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+    def __init__(self, message: str, exit_code: ExitCode = ExitCode.LOCAL) -> None:
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
 
 
-def fail(message: str, exit_code: int = EXIT_ERROR) -> NoReturn:
-    """Stop the command with `message`."""
+def fail(message: str, exit_code: ExitCode = ExitCode.LOCAL) -> NoReturn:
+    """Stop the command with `message` (the default code is for local file and password problems)."""
     raise CliError(message, exit_code)
+
+
+def crypto_exit_code(error: KsefCryptoError) -> ExitCode:
+    """A bad name, serial, NIP/PESEL or QR input is a usage error; anything else (files, keys, passwords) is local."""
+    if isinstance(error, (CertificateNameError, SerialNumberError, QrError, IdentifierError)):
+        return ExitCode.USAGE
+    return ExitCode.LOCAL
+
+
+def client_exit_code(error: KsefClientError) -> ExitCode:
+    """KSeF's no is 1; input the client refused to send is 2; an unavailable or misbehaving server is 4."""
+    if isinstance(error, KsefInvalidInputError):
+        # The client also refuses files it was handed (a key with the wrong password): that is a local problem.
+        cause = error.__cause__
+        return crypto_exit_code(cause) if isinstance(cause, KsefCryptoError) else ExitCode.USAGE
+    if isinstance(error, (KsefRateLimitError, KsefResponseError, KsefPollingTimeoutError)):
+        return ExitCode.UNAVAILABLE
+    if isinstance(error, KsefApiError) and error.http_status >= 500:
+        return ExitCode.UNAVAILABLE
+    if isinstance(error, KsefOperationError) and error.status_code >= 500:
+        return ExitCode.UNAVAILABLE  # 500 / 550: the operation failed on KSeF's side, try again
+    return ExitCode.REFUSED
+
+
+def describe_crypto_error(error: KsefCryptoError) -> str:
+    code = f" [kod {error.code}]" if error.code is not None else ""
+    return error.message + code
 
 
 def report_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Decorator for commands: `CliError`, crypto errors, client errors and network failures become a red message
-    on stderr and exit code 1."""
+    on stderr and the exit code of their kind (`ExitCode`)."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -69,15 +138,14 @@ def report_errors(command: Callable[P, R]) -> Callable[P, R]:
             _print_error(error.message)
             raise typer.Exit(error.exit_code) from error
         except KsefCryptoError as error:
-            code = f" [kod {error.code}]" if error.code is not None else ""
-            _print_error(error.message + code)
-            raise typer.Exit(EXIT_ERROR) from error
+            _print_error(describe_crypto_error(error))
+            raise typer.Exit(crypto_exit_code(error)) from error
         except KsefClientError as error:
             _print_error(describe_client_error(error))
-            raise typer.Exit(EXIT_ERROR) from error
+            raise typer.Exit(client_exit_code(error)) from error
         except httpx.TransportError as error:
             _print_error(describe_transport_error(error))
-            raise typer.Exit(EXIT_ERROR) from error
+            raise typer.Exit(ExitCode.UNAVAILABLE) from error
 
     return wrapper
 
@@ -138,6 +206,17 @@ def format_name(name: x509.Name) -> str:
     )
 
 
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime.datetime):
+        return iso_moment(value)
+    return str(value)
+
+
+def print_json(document: object) -> None:
+    """`document` as indented JSON on stdout (for scripts); moments as ISO 8601 with their offset, Polish time."""
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=_json_value))
+
+
 def print_rows(rows: list[tuple[str, str]]) -> None:
     """Print (label, value) rows as aligned `label  value` lines; values are rich markup and never wrapped."""
     width = max((len(label) for label, _ in rows), default=0)
@@ -178,24 +257,59 @@ def read_password_file(path: Path) -> str:
     return text
 
 
+PASSWORD_RULES = (
+    f"Zasady hasła do klucza: od {PASSWORD_MIN_LENGTH} do {PASSWORD_MAX_LENGTH} znaków, w tym wielka i mała "
+    f"litera, cyfra i znak specjalny spośród {PASSWORD_SPECIAL_CHARACTERS}. Zapamiętaj je — nie da się go odzyskać "
+    "ani zresetować."
+)
+PASSWORD_ATTEMPTS = 3
+
+
+def read_secret(prompt: str) -> str:
+    """A hidden answer to `prompt`: typed on a terminal without echo, or one line from a pipe or file.
+
+    The prompt goes to stderr (stdout stays clean for results). Input from a pipe is read as it is, without Python's
+    "password input may be echoed" warning, and the line the prompt started is ended. End of input cancels.
+    """
+    if sys.stdin.isatty():
+        try:
+            return getpass.getpass(f"{prompt}: ")
+        except EOFError:
+            fail("Nie podano hasła (koniec danych wejściowych).", ExitCode.CANCELLED)
+    error_console.print(f"{escape(prompt)}: ", end="")
+    line = sys.stdin.readline()
+    error_console.print()
+    if not line:
+        fail("Nie podano hasła (koniec danych wejściowych).", ExitCode.CANCELLED)
+    return line.removesuffix("\n").removesuffix("\r")
+
+
 def ask_new_key_password(password_file: Path | None) -> str:
-    """A new private-key password: from `password_file`, or asked twice (hidden). Checked against the MCU rule."""
+    """A new private-key password: from `password_file`, or asked twice (hidden) after showing the MCU rule; a weak
+    password or a mismatch is asked again (up to `PASSWORD_ATTEMPTS` times)."""
     if password_file is not None:
-        password = read_password_file(password_file)
-    else:
-        password = typer.prompt("Hasło do klucza prywatnego", hide_input=True)
-        again = typer.prompt("Powtórz hasło", hide_input=True)
-        if password != again:
-            fail("Hasła nie są zgodne.")
-    check_key_password(password)
-    return password
+        return check_key_password(read_password_file(password_file))
+    error_console.print(PASSWORD_RULES)
+    attempts = 0
+    while True:
+        attempts += 1
+        password = read_secret("Hasło do klucza prywatnego")
+        if failures := password_rule_failures(password):
+            problem = PasswordRuleError(failures).message
+        elif read_secret("Powtórz hasło") == password:
+            return password
+        else:
+            problem = "Hasła nie są zgodne."
+        if attempts == PASSWORD_ATTEMPTS:
+            fail(problem)
+        error_console.print(f"[yellow]{escape(problem)}[/] Podaj hasło jeszcze raz.")
 
 
 def ask_key_password(password_file: Path | None, prompt: str = "Hasło do klucza prywatnego") -> str:
     """The password of an existing key file: from `password_file`, or asked once (hidden)."""
     if password_file is not None:
         return read_password_file(password_file)
-    return str(typer.prompt(prompt, hide_input=True))
+    return read_secret(prompt)
 
 
 _YES = frozenset({"t", "tak", "y", "yes"})

@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 from rich.status import Status
 
-from ksef_mcu.cli._common import console, error_console, fail
+from ksef_mcu.cli._common import ExitCode, console, error_console, fail
 from ksef_mcu.cli._profiles import Profile, delete_profile, load_profile, save_profile
 from ksef_mcu.client import (
     Environment,
@@ -79,7 +79,7 @@ def parse_date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        fail(f"Nieprawidłowa data w {option}: {text!r} (oczekiwano RRRR-MM-DD, np. 2026-03-01).")
+        fail(f"Nieprawidłowa data w {option}: {text!r} (oczekiwano RRRR-MM-DD, np. 2026-03-01).", ExitCode.USAGE)
 
 
 def login_hint(environment: Environment) -> str:
@@ -123,7 +123,7 @@ def resolve_base_url(environment: Environment, base_url: str | None, profile: Pr
         if base_url:
             return normalize_base_url(base_url)
     except KsefInvalidInputError as error:
-        fail(error.message)
+        fail(error.message, ExitCode.USAGE)
     if profile is not None:
         return profile.base_url
     return environment.api_base_url
@@ -148,7 +148,8 @@ def connect(
         if profile.base_url != url:
             fail(
                 f"Profil środowiska {env.value} jest zalogowany do {profile.base_url}, a wskazano {url}. "
-                f"Zaloguj się do tego serwera: {login_hint(env)} --base-url {url}"
+                f"Zaloguj się do tego serwera: {login_hint(env)} --base-url {url}",
+                ExitCode.USAGE,
             )
     holder: list[Session] = []
     client = KsefClient(
@@ -170,7 +171,7 @@ def connect(
     except KsefNotAuthenticatedError as error:
         if session.profile is not None:
             delete_profile(env)
-        fail(f"{error.message} Zaloguj się ponownie: {login_hint(env)}")
+        fail(f"{error.message} Zaloguj się ponownie: {login_hint(env)}", ExitCode.REFUSED)
     finally:
         client.close()
 

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.cli.server import DatabaseUrlOption, DataDirOption, operator_error, prepare, settings_from
 
 
@@ -41,20 +42,22 @@ def ca_export(
             store, now=datetime.now(UTC), crl_url=f"{settings.resolved_public_url}/ca/crl"
         )
     except (KeyStoreError, OSError) as error:
-        raise operator_error(f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}") from error
+        raise operator_error(
+            f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}", ExitCode.LOCAL
+        ) from error
     pem = authority.root_certificate.public_bytes(Encoding.PEM) if root_only else authority.chain_pem()
     if output is None:
         sys.stdout.write(pem.decode("ascii"))
         return
     if output.exists() and not force:
-        raise operator_error(f"plik {output} już istnieje; użyj --force, aby go nadpisać.")
+        raise operator_error(f"plik {output} już istnieje; użyj --force, aby go nadpisać.", ExitCode.LOCAL)
     temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
         temporary.write_bytes(pem)
         os.replace(temporary, output)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise operator_error(f"nie można zapisać {output}: {error.strerror}") from error
+        raise operator_error(f"nie można zapisać {output}: {error.strerror}", ExitCode.LOCAL) from error
     what = "certyfikat główny" if root_only else "certyfikaty urzędu (wystawca i główny)"
     typer.echo(f"Zapisano {what} do {output}.")
 
@@ -78,13 +81,15 @@ def _set_blocked(serial: str, *, blocked: bool, data_dir: Path | None, database_
             store, now=datetime.now(UTC), crl_url=f"{settings.resolved_public_url}/ca/crl"
         )
     except (KeyStoreError, OSError) as error:
-        raise operator_error(f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}") from error
+        raise operator_error(
+            f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}", ExitCode.LOCAL
+        ) from error
     database = open_database(settings)
     try:
         service = CertificateService(settings=settings, database=database, clock=SystemClock(), authority=authority)
         record = service.set_blocked(serial, blocked=blocked)
     except BadRequestError as error:
-        raise operator_error(" ".join([error.description, *error.details])) from error
+        raise operator_error(" ".join([error.description, *error.details]), ExitCode.REFUSED) from error
     finally:
         database.dispose()
     state = "zablokowany (lista CRL wymienia go jako wstrzymany)" if blocked else "znów aktywny"

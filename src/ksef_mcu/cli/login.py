@@ -12,6 +12,7 @@ from cryptography import x509
 from rich.markup import escape
 
 from ksef_mcu.cli._common import (
+    ExitCode,
     ask_key_password,
     console,
     describe_client_error,
@@ -19,6 +20,7 @@ from ksef_mcu.cli._common import (
     error_console,
     fail,
     format_name,
+    print_json,
     print_rows,
     read_input_file,
     read_password_file,
@@ -67,10 +69,22 @@ def _labelled(kind: str, value: str) -> str:
 def _read_credentials(
     cert: Path | None, key: Path | None, pkcs12: Path | None, password_file: Path | None
 ) -> CertificateCredentials:
-    """The login certificate and key: `--cert` + `--key`, or `--pkcs12`; a password is asked only when needed."""
+    """The login certificate and key: `--cert` + `--key`, or `--pkcs12`; a password is asked only when needed.
+
+    Files that cannot log in (wrong password, a key of another certificate, an Offline certificate) are local
+    problems (exit code 3)."""
+    try:
+        return _load_credentials(cert, key, pkcs12, password_file)
+    except KsefInvalidInputError as error:
+        fail(error.message, ExitCode.LOCAL)
+
+
+def _load_credentials(
+    cert: Path | None, key: Path | None, pkcs12: Path | None, password_file: Path | None
+) -> CertificateCredentials:
     if pkcs12 is not None:
         if cert is not None or key is not None:
-            fail("Podaj plik PKCS#12 (--pkcs12) albo parę --cert i --key, nie jedno i drugie.")
+            fail("Podaj plik PKCS#12 (--pkcs12) albo parę --cert i --key, nie jedno i drugie.", ExitCode.USAGE)
         data = read_input_file(pkcs12, "pliku PKCS#12")
         password = read_password_file(password_file) if password_file is not None else None
         try:
@@ -80,7 +94,7 @@ def _read_credentials(
                 raise
         return CertificateCredentials.from_pkcs12(data, ask_key_password(None, "Hasło do pliku PKCS#12"))
     if cert is None or key is None:
-        fail("Podaj certyfikat i klucz: --cert PLIK.crt --key PLIK.key (albo --pkcs12 PLIK.p12).")
+        fail("Podaj certyfikat i klucz: --cert PLIK.crt --key PLIK.key (albo --pkcs12 PLIK.p12).", ExitCode.USAGE)
     certificate_data = read_input_file(cert, "pliku certyfikatu")
     key_data = read_input_file(key, "pliku klucza")
     password = read_password_file(password_file) if password_file is not None else None
@@ -108,7 +122,7 @@ def _context(
     ]
     chosen = [(kind, value) for kind, value in given if value is not None]
     if len(chosen) > 1:
-        fail("Podaj jeden kontekst logowania: --nip, --internal-id, --nip-vat-ue albo --peppol-id.")
+        fail("Podaj jeden kontekst logowania: --nip, --internal-id, --nip-vat-ue albo --peppol-id.", ExitCode.USAGE)
     if chosen:
         kind, value = chosen[0]
         return ContextIdentifier(kind, value.strip())
@@ -117,7 +131,8 @@ def _context(
         return ContextIdentifier(ContextIdentifierType.NIP, identifier.value)
     fail(
         "Certyfikat nie zawiera numeru NIP, więc podaj kontekst logowania: --nip NIP firmy (albo --internal-id, "
-        "--nip-vat-ue, --peppol-id)."
+        "--nip-vat-ue, --peppol-id).",
+        ExitCode.USAGE,
     )
 
 
@@ -185,7 +200,7 @@ def login(
     try:
         credentials.check_valid_at(now)
     except KsefInvalidInputError as error:
-        fail(error.message)
+        fail(error.message, ExitCode.LOCAL)  # the certificate file is expired or not yet valid
     self_signed = _is_self_signed(credentials.certificate)
     if verify_chain is None and self_signed and env in (Environment.LOCAL, Environment.TEST):
         verify_chain = False
@@ -285,8 +300,7 @@ def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL, base_url: B
     env = Environment.parse(str(environment))
     profile = load_profile(env)
     if profile is None:
-        console.print(f"Nie jesteś zalogowany do środowiska {env.value}.")
-        return
+        fail(f"Nie jesteś zalogowany do środowiska {env.value} — nie ma czego wylogować.")
     ended = True
     with connect(env, base_url) as session:
         try:
@@ -308,17 +322,48 @@ def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL, base_url: B
         print_done(f"Usunięto zapisane tokeny ({env.value}); sesja w KSeF wygaśnie sama.")
 
 
+def _session_active(profile: Profile, now: dt.datetime) -> bool:
+    refresh = profile.tokens.refresh_token
+    return profile.tokens.access_token.is_valid(now) or (refresh is not None and refresh.is_valid(now))
+
+
+def _profile_json(profile: Profile, now: dt.datetime) -> dict[str, object]:
+    """Who is logged in, for scripts; never the tokens themselves."""
+    info = profile.login
+    refresh = profile.tokens.refresh_token
+    return {
+        "environment": profile.environment.value,
+        "baseUrl": profile.base_url,
+        "subject": info.subject,
+        "identifier": {"type": info.identifier_type, "value": info.identifier_value},
+        "context": {"type": info.context_type, "value": info.context_value},
+        "certificateSerial": info.certificate_serial,
+        "certificateFingerprint": info.certificate_fingerprint,
+        "certificateValidTo": info.certificate_valid_to,
+        "loggedInAt": info.logged_in_at,
+        "accessTokenValidUntil": profile.tokens.access_token.valid_until,
+        "sessionValidUntil": refresh.valid_until if refresh is not None else None,
+        "sessionActive": _session_active(profile, now),
+        "profile": str(profile_path(profile.environment)),
+    }
+
+
 @report_errors
-def whoami(environment: EnvironmentOption = EnvironmentChoice.LOCAL) -> None:
+def whoami(
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    as_json: Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów); bez tokenów.")] = False,
+) -> None:
     """Pokaż, kto jest zalogowany w danym środowisku (bez łączenia z KSeF)."""
     env = Environment.parse(str(environment))
     profile = load_profile(env)
     if profile is None:
         fail(f"Nie jesteś zalogowany do środowiska {env.value}. Zaloguj się: {login_hint(env)}")
-    _print_profile(profile)
     now = dt.datetime.now(dt.UTC)
-    refresh = profile.tokens.refresh_token
-    if not profile.tokens.access_token.is_valid(now) and (refresh is None or not refresh.is_valid(now)):
+    if as_json:
+        print_json(_profile_json(profile, now))
+        return
+    _print_profile(profile)
+    if not _session_active(profile, now):
         error_console.print(f"[yellow]Sesja wygasła — zaloguj się ponownie:[/] {login_hint(env)}")
 
 

@@ -12,6 +12,7 @@ import typer
 from lxml import etree
 
 from ksef_mcu.cli._common import (
+    ExitCode,
     ask_key_password,
     console,
     fail,
@@ -21,8 +22,8 @@ from ksef_mcu.cli._common import (
     report_errors,
     write_new_file,
 )
-from ksef_mcu.crypto.certificates import load_certificate
-from ksef_mcu.crypto.errors import PasswordRequiredError
+from ksef_mcu.crypto.certificates import certificate_serial, load_certificate
+from ksef_mcu.crypto.errors import PasswordRequiredError, QrError
 from ksef_mcu.crypto.qr import (
     LABEL_CERTIFICATE,
     LABEL_OFFLINE,
@@ -34,6 +35,7 @@ from ksef_mcu.crypto.qr import (
     build_invoice_link,
     build_offline_qr_link,
     check_ksef_number,
+    unsigned_offline_qr_link,
 )
 from ksef_mcu.qr_images import render_qr_png, render_qr_svg
 
@@ -89,7 +91,10 @@ def _image_format(out: Path) -> ImageFormat:
     try:
         return ImageFormat(out.suffix.lower())
     except ValueError:
-        fail(f"Nieobsługiwany format obrazu „{out.suffix or out.name}”: użyj rozszerzenia .png albo .svg.")
+        fail(
+            f"Nieobsługiwany format obrazu „{out.suffix or out.name}”: użyj rozszerzenia .png albo .svg.",
+            ExitCode.USAGE,
+        )
 
 
 def _write_image(out: Path, link: str, label: str) -> None:
@@ -101,7 +106,7 @@ def _write_image(out: Path, link: str, label: str) -> None:
 
 def _invoice_inputs(invoice: Path | None, invoice_hash: str | None) -> InvoiceFacts:
     if (invoice is None) == (invoice_hash is None):
-        fail("Podaj plik faktury (--invoice) albo jej skrót SHA-256 (--hash) — dokładnie jedno z nich.")
+        fail("Podaj plik faktury (--invoice) albo jej skrót SHA-256 (--hash) — dokładnie jedno z nich.", ExitCode.USAGE)
     if invoice is not None:
         return read_invoice_facts(invoice)
     assert invoice_hash is not None  # noqa: S101 - exactly one of the two was given
@@ -118,7 +123,7 @@ def _inputs(
     facts = _invoice_inputs(invoice, invoice_hash)
     seller_nip = nip or facts.seller_nip
     if seller_nip is None:
-        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.")
+        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.", ExitCode.USAGE)
     return facts, seller_nip
 
 
@@ -166,11 +171,13 @@ def invoice_code(
         try:
             date = dt.date.fromisoformat(issue_date)
         except ValueError:
-            fail(f"Nieprawidłowa data {issue_date!r}: oczekiwano RRRR-MM-DD.")
+            fail(f"Nieprawidłowa data {issue_date!r}: oczekiwano RRRR-MM-DD.", ExitCode.USAGE)
     elif facts.issue_date is not None:
         date = facts.issue_date
     else:
-        fail("Nie znaleziono daty wystawienia (P_1) w pliku faktury — podaj ją opcją --date RRRR-MM-DD.")
+        fail(
+            "Nie znaleziono daty wystawienia (P_1) w pliku faktury — podaj ją opcją --date RRRR-MM-DD.", ExitCode.USAGE
+        )
     label = check_ksef_number(ksef_number) if ksef_number is not None else LABEL_OFFLINE
     link = build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
     typer.echo(link)
@@ -211,17 +218,32 @@ def offline_code(
     except PasswordRequiredError:
         certificate = load_certificate(certificate_data, ask_key_password(password_file, "Hasło do pliku PKCS#12"))
     private_key = load_key_file(key, password_file)
-    link = build_offline_qr_link(
-        _base_url(environment, base_url),
+    link_base = _base_url(environment, base_url)
+    context = context_value if context_value is not None else seller_nip
+    # The options first (a bad NIP or context is a usage error), then the files (a certificate or key that cannot
+    # sign KOD II is a local problem).
+    unsigned_offline_qr_link(
+        link_base,
         context_type=context_type,
-        context_value=context_value if context_value is not None else seller_nip,
+        context_value=context,
         seller_nip=seller_nip,
+        certificate_serial=certificate_serial(certificate),
         invoice=facts.invoice_hash,
-        certificate=certificate,
-        key=private_key,
-        ecdsa_encoding=EcdsaSignatureEncoding.DER if ecdsa_der else EcdsaSignatureEncoding.P1363,
-        now=dt.datetime.now(dt.UTC),
     )
+    try:
+        link = build_offline_qr_link(
+            link_base,
+            context_type=context_type,
+            context_value=context,
+            seller_nip=seller_nip,
+            invoice=facts.invoice_hash,
+            certificate=certificate,
+            key=private_key,
+            ecdsa_encoding=EcdsaSignatureEncoding.DER if ecdsa_der else EcdsaSignatureEncoding.P1363,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except QrError as error:
+        fail(error.message, ExitCode.LOCAL)
     typer.echo(link)
     if out is not None:
         _write_image(out, link, LABEL_CERTIFICATE)

@@ -18,6 +18,7 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 
 DataDirOption = Annotated[
@@ -42,9 +43,10 @@ def quiet_migrations() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def operator_error(message: str) -> typer.Exit:
+def operator_error(message: str, exit_code: ExitCode) -> typer.Exit:
+    """Print `message` for the server's operator; the `typer.Exit` to raise (with the kind's exit code)."""
     typer.echo(f"Błąd: {message}", err=True)
-    return typer.Exit(code=1)
+    return typer.Exit(code=exit_code)
 
 
 def settings_from(**overrides: Any) -> ServerSettings:
@@ -52,7 +54,7 @@ def settings_from(**overrides: Any) -> ServerSettings:
         return ServerSettings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise operator_error(f"nieprawidłowe ustawienia serwera ({problems}).") from error
+        raise operator_error(f"nieprawidłowe ustawienia serwera ({problems}).", ExitCode.USAGE) from error
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -80,16 +82,22 @@ def prepare(settings: ServerSettings) -> None:
     try:
         StaticTrustAnchors.from_pem_files(settings.trust_anchors)
     except ValueError as error:
-        raise operator_error(f"nie można wczytać zaufanych certyfikatów (KSEF_MCU_TRUST_ANCHORS): {error}") from error
+        raise operator_error(
+            f"nie można wczytać zaufanych certyfikatów (KSEF_MCU_TRUST_ANCHORS): {error}", ExitCode.LOCAL
+        ) from error
     try:
         open_server_keys(settings, now=datetime.now(UTC))
     except (KeyStoreError, OSError) as error:
-        raise operator_error(f"nie można otworzyć kluczy serwera w {settings.data_dir}: {error}") from error
+        raise operator_error(
+            f"nie można otworzyć kluczy serwera w {settings.data_dir}: {error}", ExitCode.LOCAL
+        ) from error
     database = open_database(settings)
     try:
         upgrade_database(database)
     except SQLAlchemyError as error:
-        raise operator_error(f"nie można przygotować bazy danych ({type(error).__name__}): {error.args[0]}") from error
+        raise operator_error(
+            f"nie można przygotować bazy danych ({type(error).__name__}): {error.args[0]}", ExitCode.UNAVAILABLE
+        ) from error
     finally:
         database.dispose()
 
@@ -172,7 +180,9 @@ def worker(
             store, now=datetime.now(UTC), crl_url=f"{settings.resolved_public_url}/ca/crl"
         )
     except (KeyStoreError, OSError) as error:
-        raise operator_error(f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}") from error
+        raise operator_error(
+            f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}", ExitCode.LOCAL
+        ) from error
     database = open_database(settings)
     issuance = IssuanceWorker(settings=settings, database=database, clock=SystemClock(), issuer=authority.issuer)
 
@@ -202,7 +212,9 @@ def db_upgrade(data_dir: DataDirOption = None, database_url: DatabaseUrlOption =
         upgrade_database(database)
         typer.echo(f"Schemat bazy jest aktualny (wersja {current_revision(database)}).")
     except SQLAlchemyError as error:
-        raise operator_error(f"migracja nie powiodła się ({type(error).__name__}): {error.args[0]}") from error
+        raise operator_error(
+            f"migracja nie powiodła się ({type(error).__name__}): {error.args[0]}", ExitCode.UNAVAILABLE
+        ) from error
     finally:
         database.dispose()
 
@@ -218,7 +230,9 @@ def db_current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption =
     try:
         current = current_revision(database)
     except SQLAlchemyError as error:
-        raise operator_error(f"nie można odczytać bazy ({type(error).__name__}): {error.args[0]}") from error
+        raise operator_error(
+            f"nie można odczytać bazy ({type(error).__name__}): {error.args[0]}", ExitCode.UNAVAILABLE
+        ) from error
     finally:
         database.dispose()
     head = head_revision()

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ksef_mcu.cli._common import fail, report_errors
+from ksef_mcu.cli._common import ExitCode, fail, report_errors
 from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentOption, connect, print_done, spinner
 from ksef_mcu.client import Environment
 from ksef_mcu.crypto.self_signed import check_nip, check_pesel
@@ -45,14 +45,17 @@ class PermissionChoice(enum.StrEnum):
 def _description(text: str, option: str = "--description") -> str:
     value = text.strip()
     if not 5 <= len(value) <= 256:
-        fail(f"Opis ({option}) musi mieć od 5 do 256 znaków.")
+        fail(f"Opis ({option}) musi mieć od 5 do 256 znaków.", ExitCode.USAGE)
     return value
 
 
 def _refuse_official_production(environment: EnvironmentChoice) -> Environment:
     env = Environment.parse(environment.value)
     if env in (Environment.DEMO, Environment.PROD):
-        fail(f"Dane testowe są dostępne tylko w środowisku test i na własnym serwerze (local), nie w {env.value}.")
+        fail(
+            f"Dane testowe są dostępne tylko w środowisku test i na własnym serwerze (local), nie w {env.value}.",
+            ExitCode.USAGE,
+        )
     return env
 
 
@@ -144,7 +147,7 @@ def person_remove(
 def _authorized(nip: str | None, pesel: str | None, fingerprint: str | None) -> dict[str, str]:
     given = [(kind, value) for kind, value in (("Nip", nip), ("Pesel", pesel), ("Fingerprint", fingerprint)) if value]
     if len(given) != 1:
-        fail("Wskaż dokładnie jednego uprawnionego: --nip, --pesel albo --fingerprint.")
+        fail("Wskaż dokładnie jednego uprawnionego: --nip, --pesel albo --fingerprint.", ExitCode.USAGE)
     kind, value = given[0]
     if kind == "Nip":
         value = check_nip(value)
@@ -153,7 +156,7 @@ def _authorized(nip: str | None, pesel: str | None, fingerprint: str | None) -> 
     else:
         value = value.strip().upper()
         if len(value) != 64 or any(character not in "0123456789ABCDEF" for character in value):
-            fail("Odcisk certyfikatu (--fingerprint) to 64 cyfry szesnastkowe SHA-256.")
+            fail("Odcisk certyfikatu (--fingerprint) to 64 cyfry szesnastkowe SHA-256.", ExitCode.USAGE)
     return {"type": kind, "value": value}
 
 
@@ -225,7 +228,7 @@ def _context(nip: str | None, internal_id: str | None, nip_vat_ue: str | None, p
         if value
     ]
     if len(given) != 1:
-        fail("Wskaż dokładnie jeden kontekst: --nip, --internal-id, --nip-vat-ue albo --peppol-id.")
+        fail("Wskaż dokładnie jeden kontekst: --nip, --internal-id, --nip-vat-ue albo --peppol-id.", ExitCode.USAGE)
     kind, value = given[0]
     return {"contextIdentifier": {"type": kind, "value": check_nip(value) if kind == "Nip" else value.strip()}}
 
@@ -282,7 +285,7 @@ def limits_set(
 ) -> None:
     """Zmień limity certyfikatów zalogowanego podmiotu (np. żeby sprawdzić komunikat o wyczerpanym limicie)."""
     if max_enrollments is None and max_certificates is None:
-        fail("Podaj --max-enrollments albo --max-certificates (albo oba).")
+        fail("Podaj --max-enrollments albo --max-certificates (albo oba).", ExitCode.USAGE)
     body: dict[str, Any] = {}
     if max_enrollments is not None:
         body["enrollment"] = {"maxEnrollments": max_enrollments}

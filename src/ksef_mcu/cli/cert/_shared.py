@@ -4,9 +4,8 @@ next-steps list and JSON output."""
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -51,10 +50,6 @@ class CertificateTypeChoice(enum.StrEnum):
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów) zamiast tabeli.")]
-
-
-def json_out(document: Any) -> None:
-    typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
 
 
 def environment_flag(environment: str) -> str:

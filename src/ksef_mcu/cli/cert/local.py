@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from rich.markup import escape
 
 from ksef_mcu.cli._common import (
-    EXIT_ERROR,
     CliError,
+    ExitCode,
     ask_key_password,
     ask_new_key_password,
     console,
@@ -122,7 +122,7 @@ def inspect(
         )
     print_rows(rows)
     if matches is False:
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(ExitCode.LOCAL)
 
 
 @report_errors
@@ -162,12 +162,15 @@ def self_signed(
     """
     if random_nip:
         if nip is not None or pesel is not None:
-            fail("Opcja --random-nip zastępuje --nip i --pesel.")
+            fail("Opcja --random-nip zastępuje --nip i --pesel.", ExitCode.USAGE)
         nip = generate_random_nip()
     if (nip is None) == (pesel is None):
-        fail("Podaj dokładnie jedno: --nip NIP (z --seal dla pieczęci firmy), --pesel PESEL albo --random-nip.")
+        fail(
+            "Podaj dokładnie jedno: --nip NIP (z --seal dla pieczęci firmy), --pesel PESEL albo --random-nip.",
+            ExitCode.USAGE,
+        )
     if seal and pesel is not None:
-        fail("Pieczęć firmy (--seal) wymaga numeru NIP, nie PESEL.")
+        fail("Pieczęć firmy (--seal) wymaga numeru NIP, nie PESEL.", ExitCode.USAGE)
     if pesel is not None:
         subject = TestSubject.person_by_pesel(pesel, given_name=given_name, surname=surname)
     elif seal:

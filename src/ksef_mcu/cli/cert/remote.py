@@ -20,11 +20,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from ksef_mcu.cli._common import (
-    EXIT_ERROR,
+    ExitCode,
     confirm,
     console,
     error_console,
     fail,
+    print_json,
     print_rows,
     refuse_existing,
     report_errors,
@@ -46,7 +47,6 @@ from ksef_mcu.cli.cert._shared import (
     TYPE_LABELS,
     CertificateTypeChoice,
     JsonOption,
-    json_out,
     limits_rows,
     print_next_steps,
     status_label,
@@ -124,7 +124,7 @@ def status(
     try:
         reference = validate_reference_number(reference_number)
     except KsefInvalidInputError as error:
-        fail(error.message)
+        fail(error.message, ExitCode.USAGE)
     with connect(environment, base_url) as session:
         enrollment = session.client.certificates.enrollment(reference)
         if follow:
@@ -140,7 +140,7 @@ def status(
                 result = enrollment.status()
     info = result.status
     if as_json:
-        json_out(_status_json(reference, result))
+        print_json(_status_json(reference, result))
     else:
         color = "green" if info.succeeded else "yellow" if info.in_progress else "red"
         rows = [
@@ -155,7 +155,7 @@ def status(
         if result.serial_number:
             print_next_steps([f"pobierz certyfikat: ksef-mcu cert download {result.serial_number} --out KATALOG"])
     if info.failed:
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(ExitCode.UNAVAILABLE if info.code >= 500 else ExitCode.REFUSED)
 
 
 # --- list ---------------------------------------------------------------------------------------------------------
@@ -196,7 +196,7 @@ def list_certificates(
             )
         )
     if as_json:
-        json_out([_item_json(item) for item in items])
+        print_json([_item_json(item) for item in items])
         return
     if not items:
         console.print("Brak certyfikatów spełniających kryteria.")
@@ -251,9 +251,9 @@ def _normalize_serials(serials: Sequence[str]) -> list[str]:
     try:
         unique = list(dict.fromkeys(normalize_serial_number(serial) for serial in serials))
     except KsefInvalidInputError as error:
-        fail(error.message)
+        fail(error.message, ExitCode.USAGE)
     if not 1 <= len(unique) <= RETRIEVE_MAX:
-        fail(f"Podaj od 1 do {RETRIEVE_MAX} numerów seryjnych (podano {len(unique)}).")
+        fail(f"Podaj od 1 do {RETRIEVE_MAX} numerów seryjnych (podano {len(unique)}).", ExitCode.USAGE)
     return unique
 
 
@@ -273,13 +273,17 @@ def download(
             found = _find(session, wanted)
         missing = [serial for serial in wanted if serial not in found]
         if missing:
-            fail(f"Nie znaleziono certyfikatu o numerze {', '.join(missing)} wśród Twoich certyfikatów.")
+            fail(
+                f"Nie znaleziono certyfikatu o numerze {', '.join(missing)} wśród Twoich certyfikatów.",
+                ExitCode.REFUSED,
+            )
         for serial in wanted:
             item = found[serial]
             if item.status is not CertificateStatus.ACTIVE:
                 fail(
                     f"Certyfikat {serial} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]} — pobrać można tylko "
-                    "aktywny certyfikat."
+                    "aktywny certyfikat.",
+                    ExitCode.REFUSED,
                 )
         targets = {serial: out / _file_name(found[serial].name, serial) for serial in wanted}
         by_path: dict[Path, list[str]] = {}
@@ -296,7 +300,7 @@ def download(
             retrieved = {item.serial_number: item for item in session.client.certificates.retrieve(wanted)}
     not_returned = [serial for serial in wanted if serial not in retrieved]
     if not_returned:
-        fail(f"KSeF nie zwrócił certyfikatu {', '.join(not_returned)}; nic nie zapisano.")
+        fail(f"KSeF nie zwrócił certyfikatu {', '.join(not_returned)}; nic nie zapisano.", ExitCode.UNAVAILABLE)
     _write_all(targets, retrieved)
 
 
@@ -345,9 +349,9 @@ def revoke(
             found = _find(session, [wanted])
         item = found.get(wanted)
         if item is None:
-            fail(f"Nie znaleziono certyfikatu o numerze {wanted} wśród Twoich certyfikatów.")
+            fail(f"Nie znaleziono certyfikatu o numerze {wanted} wśród Twoich certyfikatów.", ExitCode.REFUSED)
         if item.status in (CertificateStatus.REVOKED, CertificateStatus.BLOCKED):
-            fail(f"Certyfikat {wanted} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]}.")
+            fail(f"Certyfikat {wanted} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]}.", ExitCode.REFUSED)
         print_rows(
             [
                 ("Nazwa", escape(item.name)),
@@ -360,7 +364,7 @@ def revoke(
         )
         if not yes and not confirm("Unieważnienia nie można cofnąć. Czy na pewno unieważnić ten certyfikat?"):
             error_console.print("Nie unieważniono certyfikatu.")
-            raise typer.Exit(EXIT_ERROR)
+            raise typer.Exit(ExitCode.CANCELLED)
         with spinner("Unieważnianie certyfikatu…"):
             session.client.certificates.revoke(wanted, revocation_reason)
     print_done(f"Certyfikat {wanted} ({escape(item.name)}) został unieważniony.")
@@ -383,7 +387,7 @@ def limits(
     with connect(environment, base_url) as session, spinner("Sprawdzanie limitów…"):
         result = session.client.certificates.limits()
     if as_json:
-        json_out(_limits_json(result))
+        print_json(_limits_json(result))
         return
     print_rows(limits_rows(result))
     if not result.can_request:

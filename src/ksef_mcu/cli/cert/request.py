@@ -19,12 +19,15 @@ import typer
 from rich.markup import escape
 
 from ksef_mcu.cli._common import (
-    EXIT_ERROR,
     CliError,
+    ExitCode,
     ask_key_password,
     ask_new_key_password,
+    client_exit_code,
     console,
+    crypto_exit_code,
     describe_client_error,
+    describe_crypto_error,
     describe_transport_error,
     error_console,
     fail,
@@ -94,7 +97,7 @@ def _valid_from(text: str | None) -> dt.datetime | None:
     day = parse_date(text, "--valid-from")
     current = today()
     if day < current:
-        fail(f"Data „ważny od” ({day}) nie może być wcześniejsza niż dzisiejsza ({current}).")
+        fail(f"Data „ważny od” ({day}) nie może być wcześniejsza niż dzisiejsza ({current}).", ExitCode.USAGE)
     if day == current:
         return None
     return start_of_day(day)
@@ -114,7 +117,7 @@ def plan_request(
     start = _valid_from(valid_from)
     if key is not None:
         if rsa:
-            fail("Opcja --rsa dotyczy nowego klucza; z --key typ klucza wynika z pliku.")
+            fail("Opcja --rsa dotyczy nowego klucza; z --key typ klucza wynika z pliku.", ExitCode.USAGE)
         key_path = key
         certificate_path = key.parent / f"{name}.crt"
     else:
@@ -144,12 +147,11 @@ def _hint_on_failure(hint: str) -> Iterator[None]:
     except CliError as error:
         raise CliError(f"{error.message}\n{hint}", error.exit_code) from error
     except KsefClientError as error:
-        raise CliError(f"{describe_client_error(error)}\n{hint}") from error
+        raise CliError(f"{describe_client_error(error)}\n{hint}", client_exit_code(error)) from error
     except KsefCryptoError as error:
-        code = f" [kod {error.code}]" if error.code is not None else ""
-        raise CliError(f"{error.message}{code}\n{hint}") from error
+        raise CliError(f"{describe_crypto_error(error)}\n{hint}", crypto_exit_code(error)) from error
     except httpx.TransportError as error:
-        raise CliError(f"{describe_transport_error(error)}\n{hint}") from error
+        raise CliError(f"{describe_transport_error(error)}\n{hint}", ExitCode.UNAVAILABLE) from error
 
 
 def check_limits(session: Session) -> None:
@@ -158,7 +160,7 @@ def check_limits(session: Session) -> None:
         limits = session.client.certificates.limits()
     print_rows(limits_rows(limits))
     if not limits.can_request:
-        fail(LIMIT_REACHED)
+        fail(LIMIT_REACHED, ExitCode.REFUSED)
 
 
 def generate_and_save_key(plan: RequestPlan, password: str) -> PrivateKey:
@@ -207,16 +209,20 @@ def wait_for_certificate(enrollment: Enrollment, plan: RequestPlan, retry: str, 
             issued = enrollment.wait(timeout=wait, on_progress=lambda s: status.update(status_text(s)))
     except KsefEnrollmentFailedError as error:
         _print_rejection(error, plan.key_path, retry)
-        raise typer.Exit(EXIT_ERROR) from error
+        raise typer.Exit(client_exit_code(error)) from error
     except (KsefPollingTimeoutError, KeyboardInterrupt) as error:
         error_console.print(
             f"[yellow]Certyfikat nie jest jeszcze gotowy.[/] Wniosek {enrollment.reference_number} jest nadal "
             f"realizowany. Sprawdź go później: {follow}"
         )
-        raise typer.Exit(EXIT_ERROR) from error
+        stopped = isinstance(error, KeyboardInterrupt)
+        raise typer.Exit(ExitCode.CANCELLED if stopped else ExitCode.UNAVAILABLE) from error
     serial = issued.serial_number
     if serial is None:
-        fail(f"KSeF zgłosił wydanie certyfikatu bez numeru seryjnego (wniosek {enrollment.reference_number}).")
+        fail(
+            f"KSeF zgłosił wydanie certyfikatu bez numeru seryjnego (wniosek {enrollment.reference_number}).",
+            ExitCode.UNAVAILABLE,
+        )
     print_done(f"Certyfikat wydany; numer seryjny: {serial}")
     return serial
 
@@ -227,9 +233,12 @@ def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: P
         retrieved = session.client.certificates.retrieve([serial])
     match = next((item for item in retrieved if item.serial_number == serial), None)
     if match is None:
-        fail(f"KSeF nie zwrócił wydanego certyfikatu {serial}. Pobierz go później: ksef-mcu cert download {serial}")
+        fail(
+            f"KSeF nie zwrócił wydanego certyfikatu {serial}. Pobierz go później: ksef-mcu cert download {serial}",
+            ExitCode.UNAVAILABLE,
+        )
     if not key_matches_certificate(private_key, match.certificate):
-        fail(f"Certyfikat {serial} nie pasuje do klucza {plan.key_path} — nie zapisuję go.")
+        fail(f"Certyfikat {serial} nie pasuje do klucza {plan.key_path} — nie zapisuję go.", ExitCode.UNAVAILABLE)
     try:
         write_new_file(plan.certificate_path, match.pem.encode("ascii"), mode=0o644)
     except CliError:
