@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app as cli
+from ksef_mcu.cli._common import ExitCode
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_root_to_a_file_and_no_silent_overwrite(runner: CliRunner, tmp_path: Pat
     assert root.subject == root.issuer
 
     again = runner.invoke(cli, ["ca", "export", "-o", str(output), "--data-dir", str(tmp_path)])
-    assert again.exit_code == 1
+    assert again.exit_code == ExitCode.LOCAL
     assert "już istnieje" in again.output
     assert output.read_bytes() == root.public_bytes(Encoding.PEM)
 
@@ -48,5 +49,5 @@ def test_wrong_passphrase(runner: CliRunner, tmp_path: Path, monkeypatch: pytest
     assert runner.invoke(cli, ["ca", "export", "--data-dir", str(tmp_path)]).exit_code == 0
     monkeypatch.setenv("KSEF_MCU_SECRET", "another-passphrase-entirely")
     result = runner.invoke(cli, ["ca", "export", "--data-dir", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.LOCAL
     assert "nie można otworzyć kluczy urzędu certyfikacji" in result.output

@@ -2,15 +2,19 @@
 
 One room per command group (`server`: serve, worker, db; `ca`; `login`; `keys`; `csr`; `cert/`; `qr`; `testdata`);
 each has `register(parent)`, which adds its commands or its group to the top-level command. This module only builds
-that command and calls them in order. User-facing text is Polish, like KSeF.
+that command and calls them in order. The frame (help, usage errors, `-h`, `--lang`) is `_frame`'s; user-facing text
+is Polish, like KSeF.
 """
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
 from ksef_mcu import __version__
 from ksef_mcu.cli import ca, cert, csr, keys, login, qr, server, testdata
+from ksef_mcu.cli._frame import add_command, new_group, parse_language
 
 
 def version() -> None:
@@ -18,19 +22,39 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit
+
+
+def options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", help="Pokaż wersję programu i zakończ.", is_eager=True, callback=_show_version),
+    ] = False,
+    _language: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="pl|en",
+            help="Język komunikatów: pl (domyślny) albo en; bez tej opcji decyduje KSEF_MCU_LANG albo LANG=en*.",
+            parser=lambda text: parse_language(text).value,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne."""
+
+
 def build() -> typer.Typer:
     """The `ksef-mcu` command with every group registered (in the order `--help` lists them)."""
-    command = typer.Typer(
-        name="ksef-mcu",
-        help="ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne.",
-        no_args_is_help=True,
-        pretty_exceptions_enable=False,
-        rich_markup_mode="rich",
-    )
+    command = new_group("ksef-mcu", "ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne.")
+    command.callback()(options)
     server.register(command)
     ca.register(command)
     login.register(command)
-    command.command("version")(version)
+    add_command(command, "version", version)
     for room in (keys, csr, cert, qr, testdata):
         room.register(command)
     return command
@@ -41,4 +65,4 @@ app = build()
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(prog_name="ksef-mcu")

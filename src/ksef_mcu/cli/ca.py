@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from ksef_mcu.cli._common import ExitCode
+from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.cli.server import DatabaseUrlOption, DataDirOption, operator_error, prepare, settings_from
 
 
@@ -108,10 +109,8 @@ def ca_unblock(serial: SerialArgument, data_dir: DataDirOption = None, database_
 
 def register(parent: typer.Typer) -> None:
     """Add the `ca` group to the `ksef-mcu` command."""
-    group = typer.Typer(
-        name="ca", help="Urząd certyfikacji serwera: certyfikaty CA, blokowanie certyfikatów.", no_args_is_help=True
-    )
-    group.command("export")(ca_export)
-    group.command("block")(ca_block)
-    group.command("unblock")(ca_unblock)
+    group = new_group("ca", "Urząd certyfikacji serwera: certyfikaty CA, blokowanie certyfikatów.")
+    add_command(group, "export", ca_export)
+    add_command(group, "block", ca_block)
+    add_command(group, "unblock", ca_unblock)
     parent.add_typer(group)

@@ -20,6 +20,7 @@ from ksef_mcu.cli._common import (
     report_errors,
     write_new_file,
 )
+from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.crypto.csr import EnrollmentData, check_csr, create_csr
 from ksef_mcu.crypto.keys import pem_encode
 
@@ -76,8 +77,6 @@ def create(
 
 def register(parent: typer.Typer) -> None:
     """Add the `csr` group to the `ksef-mcu` command."""
-    group = typer.Typer(
-        name="csr", help="Wnioski certyfikacyjne (CSR, PKCS#10) z danych zwróconych przez KSeF.", no_args_is_help=True
-    )
-    group.command("create")(create)
+    group = new_group("csr", "Wnioski certyfikacyjne (CSR, PKCS#10) z danych zwróconych przez KSeF.")
+    add_command(group, "create", create)
     parent.add_typer(group)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ksef_mcu.cli._common import ask_new_key_password, console, refuse_existing, report_errors, write_new_file
+from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, public_key_sha256_fingerprint
 from ksef_mcu.crypto.names import check_mcu_certificate_name
 
@@ -51,10 +52,8 @@ def generate(
 
 def register(parent: typer.Typer) -> None:
     """Add the `keys` group to the `ksef-mcu` command."""
-    group = typer.Typer(
-        name="keys",
-        help="Klucze prywatne: generowanie na tym komputerze i zapis jako zaszyfrowany plik .key (jak w MCU).",
-        no_args_is_help=True,
+    group = new_group(
+        "keys", "Klucze prywatne: generowanie na tym komputerze i zapis jako zaszyfrowany plik .key (jak w MCU)."
     )
-    group.command("generate")(generate)
+    add_command(group, "generate", generate)
     parent.add_typer(group)

@@ -26,6 +26,7 @@ from ksef_mcu.cli._common import (
     read_password_file,
     report_errors,
 )
+from ksef_mcu.cli._frame import add_command
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -369,6 +370,6 @@ def whoami(
 
 def register(parent: typer.Typer) -> None:
     """Add `login`, `logout` and `whoami` to the `ksef-mcu` command."""
-    parent.command("login")(login)
-    parent.command("logout")(logout)
-    parent.command("whoami")(whoami)
+    add_command(parent, "login", login)
+    add_command(parent, "logout", logout)
+    add_command(parent, "whoami", whoami)

@@ -22,6 +22,7 @@ from ksef_mcu.cli._common import (
     report_errors,
     write_new_file,
 )
+from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.crypto.certificates import certificate_serial, load_certificate
 from ksef_mcu.crypto.errors import PasswordRequiredError, QrError
 from ksef_mcu.crypto.qr import (
@@ -251,11 +252,9 @@ def offline_code(
 
 def register(parent: typer.Typer) -> None:
     """Add the `qr` group to the `ksef-mcu` command."""
-    group = typer.Typer(
-        name="qr",
-        help="Kody QR KSeF: KOD I (weryfikacja faktury) i KOD II (weryfikacja wystawcy faktury offline).",
-        no_args_is_help=True,
+    group = new_group(
+        "qr", "Kody QR KSeF: KOD I (weryfikacja faktury) i KOD II (weryfikacja wystawcy faktury offline)."
     )
-    group.command("invoice")(invoice_code)
-    group.command("offline")(offline_code)
+    add_command(group, "invoice", invoice_code)
+    add_command(group, "offline", offline_code)
     parent.add_typer(group)

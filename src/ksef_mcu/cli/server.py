@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ksef_mcu.cli._common import ExitCode
+from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 
 DataDirOption = Annotated[
@@ -254,10 +255,10 @@ def db_revision(
 
 def register(parent: typer.Typer) -> None:
     """Add `serve`, `db` and `worker` to the `ksef-mcu` command."""
-    parent.command("serve")(serve)
-    group = typer.Typer(name="db", help="Baza danych serwera: migracje schematu.", no_args_is_help=True)
-    group.command("upgrade")(db_upgrade)
-    group.command("current")(db_current)
-    group.command("revision", hidden=True)(db_revision)
+    add_command(parent, "serve", serve)
+    group = new_group("db", "Baza danych serwera: migracje schematu.")
+    add_command(group, "upgrade", db_upgrade)
+    add_command(group, "current", db_current)
+    add_command(group, "revision", db_revision, hidden=True)
     parent.add_typer(group)
-    parent.command("worker")(worker)
+    add_command(parent, "worker", worker)

@@ -13,19 +13,28 @@ from typing import Annotated, Any
 import typer
 
 from ksef_mcu.cli._common import ExitCode, fail, report_errors
+from ksef_mcu.cli._frame import Choice, add_command, new_group
 from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentOption, connect, print_done, spinner
 from ksef_mcu.client import Environment
 from ksef_mcu.crypto.self_signed import check_nip, check_pesel
 
 
-class SubjectTypeChoice(enum.StrEnum):
-    VAT_GROUP = "vat-group"
-    JST = "jst"
-    ENFORCEMENT_AUTHORITY = "enforcement-authority"
+class SubjectType(enum.StrEnum):
+    """`subjectType` of `POST /testdata/subject`."""
 
-    @property
-    def api(self) -> str:
-        return {"vat-group": "VatGroup", "jst": "JST", "enforcement-authority": "EnforcementAuthority"}[self.value]
+    VAT_GROUP = "VatGroup"
+    JST = "JST"
+    ENFORCEMENT_AUTHORITY = "EnforcementAuthority"
+
+
+SUBJECT_TYPE_CHOICE = Choice(
+    {
+        "grupa-vat": SubjectType.VAT_GROUP,
+        "jst": SubjectType.JST,
+        "organ-egzekucyjny": SubjectType.ENFORCEMENT_AUTHORITY,
+    },
+    also={"vat-group": SubjectType.VAT_GROUP, "enforcement-authority": SubjectType.ENFORCEMENT_AUTHORITY},
+)
 
 
 class PermissionChoice(enum.StrEnum):
@@ -69,7 +78,15 @@ def _post(environment: EnvironmentChoice, base_url: str | None, path: str, body:
 def subject_create(
     *,
     nip: Annotated[str, typer.Argument(help="NIP podmiotu.")],
-    subject_type: Annotated[SubjectTypeChoice, typer.Option("--type", case_sensitive=False, help="Rodzaj podmiotu.")],
+    subject_type: Annotated[
+        SubjectType,
+        typer.Option(
+            "--type",
+            parser=SUBJECT_TYPE_CHOICE.parse,
+            metavar=SUBJECT_TYPE_CHOICE.metavar,
+            help="Rodzaj podmiotu: grupa VAT, jednostka samorządu terytorialnego (JST) albo organ egzekucyjny.",
+        ),
+    ],
     description: Annotated[str, typer.Option("--description", help="Opis (5–256 znaków).")] = "Podmiot testowy",
     subunits: Annotated[
         list[str] | None,
@@ -90,13 +107,13 @@ def subject_create(
         )
     body: dict[str, Any] = {
         "subjectNip": check_nip(nip),
-        "subjectType": subject_type.api,
+        "subjectType": subject_type.value,
         "description": _description(description),
     }
     if units:
         body["subunits"] = units
     _post(environment, base_url, "/testdata/subject", body, "Tworzenie podmiotu")
-    print_done(f"Utworzono podmiot {nip} ({subject_type.api}).")
+    print_done(f"Utworzono podmiot {nip} ({subject_type.value}).")
 
 
 @report_errors
@@ -311,28 +328,24 @@ def limits_reset(
 
 def register(parent: typer.Typer) -> None:
     """Add the `testdata` group (subjects, persons, permissions, contexts, limits) to the `ksef-mcu` command."""
-    group = typer.Typer(
-        name="testdata",
-        help="Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity.",
-        no_args_is_help=True,
+    group = new_group(
+        "testdata", "Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity."
     )
-    subjects = typer.Typer(name="subject", help="Podmioty: grupa VAT, JST, organ egzekucyjny.", no_args_is_help=True)
-    subjects.command("create")(subject_create)
-    subjects.command("remove")(subject_remove)
-    persons = typer.Typer(name="person", help="Osoby fizyczne z powiązaniem NIP–PESEL.", no_args_is_help=True)
-    persons.command("create")(person_create)
-    persons.command("remove")(person_remove)
-    permissions = typer.Typer(name="permissions", help="Uprawnienia (jak z formularza ZAW-FA).", no_args_is_help=True)
-    permissions.command("grant")(permissions_grant)
-    permissions.command("revoke")(permissions_revoke)
-    contexts = typer.Typer(name="context", help="Blokada uwierzytelniania w kontekście.", no_args_is_help=True)
-    contexts.command("block")(context_block)
-    contexts.command("unblock")(context_unblock)
-    limits = typer.Typer(
-        name="limits", help="Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).", no_args_is_help=True
-    )
-    limits.command("set")(limits_set)
-    limits.command("reset")(limits_reset)
+    subjects = new_group("subject", "Podmioty: grupa VAT, JST, organ egzekucyjny.")
+    add_command(subjects, "create", subject_create)
+    add_command(subjects, "remove", subject_remove)
+    persons = new_group("person", "Osoby fizyczne z powiązaniem NIP–PESEL.")
+    add_command(persons, "create", person_create)
+    add_command(persons, "remove", person_remove)
+    permissions = new_group("permissions", "Uprawnienia (jak z formularza ZAW-FA).")
+    add_command(permissions, "grant", permissions_grant)
+    add_command(permissions, "revoke", permissions_revoke)
+    contexts = new_group("context", "Blokada uwierzytelniania w kontekście.")
+    add_command(contexts, "block", context_block)
+    add_command(contexts, "unblock", context_unblock)
+    limits = new_group("limits", "Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).")
+    add_command(limits, "set", limits_set)
+    add_command(limits, "reset", limits_reset)
     for subgroup in (subjects, persons, permissions, contexts, limits):
         group.add_typer(subgroup)
     parent.add_typer(group)

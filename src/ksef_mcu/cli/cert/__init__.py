@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import typer
 
+from ksef_mcu.cli._frame import new_group
 from ksef_mcu.cli.cert import local, remote, request
 
 
 def register(parent: typer.Typer) -> None:
     """Add the `cert` group to the `ksef-mcu` command."""
-    group = typer.Typer(
-        name="cert", help="Certyfikaty KSeF: podgląd pliku certyfikatu i obsługa wniosków.", no_args_is_help=True
-    )
+    group = new_group("cert", "Certyfikaty KSeF: podgląd pliku certyfikatu i obsługa wniosków.")
     local.register(group)
     request.register(group)
     remote.register(group)

@@ -3,13 +3,13 @@ next-steps list and JSON output."""
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 
 from ksef_mcu.cli._common import console
+from ksef_mcu.cli._frame import Choice
 from ksef_mcu.client import CertificateEnrollmentStatus, CertificateLimits, CertificateStatus, CertificateType
 from ksef_mcu.formatting import CERTIFICATE_STATUS_LABELS, CERTIFICATE_TYPE_LABELS
 
@@ -36,17 +36,11 @@ def status_label(status: CertificateStatus) -> str:
     return f"[{STATUS_COLOURS[status]}]{CERTIFICATE_STATUS_LABELS[status]}[/]"
 
 
-class CertificateTypeChoice(enum.StrEnum):
-    """`--type` values: the two purposes of a KSeF certificate."""
-
-    AUTHENTICATION = "authentication"
-    OFFLINE = "offline"
-
-    @property
-    def api(self) -> CertificateType:
-        return (
-            CertificateType.AUTHENTICATION if self is CertificateTypeChoice.AUTHENTICATION else CertificateType.OFFLINE
-        )
+TYPE_CHOICE = Choice(
+    {"uwierzytelnienie": CertificateType.AUTHENTICATION, "offline": CertificateType.OFFLINE},
+    also={"authentication": CertificateType.AUTHENTICATION, "uwierzytelnianie": CertificateType.AUTHENTICATION},
+)
+"""`--type`: the two purposes of a KSeF certificate (the English API names are accepted too)."""
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów) zamiast tabeli.")]

@@ -26,6 +26,7 @@ from ksef_mcu.cli._common import (
     report_errors,
     write_new_file,
 )
+from ksef_mcu.cli._frame import add_command
 from ksef_mcu.crypto.certificates import (
     KsefCertificateType,
     SubjectIdentifierType,
@@ -216,5 +217,5 @@ def self_signed(
 
 def register(group: typer.Typer) -> None:
     """Add `inspect` and `self-signed` to the `cert` group."""
-    group.command("inspect")(inspect)
-    group.command("self-signed")(self_signed)
+    add_command(group, "inspect", inspect)
+    add_command(group, "self-signed", self_signed)

@@ -7,7 +7,6 @@ Everything acts on the logged-in subject (see `ksef-mcu login`); the request jou
 from __future__ import annotations
 
 import contextlib
-import enum
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ from ksef_mcu.cli._common import (
     report_errors,
     write_new_file,
 )
+from ksef_mcu.cli._frame import Choice, add_command
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -44,8 +44,8 @@ from ksef_mcu.cli._network import (
 from ksef_mcu.cli.cert._shared import (
     DEFAULT_WAIT_SECONDS,
     LIMIT_REACHED,
+    TYPE_CHOICE,
     TYPE_LABELS,
-    CertificateTypeChoice,
     JsonOption,
     limits_rows,
     print_next_steps,
@@ -76,21 +76,39 @@ RETRIEVE_MAX = 10
 LIST_WIDTH_WHEN_PIPED = 160
 
 
-class StatusChoice(enum.StrEnum):
-    """`--status` values."""
-
-    ACTIVE = "active"
-    BLOCKED = "blocked"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
-
-
-class ReasonChoice(enum.StrEnum):
-    """`--reason` values (`CertificateRevocationReason`)."""
-
-    UNSPECIFIED = "unspecified"
-    SUPERSEDED = "superseded"
-    KEY_COMPROMISE = "key-compromise"
+STATUS_CHOICE = Choice(
+    {
+        "aktywny": CertificateStatus.ACTIVE,
+        "zablokowany": CertificateStatus.BLOCKED,
+        "unieważniony": CertificateStatus.REVOKED,
+        "wygasły": CertificateStatus.EXPIRED,
+    },
+    also={
+        "uniewazniony": CertificateStatus.REVOKED,
+        "wygasly": CertificateStatus.EXPIRED,
+        "active": CertificateStatus.ACTIVE,
+        "blocked": CertificateStatus.BLOCKED,
+        "revoked": CertificateStatus.REVOKED,
+        "expired": CertificateStatus.EXPIRED,
+    },
+)
+"""`--status` (the MCU list's words; the API's English names and spellings without diacritics are accepted)."""
+REASON_CHOICE = Choice(
+    {
+        "nieokreślony": RevocationReason.UNSPECIFIED,
+        "zastąpiony": RevocationReason.SUPERSEDED,
+        "kompromitacja-klucza": RevocationReason.KEY_COMPROMISE,
+    },
+    also={
+        "nieokreslony": RevocationReason.UNSPECIFIED,
+        "zastapiony": RevocationReason.SUPERSEDED,
+        "unspecified": RevocationReason.UNSPECIFIED,
+        "superseded": RevocationReason.SUPERSEDED,
+        "key-compromise": RevocationReason.KEY_COMPROMISE,
+        "keycompromise": RevocationReason.KEY_COMPROMISE,
+    },
+)
+"""`--reason` (`CertificateRevocationReason`)."""
 
 
 REASON_LABELS = {
@@ -169,10 +187,14 @@ def _item_json(item: CertificateListItem) -> dict[str, Any]:
 def list_certificates(
     *,
     status_filter: Annotated[
-        StatusChoice | None, typer.Option("--status", case_sensitive=False, help="Tylko o tym statusie.")
+        CertificateStatus | None,
+        typer.Option(
+            "--status", parser=STATUS_CHOICE.parse, metavar=STATUS_CHOICE.metavar, help="Tylko o tym statusie."
+        ),
     ] = None,
     type_filter: Annotated[
-        CertificateTypeChoice | None, typer.Option("--type", case_sensitive=False, help="Tylko tego typu.")
+        CertificateType | None,
+        typer.Option("--type", parser=TYPE_CHOICE.parse, metavar=TYPE_CHOICE.metavar, help="Tylko tego typu."),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Nazwa zawiera ten tekst.")] = None,
     serial: Annotated[str | None, typer.Option("--serial", help="Dokładnie ten numer seryjny (16 znaków).")] = None,
@@ -190,8 +212,8 @@ def list_certificates(
             session.client.certificates.query(
                 serial_number=serial,
                 name=name,
-                type=type_filter.api if type_filter is not None else None,
-                status=CertificateStatus.parse(status_filter.value) if status_filter is not None else None,
+                type=type_filter,
+                status=status_filter,
                 expires_after=after,
             )
         )
@@ -328,12 +350,13 @@ def _write_all(targets: dict[str, Path], retrieved: dict[str, RetrievedCertifica
 def revoke(
     serial: Annotated[str, typer.Argument(help="Numer seryjny certyfikatu do unieważnienia.")],
     reason: Annotated[
-        ReasonChoice | None,
+        RevocationReason | None,
         typer.Option(
             "--reason",
-            case_sensitive=False,
-            help="Powód: unspecified (nieokreślony), superseded (zastąpiony przez inny), key-compromise (klucz "
-            "prywatny skompromitowany).",
+            parser=REASON_CHOICE.parse,
+            metavar=REASON_CHOICE.metavar,
+            help="Powód: nieokreślony, zastąpiony (przez inny certyfikat), kompromitacja-klucza (klucz prywatny "
+            "skompromitowany).",
             show_default=False,
         ),
     ] = None,
@@ -343,7 +366,7 @@ def revoke(
 ) -> None:
     """Unieważnij certyfikat. Operacja jest nieodwracalna."""
     [wanted] = _normalize_serials([serial])
-    revocation_reason = RevocationReason.parse(reason.value) if reason is not None else None
+    revocation_reason = reason
     with connect(environment, base_url) as session:
         with spinner("Sprawdzanie certyfikatu…"):
             found = _find(session, [wanted])
@@ -396,8 +419,8 @@ def limits(
 
 def register(group: typer.Typer) -> None:
     """Add `status`, `list`, `download`, `revoke` and `limits` to the `cert` group."""
-    group.command("status")(status)
-    group.command("list")(list_certificates)
-    group.command("download")(download)
-    group.command("revoke")(revoke)
-    group.command("limits")(limits)
+    add_command(group, "status", status)
+    add_command(group, "list", list_certificates)
+    add_command(group, "download", download)
+    add_command(group, "revoke", revoke)
+    add_command(group, "limits", limits)

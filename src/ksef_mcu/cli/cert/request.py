@@ -38,6 +38,7 @@ from ksef_mcu.cli._common import (
     report_errors,
     write_new_file,
 )
+from ksef_mcu.cli._frame import add_command
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -52,14 +53,20 @@ from ksef_mcu.cli._network import (
 from ksef_mcu.cli.cert._shared import (
     DEFAULT_WAIT_SECONDS,
     LIMIT_REACHED,
+    TYPE_CHOICE,
     TYPE_LABELS,
-    CertificateTypeChoice,
     environment_flag,
     limits_rows,
     print_next_steps,
     status_text,
 )
-from ksef_mcu.client import Enrollment, KsefClientError, KsefEnrollmentFailedError, KsefPollingTimeoutError
+from ksef_mcu.client import (
+    CertificateType,
+    Enrollment,
+    KsefClientError,
+    KsefEnrollmentFailedError,
+    KsefPollingTimeoutError,
+)
 from ksef_mcu.crypto.certificates import key_matches_certificate
 from ksef_mcu.crypto.csr import check_csr, create_csr
 from ksef_mcu.crypto.errors import KsefCryptoError
@@ -81,7 +88,7 @@ class RequestPlan:
     """What the options ask for, checked before anything is generated or sent."""
 
     name: str
-    certificate_type: CertificateTypeChoice
+    certificate_type: CertificateType
     valid_from: dt.datetime | None
     """None: valid from issuance."""
     key_path: Path
@@ -105,7 +112,7 @@ def _valid_from(text: str | None) -> dt.datetime | None:
 
 def plan_request(
     name: str,
-    certificate_type: CertificateTypeChoice,
+    certificate_type: CertificateType,
     valid_from: str | None,
     *,
     rsa: bool,
@@ -132,8 +139,8 @@ def plan_request(
 def retry_command(plan: RequestPlan, environment: str) -> str:
     """The command that sends the request again with the key already saved."""
     return (
-        f'ksef-mcu cert request "{plan.name}" --type {plan.certificate_type.value} --key "{plan.key_path}"'
-        f"{environment_flag(environment)}"
+        f'ksef-mcu cert request "{plan.name}" --type {TYPE_CHOICE.name_of(plan.certificate_type)} '
+        f'--key "{plan.key_path}"{environment_flag(environment)}'
     )
 
 
@@ -183,7 +190,7 @@ def send_request(session: Session, plan: RequestPlan, private_key: PrivateKey, r
         info = check_csr(csr, subject)
         console.print(f"Podmiot certyfikatu: {escape(format_name(info.subject_name))}")
         with spinner("Wysyłanie wniosku o wydanie certyfikatu…"):
-            enrollment = session.client.certificates.enroll(plan.name, plan.certificate_type.api, csr, plan.valid_from)
+            enrollment = session.client.certificates.enroll(plan.name, plan.certificate_type, csr, plan.valid_from)
     print_done(f"Wysłano wniosek o wydanie certyfikatu; numer referencyjny: {enrollment.reference_number}")
     return enrollment
 
@@ -268,7 +275,7 @@ def next_steps(plan: RequestPlan, serial: str, environment: str) -> list[str]:
         f"pobierz go ponownie: ksef-mcu cert download {serial} --out KATALOG{env}",
         f"lista certyfikatów: ksef-mcu cert list{env}",
     ]
-    if plan.certificate_type is CertificateTypeChoice.AUTHENTICATION:
+    if plan.certificate_type is CertificateType.AUTHENTICATION:
         steps += [
             f"zaloguj się nowym certyfikatem: ksef-mcu login {files}{env}",
             f"wnioskuj o kolejny certyfikat, np. offline do kodów QR: ksef-mcu cert request NAZWA --type offline{env}",
@@ -276,7 +283,7 @@ def next_steps(plan: RequestPlan, serial: str, environment: str) -> list[str]:
     else:
         steps += [
             f"podpisz KOD II faktury offline: ksef-mcu qr offline {files} --invoice faktura.xml{env}",
-            f"wnioskuj o kolejny certyfikat: ksef-mcu cert request NAZWA --type authentication{env}",
+            f"wnioskuj o kolejny certyfikat: ksef-mcu cert request NAZWA --type uwierzytelnienie{env}",
         ]
     return steps
 
@@ -292,12 +299,13 @@ def request(
         ),
     ],
     certificate_type: Annotated[
-        CertificateTypeChoice,
+        CertificateType,
         typer.Option(
             "--type",
-            case_sensitive=False,
-            help="Przeznaczenie: authentication (Typ 1, uwierzytelnienie w systemie KSeF) albo offline (Typ 2, "
-            "podpis linku do weryfikacji wystawcy — KOD II).",
+            parser=TYPE_CHOICE.parse,
+            metavar=TYPE_CHOICE.metavar,
+            help="Przeznaczenie: uwierzytelnienie (Typ 1, logowanie do KSeF) albo offline (Typ 2, podpis linku do "
+            "weryfikacji wystawcy — KOD II).",
         ),
     ],
     valid_from: Annotated[
@@ -356,4 +364,4 @@ def request(
 
 def register(group: typer.Typer) -> None:
     """Add `request` to the `cert` group."""
-    group.command("request")(request)
+    add_command(group, "request", request)
