@@ -19,6 +19,7 @@ __all__ = [
     "format_day",
     "format_moment",
     "iso_moment",
+    "plural",
     "polish_date",
     "polish_zone",
     "start_of_day",
@@ -46,20 +47,34 @@ def start_of_day(day: dt.date) -> dt.datetime:
 
 
 def format_moment(moment: dt.datetime | None) -> str:
-    """A moment in Polish local time, `2026-03-01 14:05`; `—` when absent (KSeF's `0001-01-01` means never)."""
+    """An aware moment for people: Polish local time with its zone, `2026-12-02 14:05 CET` (`CEST` in summer); `—`
+    when absent (KSeF's `0001-01-01` means never)."""
     if moment is None or moment.year <= 1:
         return "—"
-    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def iso_moment(moment: dt.datetime) -> str:
-    """An aware moment for machines: ISO 8601 in Polish local time with its offset, `2026-12-02T14:05:00+01:00`."""
+    """An aware moment for machines: ISO 8601 in Polish local time with its offset, `2026-12-02T14:05:00+01:00`.
+
+    KSeF's `0001-01-01` ("never") stays as it came, in UTC (Poland's zone had no standard offset in year 1)."""
+    if moment.year <= 1:
+        return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
     return moment.astimezone(polish_zone()).isoformat(timespec="seconds")
 
 
 def format_day(moment: dt.datetime) -> str:
     """The Polish calendar day of a moment, `2026-03-01`."""
     return moment.astimezone(polish_zone()).strftime("%Y-%m-%d")
+
+
+def plural(count: int, one: str, few: str, many: str) -> str:
+    """The Polish form for `count`: 1 certyfikat, 2–4 (22–24, …) certyfikaty, otherwise certyfikatów."""
+    if count == 1:
+        return one
+    if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14):
+        return few
+    return many
 
 
 CERTIFICATE_TYPE_LABELS: Mapping[str, str] = {

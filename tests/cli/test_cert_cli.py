@@ -13,6 +13,7 @@ from ksef_mcu.cli import app
 from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.certificates import sha256_fingerprint
 from ksef_mcu.crypto.keys import encrypt_private_key, generate_private_key
+from ksef_mcu.formatting import format_moment
 
 PASSWORD = "Abcdefgh1234567!"
 
@@ -113,6 +114,15 @@ def test_official_ksef_certificate(runner: CliRunner, tmp_path: Path, official_v
     assert code == 0
     assert "Typ 1 — uwierzytelnienie" in out
     assert "C=PL, O=Ministerstwo Finansów, OU=Krajowa Administracja Skarbowa, CN=TI CCK KSeF" in out
-    assert re.search(r"^Ważny do +2027-07-29 09:28:37 UTC$", out, re.MULTILINE)
+    assert re.search(r"^Ważny do +2027-07-29 11:28 CEST$", out, re.MULTILINE)  # 09:28:37 UTC, in Polish time
     assert "RSA 2048" in out
     assert "8BF30676AC95EC1B270A8B130A7CDB13FF093F68ACAFE00FCD9EF48C81395371" in out
+
+
+def test_times_are_polish_local_time_with_the_zone(runner: CliRunner, offline_files: Any) -> None:
+    code, out, _ = _inspect(runner, str(offline_files.certificate_path))
+    assert code == 0
+    valid_to = offline_files.certificate.not_valid_after_utc
+    assert f"Ważny do            {format_moment(valid_to)}" in out
+    assert re.search(r"Ważny od            \d{4}-\d\d-\d\d \d\d:\d\d CES?T\n", out)
+    assert "UTC" not in out

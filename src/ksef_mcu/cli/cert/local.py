@@ -43,6 +43,7 @@ from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, key_kind
 from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
+from ksef_mcu.formatting import format_day, format_moment
 
 CERTIFICATE_TYPE_LABELS = {
     KsefCertificateType.AUTHENTICATION: "Typ 1 — uwierzytelnienie w systemie KSeF (Authentication)",
@@ -58,11 +59,6 @@ IDENTIFIER_LABELS = {
     SubjectIdentifierType.PESEL: "PESEL",
     SubjectIdentifierType.FINGERPRINT: "odcisk SHA-256 certyfikatu",
 }
-
-
-def format_time(moment: dt.datetime) -> str:
-    """A UTC instant as `2027-07-29 09:28:37 UTC`."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def describe_certificate(certificate: x509.Certificate, now: dt.datetime) -> list[tuple[str, str]]:
@@ -87,9 +83,9 @@ def describe_certificate(certificate: x509.Certificate, now: dt.datetime) -> lis
         ("Identyfikator", f"{IDENTIFIER_LABELS[identifier.type]} {escape(identifier.value)}"),
         ("Numer seryjny", certificate_serial(certificate)),
         ("Wystawca", escape(format_name(issuer))),
-        ("Ważny od", format_time(certificate.not_valid_before_utc)),
-        ("Ważny do", format_time(certificate.not_valid_after_utc)),
-        (f"Stan na {now.astimezone(dt.UTC):%Y-%m-%d}", VALIDITY_LABELS[state]),
+        ("Ważny od", format_moment(certificate.not_valid_before_utc)),
+        ("Ważny do", format_moment(certificate.not_valid_after_utc)),
+        (f"Stan na {format_day(now)}", VALIDITY_LABELS[state]),
         ("Klucz publiczny", key_label),
         ("Odcisk SHA-256", sha256_fingerprint(certificate)),
     ]
@@ -203,7 +199,7 @@ def self_signed(
         [
             ("Podmiot", escape(format_name(certificate.subject))),
             ("Identyfikator", identifier),
-            ("Ważny do", format_time(certificate.not_valid_after_utc)),
+            ("Ważny do", format_moment(certificate.not_valid_after_utc)),
             ("Odcisk SHA-256", sha256_fingerprint(certificate)),
         ]
     )

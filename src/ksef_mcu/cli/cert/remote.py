@@ -119,14 +119,14 @@ REASON_LABELS = {
 
 
 def _limits_json(limits: CertificateLimits) -> dict[str, Any]:
-    return limits.model_dump(mode="json", by_alias=True)
+    return limits.model_dump(mode="python", by_alias=True)
 
 
 # --- status -------------------------------------------------------------------------------------------------------
 
 
 def _status_json(reference_number: str, status: CertificateEnrollmentStatus) -> dict[str, Any]:
-    return {"referenceNumber": reference_number, **status.model_dump(mode="json", by_alias=True)}
+    return {"referenceNumber": reference_number, **status.model_dump(mode="python", by_alias=True)}
 
 
 @report_errors
@@ -180,7 +180,7 @@ def status(
 
 
 def _item_json(item: CertificateListItem) -> dict[str, Any]:
-    return item.model_dump(mode="json", by_alias=True)
+    return item.model_dump(mode="python", by_alias=True)
 
 
 @report_errors
