@@ -376,3 +376,15 @@ class TestTestData:
             "nie w prod"
             in run("testdata", "person", "remove", person_nip, "--env", "prod", expect=ExitCode.USAGE).stderr
         )
+
+
+def test_ca_export_from_a_running_server(ksef: str, server_keys: ServerKeys) -> None:
+    import httpx
+    from cryptography import x509
+
+    served = httpx.get(f"{ksef}/ca/certificate", timeout=10).content
+    assert run("ca", "export", "--url", ksef).stdout.encode() == served
+    assert run("ca", "export", "--url", f"{ksef}/v2/").stdout.encode() == served  # the API address works too
+    [root] = x509.load_pem_x509_certificates(run("ca", "export", "--url", ksef, "--root").stdout.encode())
+    assert root.subject == root.issuer
+    assert not Path("data").exists()  # nothing was created where the command ran

@@ -82,6 +82,9 @@ def test_block_and_unblock(
 
 def test_unknown_serial(database: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KSEF_MCU_SECRET", SECRET)
+    open_certificate_authority(  # the CA `serve` creates on its first start: `ca block` never creates one
+        KeyStore(tmp_path / "keys", SECRET), now=datetime.now(UTC), crl_url="http://x/ca/crl"
+    )
     result = CliRunner().invoke(
         cli, ["ca", "block", "0123456789ABCDEF", "--data-dir", str(tmp_path), "--database-url", database_url]
     )

@@ -12,7 +12,7 @@ import os
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.server.settings import ServerMode, ServerSettings
+
+if TYPE_CHECKING:
+    from ksef_mcu.server.enrollment.ca import CertificateAuthority
 
 DataDirOption = Annotated[
     Path | None,
@@ -72,13 +75,10 @@ def log_config(level: str) -> dict[str, Any]:
 
 
 def prepare(settings: ServerSettings) -> None:
-    """Create the data directory and keys, and bring the schema up to date (before any worker starts)."""
-    from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    """For `serve`: create the data directory and keys (the only command that may), and bring the schema up to date
+    (before any worker starts)."""
     from ksef_mcu.server.auth.trust import StaticTrustAnchors  # noqa: PLC0415
-    from ksef_mcu.server.db.migrate import upgrade_database  # noqa: PLC0415
     from ksef_mcu.server.keys import KeyStoreError, open_server_keys  # noqa: PLC0415
-
-    quiet_migrations()
 
     try:
         StaticTrustAnchors.from_pem_files(settings.trust_anchors)
@@ -92,6 +92,57 @@ def prepare(settings: ServerSettings) -> None:
         raise operator_error(
             f"nie można otworzyć kluczy serwera w {settings.data_dir}: {error}", ExitCode.LOCAL
         ) from error
+    upgrade_schema(settings)
+
+
+def missing_ca_files(settings: ServerSettings) -> list[str]:
+    """The CA files (keys and certificates) missing from the data directory's key store."""
+    from ksef_mcu.server.enrollment.ca import ISSUING_KEY_NAME, ROOT_KEY_NAME  # noqa: PLC0415
+
+    names = [f"{name}{suffix}" for name in (ROOT_KEY_NAME, ISSUING_KEY_NAME) for suffix in (".crt", ".key")]
+    return [name for name in names if not (settings.keys_dir / name).is_file()]
+
+
+def no_ca_message(settings: ServerSettings, missing: list[str]) -> str:
+    """Where the CA was looked for and how to point the command at the right place."""
+    return (
+        f"nie ma urzędu certyfikacji w {settings.keys_dir.resolve()} (brak {', '.join(missing)}). To nie jest katalog "
+        "danych serwera ksef-mcu: wskaż go opcją --data-dir KATALOG (albo zmienną KSEF_MCU_DATA_DIR). Urząd "
+        "powstaje przy pierwszym uruchomieniu `ksef-mcu serve`; żadne inne polecenie go nie tworzy."
+    )
+
+
+def open_existing_ca(settings: ServerSettings) -> CertificateAuthority:
+    """The CA in the data directory — never a new one: a command pointed at the wrong directory must not mint a CA
+    (and keys, and a secret) nobody trusts. Raises the `typer.Exit` of `operator_error` (exit code 3)."""
+    from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
+    from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
+
+    if missing := missing_ca_files(settings):
+        raise operator_error(no_ca_message(settings, missing), ExitCode.LOCAL)
+    if settings.secret is None and not settings.resolved_secret_file.is_file():
+        raise operator_error(
+            "brak hasła kluczy urzędu certyfikacji: nie ustawiono KSEF_MCU_SECRET i nie ma pliku "
+            f"{settings.resolved_secret_file.resolve()}.",
+            ExitCode.LOCAL,
+        )
+    try:
+        store = KeyStore(settings.keys_dir, load_or_create_secret(settings))  # the secret exists: nothing is created
+        return open_certificate_authority(
+            store, now=datetime.now(UTC), crl_url=f"{settings.resolved_public_url}/ca/crl"
+        )
+    except (KeyStoreError, OSError) as error:
+        raise operator_error(
+            f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}", ExitCode.LOCAL
+        ) from error
+
+
+def upgrade_schema(settings: ServerSettings) -> None:
+    """Bring the database schema up to date (safe when several processes do it at once)."""
+    from ksef_mcu.server.app import open_database  # noqa: PLC0415
+    from ksef_mcu.server.db.migrate import upgrade_database  # noqa: PLC0415
+
+    quiet_migrations()
     database = open_database(settings)
     try:
         upgrade_database(database)
@@ -168,22 +219,12 @@ def worker(
 
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
-    from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
     from ksef_mcu.server.enrollment.worker import IssuanceWorker  # noqa: PLC0415
-    from ksef_mcu.server.keys import KeyStore, KeyStoreError, load_or_create_secret  # noqa: PLC0415
 
     settings = settings_from(data_dir=data_dir, database_url=database_url)
-    prepare(settings)
+    authority = open_existing_ca(settings)
+    upgrade_schema(settings)
     logging.config.dictConfig(log_config(log_level))
-    try:
-        store = KeyStore(settings.keys_dir, load_or_create_secret(settings))
-        authority = open_certificate_authority(
-            store, now=datetime.now(UTC), crl_url=f"{settings.resolved_public_url}/ca/crl"
-        )
-    except (KeyStoreError, OSError) as error:
-        raise operator_error(
-            f"nie można otworzyć kluczy urzędu certyfikacji w {settings.data_dir}: {error}", ExitCode.LOCAL
-        ) from error
     database = open_database(settings)
     issuance = IssuanceWorker(settings=settings, database=database, clock=SystemClock(), issuer=authority.issuer)
 
