@@ -80,7 +80,7 @@ from ksef_mcu.crypto.keys import (
     public_key_sha256_fingerprint,
 )
 from ksef_mcu.crypto.names import check_mcu_certificate_name
-from ksef_mcu.formatting import format_moment, start_of_day
+from ksef_mcu.formatting import format_moment, polish_date, start_of_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +95,31 @@ class RequestPlan:
     certificate_path: Path
     existing_key: bool
     key_kind: KeyKind
+    password_file: Path | None = None
+    wait: float = DEFAULT_WAIT_SECONDS
+    connection: str = ""
+    """` --env X --base-url URL` as the user gave them, for suggested commands."""
+
+
+MAX_VALID_FROM_AHEAD_DAYS = 90
+"""The latest start of validity the MCU screen offers (and our server and KSeF's accept): 90 days from today."""
 
 
 def _valid_from(text: str | None) -> dt.datetime | None:
-    """`--valid-from`: today (or nothing) → valid from issuance; a later day → from its midnight, Polish time."""
+    """`--valid-from`: today (or nothing) → valid from issuance; a later day, up to 90 days ahead → from its midnight,
+    Polish time. Checked here, before anything is generated, because the server would refuse it only after."""
     if text is None:
         return None
     day = parse_date(text, "--valid-from")
     current = today()
+    latest = current + dt.timedelta(days=MAX_VALID_FROM_AHEAD_DAYS)
     if day < current:
         fail(f"Data „ważny od” ({day}) nie może być wcześniejsza niż dzisiejsza ({current}).", ExitCode.USAGE)
+    if day > latest:
+        fail(
+            f"Data „ważny od” ({day}) może być najpóźniej {MAX_VALID_FROM_AHEAD_DAYS} dni od dziś, czyli {latest}.",
+            ExitCode.USAGE,
+        )
     if day == current:
         return None
     return start_of_day(day)
@@ -118,8 +133,12 @@ def plan_request(
     rsa: bool,
     key: Path | None,
     out: Path,
+    password_file: Path | None = None,
+    wait: float = DEFAULT_WAIT_SECONDS,
+    connection: str = "",
 ) -> RequestPlan:
-    """Check the name, the start date and the files (never overwritten) before anything else happens."""
+    """Check every rule the server will apply that can be checked here — the name, the start date — and the files
+    (never overwritten; an existing key must be there) before anything is generated or sent."""
     check_mcu_certificate_name(name)
     start = _valid_from(valid_from)
     if key is not None:
@@ -127,21 +146,42 @@ def plan_request(
             fail("Opcja --rsa dotyczy nowego klucza; z --key typ klucza wynika z pliku.", ExitCode.USAGE)
         key_path = key
         certificate_path = key.parent / f"{name}.crt"
+        if not key.is_file():
+            fail(f"Nie znaleziono pliku klucza: {key}")
     else:
         key_path = out / f"{name}.key"
         certificate_path = out / f"{name}.crt"
         refuse_existing(key_path)
     refuse_existing(certificate_path)
     kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
-    return RequestPlan(name, certificate_type, start, key_path, certificate_path, key is not None, kind)
-
-
-def retry_command(plan: RequestPlan, environment: str) -> str:
-    """The command that sends the request again with the key already saved."""
-    return (
-        f'ksef-mcu cert request "{plan.name}" --type {TYPE_CHOICE.name_of(plan.certificate_type)} '
-        f'--key "{plan.key_path}"{environment_flag(environment)}'
+    return RequestPlan(
+        name,
+        certificate_type,
+        start,
+        key_path,
+        certificate_path,
+        key is not None,
+        kind,
+        password_file=password_file,
+        wait=wait,
+        connection=connection,
     )
+
+
+def retry_command(plan: RequestPlan) -> str:
+    """The command that sends the request again with the key already saved — with every option that still applies
+    (a later start of validity, the password file, the time to wait, the environment and server)."""
+    parts = [
+        f'ksef-mcu cert request "{plan.name}" --type {TYPE_CHOICE.name_of(plan.certificate_type)}',
+        f'--key "{plan.key_path}"',
+    ]
+    if plan.valid_from is not None:
+        parts.append(f"--valid-from {polish_date(plan.valid_from).isoformat()}")
+    if plan.password_file is not None:
+        parts.append(f'--password-file "{plan.password_file}"')
+    if plan.wait != DEFAULT_WAIT_SECONDS:
+        parts.append(f"--wait {plan.wait:g}")
+    return " ".join(parts) + plan.connection
 
 
 @contextlib.contextmanager
@@ -207,7 +247,7 @@ def _print_rejection(error: KsefEnrollmentFailedError, key_path: Path, retry: st
 
 def wait_for_certificate(enrollment: Enrollment, plan: RequestPlan, retry: str, wait: float) -> str:
     """Follow the status live ("Odśwież") until the certificate is issued; its serial number."""
-    follow = f"ksef-mcu cert status {enrollment.reference_number}"
+    follow = f"ksef-mcu cert status {enrollment.reference_number}{plan.connection}"
     try:
         with (
             _hint_on_failure(f"Wniosek został wysłany; sprawdź jego status: {follow}"),
@@ -241,7 +281,8 @@ def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: P
     match = next((item for item in retrieved if item.serial_number == serial), None)
     if match is None:
         fail(
-            f"KSeF nie zwrócił wydanego certyfikatu {serial}. Pobierz go później: ksef-mcu cert download {serial}",
+            f"KSeF nie zwrócił wydanego certyfikatu {serial}. Pobierz go później: "
+            f"ksef-mcu cert download {serial}{plan.connection}",
             ExitCode.UNAVAILABLE,
         )
     if not key_matches_certificate(private_key, match.certificate):
@@ -251,6 +292,7 @@ def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: P
     except CliError:
         error_console.print(
             f"Certyfikat {serial} jest wydany; pobierz go: ksef-mcu cert download {serial} --out KATALOG"
+            f"{plan.connection}"
         )
         raise
     print_done(
@@ -268,8 +310,8 @@ def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: P
     )
 
 
-def next_steps(plan: RequestPlan, serial: str, environment: str) -> list[str]:
-    env = environment_flag(environment)
+def next_steps(plan: RequestPlan, serial: str) -> list[str]:
+    env = plan.connection
     files = f'--cert "{plan.certificate_path}" --key "{plan.key_path}"'
     steps = [
         f"pobierz go ponownie: ksef-mcu cert download {serial} --out KATALOG{env}",
@@ -341,7 +383,20 @@ def request(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Wnioskuj o certyfikat: klucz powstaje na tym komputerze, wniosek idzie do KSeF, certyfikat trafi do NAZWA.crt."""
-    plan = plan_request(name, certificate_type, valid_from, rsa=rsa, key=key, out=out)
+    connection = environment_flag(str(environment))
+    if base_url is not None:
+        connection += f" --base-url {base_url}"
+    plan = plan_request(
+        name,
+        certificate_type,
+        valid_from,
+        rsa=rsa,
+        key=key,
+        out=out,
+        password_file=password_file,
+        wait=wait,
+        connection=connection,
+    )
     with connect(environment, base_url) as session:
         if plan.existing_key:
             private_key: PrivateKey | None = load_private_key(
@@ -355,11 +410,11 @@ def request(
         if private_key is None:
             assert password is not None  # noqa: S101 - asked above for a new key
             private_key = generate_and_save_key(plan, password)
-        retry = retry_command(plan, session.environment.value)
+        retry = retry_command(plan)
         enrollment = send_request(session, plan, private_key, retry)
         serial = wait_for_certificate(enrollment, plan, retry, wait)
         save_issued(session, serial, plan, private_key)
-    print_next_steps(next_steps(plan, serial, session.environment.value))
+    print_next_steps(next_steps(plan, serial))
 
 
 def register(group: typer.Typer) -> None:
