@@ -68,9 +68,9 @@ def test_pem_and_rsa_pss(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "Anna.key").write_bytes(encrypt_private_key(key, PASSWORD))
     (tmp_path / "pw").write_text(PASSWORD, encoding="utf-8")
     (tmp_path / "data.json").write_text(json.dumps(ENROLLMENT), encoding="utf-8")
-    out_file = tmp_path / "wniosek.pem"
+    out_file = tmp_path / "wnioski" / "Anna.csr"  # --out is a folder (created), the file is named after the key
     code, out, err = _create(
-        runner, tmp_path, "--pem", "--rsa-pss", "--out", str(out_file), "--password-file", str(tmp_path / "pw")
+        runner, tmp_path, "--pem", "--rsa-pss", "--out", str(out_file.parent), "--password-file", str(tmp_path / "pw")
     )
     assert code == 0, err
     request = x509.load_pem_x509_csr(out_file.read_bytes())

@@ -71,17 +71,7 @@ def run(*arguments: str, input: str | None = None, expect: int = 0) -> Result:
 def self_signed_login(name: str = "login", *, nip: str | None = None, seal: bool = False) -> str:
     """A fresh self-signed identity, logged in; returns its NIP."""
     nip = nip or generate_random_nip()
-    run(
-        "cert",
-        "self-signed",
-        "--nip",
-        nip,
-        *(["--seal"] if seal else []),
-        "--out",
-        name,
-        "--password-file",
-        "haslo.txt",
-    )
+    run("cert", "self-signed", name, "--nip", nip, *(["--seal"] if seal else []), "--password-file", "haslo.txt")
     run("login", "--cert", f"{name}.crt", "--key", f"{name}.key", "--password-file", "haslo.txt")
     return nip
 
@@ -140,7 +130,7 @@ class TestLogin:
 
     def test_a_pesel_certificate_needs_a_context_and_works_with_a_test_person(self) -> None:
         pesel, nip = random_pesel(), generate_random_nip()
-        run("cert", "self-signed", "--pesel", pesel, "--out", "osoba", "--password-file", "haslo.txt")
+        run("cert", "self-signed", "osoba", "--pesel", pesel, "--password-file", "haslo.txt")
         login = ("login", "--cert", "osoba.crt", "--key", "osoba.key", "--password-file", "haslo.txt")
         assert "podaj kontekst logowania" in run(*login, expect=ExitCode.USAGE).stderr
         # No permissions in that context yet: KSeF ends the authentication with status 415.
@@ -151,14 +141,27 @@ class TestLogin:
         assert f"PESEL {pesel}" in run("whoami").stdout
 
     def test_wrong_password_and_mismatched_files_are_refused_before_sending(self, tmp_path: Path) -> None:
-        run("cert", "self-signed", "--random-nip", "--out", "a", "--password-file", "haslo.txt")
-        run("cert", "self-signed", "--random-nip", "--out", "b", "--password-file", "haslo.txt")
+        run("cert", "self-signed", "pierwszy", "--random-nip", "--password-file", "haslo.txt")
+        run("cert", "self-signed", "drugi", "--random-nip", "--password-file", "haslo.txt")
         wrong = run(
-            "login", "--cert", "a.crt", "--key", "a.key", input="Zle-haslo-1234567\n", expect=ExitCode.LOCAL
+            "login",
+            "--cert",
+            "pierwszy.crt",
+            "--key",
+            "pierwszy.key",
+            input="Zle-haslo-1234567\n",
+            expect=ExitCode.LOCAL,
         ).stderr
         assert "hasło" in wrong.lower()
         mismatch = run(
-            "login", "--cert", "a.crt", "--key", "b.key", "--password-file", "haslo.txt", expect=ExitCode.LOCAL
+            "login",
+            "--cert",
+            "pierwszy.crt",
+            "--key",
+            "drugi.key",
+            "--password-file",
+            "haslo.txt",
+            expect=ExitCode.LOCAL,
         ).stderr
         assert "nie pasuje" in mismatch
         assert not (tmp_path / "config" / "profiles" / "local.json").exists()
@@ -167,9 +170,9 @@ class TestLogin:
         from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
 
         nip = generate_random_nip()
-        run("cert", "self-signed", "--nip", nip, "--out", "p", "--password-file", "haslo.txt", "--rsa")
-        key = load_private_key(Path("p.key").read_bytes(), PASSWORD)
-        certificate = load_certificate(Path("p.crt").read_bytes())
+        run("cert", "self-signed", "pkcs12", "--nip", nip, "--password-file", "haslo.txt", "--rsa")
+        key = load_private_key(Path("pkcs12.key").read_bytes(), PASSWORD)
+        certificate = load_certificate(Path("pkcs12.crt").read_bytes())
         bundle = pkcs12.serialize_key_and_certificates(b"p", key, certificate, None, BestAvailableEncryption(b"p12!"))
         Path("p.p12").write_bytes(bundle)
         assert "Zalogowano" in run("login", "--pkcs12", "p.p12", input="p12!\n").stdout  # password asked for
@@ -177,9 +180,9 @@ class TestLogin:
 
     def test_a_blocked_context_refuses_the_login_until_unblocked(self) -> None:
         nip = generate_random_nip()
-        run("cert", "self-signed", "--nip", nip, "--out", "k", "--password-file", "haslo.txt")
+        run("cert", "self-signed", "kontekst", "--nip", nip, "--password-file", "haslo.txt")
         run("testdata", "context", "block", "--nip", nip)
-        login = ("login", "--cert", "k.crt", "--key", "k.key", "--password-file", "haslo.txt")
+        login = ("login", "--cert", "kontekst.crt", "--key", "kontekst.key", "--password-file", "haslo.txt")
         assert "480" in run(*login, expect=ExitCode.REFUSED).stderr
         run("testdata", "context", "unblock", "--nip", nip)
         run(*login)

@@ -130,12 +130,28 @@ def test_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
     assert sorted(path.name for path in tmp_path.iterdir()) == ["certyfikat.key"]
 
 
-def test_missing_output_directory(runner: CliRunner, tmp_path: Path) -> None:
-    code, out, err = _generate(
-        runner, "certyfikat", "--out", str(tmp_path / "nope"), password_input=f"{PASSWORD}\n{PASSWORD}\n"
+def test_a_missing_output_directory_is_created_private(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "nowy" / "katalog"
+    code, _, err = _generate(runner, "certyfikat", "--out", str(folder), password_input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert code == 0, err
+    assert load_private_key((folder / "certyfikat.key").read_bytes(), PASSWORD)
+    assert folder.stat().st_mode & 0o777 == 0o700  # it holds a private key
+
+
+def test_a_refusal_leaves_no_directory_behind(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "slabe").write_text("krotkie", encoding="utf-8")
+    code, _, _ = _generate(
+        runner, "certyfikat", "--out", str(tmp_path / "nowy"), "--password-file", str(tmp_path / "slabe")
     )
     assert code == ExitCode.LOCAL
-    assert f"Katalog {tmp_path / 'nope'} nie istnieje." in err
+    assert not (tmp_path / "nowy").exists()
+
+
+def test_out_that_is_a_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "plik").write_text("x", encoding="utf-8")
+    code, out, err = _generate(runner, "certyfikat", "--out", str(tmp_path / "plik"))
+    assert code == ExitCode.USAGE
+    assert f"{tmp_path / 'plik'} nie jest katalogiem." in err
     assert "Hasło" not in out + err  # refused before asking
 
 

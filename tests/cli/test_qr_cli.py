@@ -64,7 +64,7 @@ class TestInvoice:
         out_file = tmp_path / "kod1.png"
         number = "8096529464-20260201-01004014E040-00"
         code, out, err = _run(
-            runner, "invoice", "--invoice", str(invoice), "--ksef-number", number, "--out", str(out_file)
+            runner, "invoice", "--invoice", str(invoice), "--ksef-number", number, "--output", str(out_file)
         )
         assert code == 0, err
         assert out.startswith("http://127.0.0.1:8000/qr/invoice/8096529464/01-02-2026/")
@@ -79,7 +79,7 @@ class TestInvoice:
 
     def test_svg_defaults_to_offline_label(self, runner: CliRunner, invoice: Path, tmp_path: Path) -> None:
         out_file = tmp_path / "kod1.svg"
-        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(out_file))
+        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--output", str(out_file))
         assert code == 0, err
         assert ">OFFLINE</text>" in out_file.read_text(encoding="utf-8")
 
@@ -126,12 +126,12 @@ class TestInvoice:
         assert message in err
 
     def test_unknown_image_format_and_existing_file(self, runner: CliRunner, invoice: Path, tmp_path: Path) -> None:
-        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(tmp_path / "kod.jpg"))
+        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--output", str(tmp_path / "kod.jpg"))
         assert code == ExitCode.USAGE
         assert "użyj rozszerzenia .png albo .svg" in err
         existing = tmp_path / "kod.png"
         existing.write_bytes(b"keep")
-        code, out, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(existing))
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice), "--output", str(existing))
         assert code == ExitCode.LOCAL
         assert "już istnieje" in err
         assert out == ""
@@ -165,7 +165,7 @@ class TestOffline:
             str(offline_files.key_path),
             "--env",
             "demo",
-            "--out",
+            "--output",
             str(out_file),
             password_input="Abcdefgh1234567!\n",
         )
@@ -202,7 +202,7 @@ class TestOffline:
             "--ecdsa-der",
             "--base-url",
             "https://example.test/qr/",
-            "--out",
+            "--output",
             str(out_file),
         )
         assert code == 0, err
@@ -227,7 +227,7 @@ class TestOffline:
             str(authentication_files.key_path),
             "--password-file",
             str(authentication_files.password_path),
-            "--out",
+            "--output",
             str(out_file),
         )
         assert code == ExitCode.LOCAL

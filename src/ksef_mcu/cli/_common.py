@@ -347,6 +347,35 @@ def load_key_file(path: Path, password_file: Path | None = None) -> PrivateKey:
 # --- writing ------------------------------------------------------------------------------------------------------
 
 
+def check_new_file(path: Path, *, hint: str = "Usuń go, przenieś albo wskaż inną nazwę.") -> None:
+    """Fail early, before any work, if `path` exists (we never overwrite unasked) or its directory cannot be one.
+
+    A missing directory is fine: `ensure_directory` creates it when there is something to write (`--out` names a
+    folder in every command, created when needed)."""
+    if path.exists() or path.is_symlink():
+        fail(f"Plik {path} już istnieje — nie nadpisuję go. {hint}")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                fail(f"{parent} nie jest katalogiem.", ExitCode.USAGE)
+            return
+
+
+def ensure_directory(directory: Path, *, private: bool = False) -> None:
+    """Create `directory` (and its parents) if missing; mode 0700 when it will hold private keys."""
+    if directory.is_dir():
+        return
+    try:
+        directory.mkdir(parents=True, mode=0o700 if private else 0o777)
+    except FileExistsError:
+        if not directory.is_dir():
+            fail(f"{directory} nie jest katalogiem.", ExitCode.USAGE)
+    except PermissionError:
+        fail(f"Brak uprawnień do utworzenia katalogu {directory}.")
+    except OSError as error:
+        fail(f"Nie można utworzyć katalogu {directory}: {error.strerror or error}")
+
+
 def refuse_existing(path: Path) -> None:
     """Fail early, before any work, if `path` exists (we never overwrite) or its directory does not."""
     directory = path.parent if str(path.parent) else Path()

@@ -11,12 +11,13 @@ import typer
 from rich.markup import escape
 
 from ksef_mcu.cli._common import (
+    check_new_file,
     console,
+    ensure_directory,
     fail,
     format_name,
     load_key_file,
     read_input_file,
-    refuse_existing,
     report_errors,
     write_new_file,
 )
@@ -48,7 +49,13 @@ def create(
         ),
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Plik wyjściowy CSR (domyślnie obok klucza: NAZWA.csr).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Katalog na plik NAZWA.csr (NAZWA jak pliku klucza; domyślnie katalog klucza; powstanie, jeśli go "
+            "nie ma).",
+            show_default=False,
+        ),
     ] = None,
     pem: Annotated[
         bool, typer.Option("--pem", help="Zapisz w formacie PEM zamiast Base64 DER w jednej linii (jak w API).")
@@ -61,13 +68,15 @@ def create(
     ] = None,
 ) -> None:
     """Utwórz wniosek CSR podpisany kluczem z pliku, z podmiotem dokładnie takim, jak w danych z KSeF."""
-    target = out if out is not None else key.with_suffix(".csr")
-    refuse_existing(target)
+    directory = out if out is not None else key.parent
+    target = directory / f"{key.stem}.csr"
+    check_new_file(target, hint="Usuń go albo wskaż inny katalog (--out).")
     subject = read_enrollment_data(enrollment_data)
     private_key = load_key_file(key, password_file)
     text = create_csr(private_key, subject, rsa_padding="pss" if rsa_pss else "pkcs1")
     info = check_csr(text, subject)  # the same checks the server runs: what we write is what KSeF accepts
     content = pem_encode("CERTIFICATE REQUEST", base64.b64decode(text)) if pem else text.encode("ascii")
+    ensure_directory(directory)
     write_new_file(target, content, mode=0o644)
     console.print(f"[green]Zapisano wniosek CSR:[/] {target} ({'PEM' if pem else 'Base64 DER w jednej linii'})")
     console.print(f"Podmiot: {escape(format_name(info.subject_name))}")

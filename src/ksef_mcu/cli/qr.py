@@ -14,11 +14,12 @@ from lxml import etree
 from ksef_mcu.cli._common import (
     ExitCode,
     ask_key_password,
+    check_new_file,
     console,
+    ensure_directory,
     fail,
     load_key_file,
     read_input_file,
-    refuse_existing,
     report_errors,
     write_new_file,
 )
@@ -101,6 +102,7 @@ def _image_format(out: Path) -> ImageFormat:
 def _write_image(out: Path, link: str, label: str) -> None:
     image_format = _image_format(out)
     data = render_qr_png(link, label) if image_format is ImageFormat.PNG else render_qr_svg(link, label)
+    ensure_directory(out.parent)
     write_new_file(out, data, mode=0o644)
     console.print(f"[green]Zapisano kod QR:[/] {out} (podpis pod kodem: {label})")
 
@@ -120,7 +122,7 @@ def _inputs(
     """What both codes start from: a writable image path (checked before any work), the invoice and the seller."""
     if out is not None:
         _image_format(out)
-        refuse_existing(out)
+        check_new_file(out, hint="Usuń go albo wskaż inny plik (--output).")
     facts = _invoice_inputs(invoice, invoice_hash)
     seller_nip = nip or facts.seller_nip
     if seller_nip is None:
@@ -145,7 +147,10 @@ EnvironmentOption = Annotated[
 BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", help="Własny adres bazowy linków (zamiast adresu środowiska).")
 ]
-OutOption = Annotated[Path | None, typer.Option("--out", help="Zapisz obraz kodu QR: plik .png albo .svg.")]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Zapisz obraz kodu QR do pliku .png albo .svg.", show_default=False),
+]
 
 
 @report_errors
@@ -164,10 +169,10 @@ def invoice_code(
     ] = None,
     environment: EnvironmentOption = QrEnvironment.LOCAL,
     base_url: BaseUrlOption = None,
-    out: OutOption = None,
+    output: OutputOption = None,
 ) -> None:
     """KOD I: link do weryfikacji faktury w KSeF (i obraz z numerem KSeF albo napisem OFFLINE)."""
-    facts, seller_nip = _inputs(out, invoice, invoice_hash, nip)
+    facts, seller_nip = _inputs(output, invoice, invoice_hash, nip)
     if issue_date is not None:
         try:
             date = dt.date.fromisoformat(issue_date)
@@ -182,8 +187,8 @@ def invoice_code(
     label = check_ksef_number(ksef_number) if ksef_number is not None else LABEL_OFFLINE
     link = build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
     typer.echo(link)
-    if out is not None:
-        _write_image(out, link, label)
+    if output is not None:
+        _write_image(output, link, label)
 
 
 @report_errors
@@ -209,10 +214,10 @@ def offline_code(
     ] = None,
     environment: EnvironmentOption = QrEnvironment.LOCAL,
     base_url: BaseUrlOption = None,
-    out: OutOption = None,
+    output: OutputOption = None,
 ) -> None:
     """KOD II: link potwierdzający wystawcę faktury offline, podpisany certyfikatem Offline (napis CERTYFIKAT)."""
-    facts, seller_nip = _inputs(out, invoice, invoice_hash, nip)
+    facts, seller_nip = _inputs(output, invoice, invoice_hash, nip)
     certificate_data = read_input_file(cert, "pliku certyfikatu")
     try:
         certificate = load_certificate(certificate_data)
@@ -246,8 +251,8 @@ def offline_code(
     except QrError as error:
         fail(error.message, ExitCode.LOCAL)
     typer.echo(link)
-    if out is not None:
-        _write_image(out, link, LABEL_CERTIFICATE)
+    if output is not None:
+        _write_image(output, link, LABEL_CERTIFICATE)
 
 
 def register(parent: typer.Typer) -> None:

@@ -16,13 +16,14 @@ from ksef_mcu.cli._common import (
     ExitCode,
     ask_key_password,
     ask_new_key_password,
+    check_new_file,
     console,
+    ensure_directory,
     fail,
     format_name,
     load_key_file,
     print_rows,
     read_input_file,
-    refuse_existing,
     report_errors,
     write_new_file,
 )
@@ -42,6 +43,7 @@ from ksef_mcu.crypto.certificates import (
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import PasswordRequiredError, UnsupportedKeyError
 from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, key_kind
+from ksef_mcu.crypto.names import check_mcu_certificate_name
 from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
 from ksef_mcu.formatting import format_day, format_moment
 
@@ -125,12 +127,16 @@ def inspect(
 @report_errors
 def self_signed(
     *,
-    out: Annotated[
+    name: Annotated[
         str,
-        typer.Option(
-            "--out", help="Nazwa plików wynikowych: powstaną NAZWA.crt i NAZWA.key (z katalogiem, jeśli podany)."
+        typer.Argument(
+            help="Nazwa plików NAZWA.crt i NAZWA.key: 5–50 znaków, litery bez polskich znaków, cyfry, spacje, „-” "
+            "i „_” (jak nazwa certyfikatu w MCU)."
         ),
     ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Katalog na NAZWA.crt i NAZWA.key (powstanie, jeśli go nie ma).")
+    ] = Path(),
     nip: Annotated[
         str | None, typer.Option("--nip", help="NIP: osoba fizyczna z NIP (TINPL-…) albo z --seal pieczęć firmy.")
     ] = None,
@@ -155,7 +161,7 @@ def self_signed(
     """Certyfikat samopodpisany do logowania w środowisku testowym (jak w narzędziach testowych MF).
 
     Działa tylko w środowisku TEST Ministerstwa i na własnym serwerze ksef-mcu (tryb sandbox); DEMO i produkcja
-    go odrzucą. Powstają NAZWA.crt (PEM) i zaszyfrowany hasłem NAZWA.key.
+    go odrzucą. Powstają NAZWA.crt (PEM) i zaszyfrowany hasłem NAZWA.key (w katalogu --out).
     """
     if random_nip:
         if nip is not None or pesel is not None:
@@ -177,15 +183,16 @@ def self_signed(
         assert nip is not None  # noqa: S101 - exactly one of nip/pesel was given
         subject = TestSubject.person_by_nip(nip, given_name=given_name, surname=surname)
     subject.name()  # check the name parts before asking for a password
-    base = Path(out)
-    certificate_path = base.with_name(base.name + ".crt")
-    key_path = base.with_name(base.name + ".key")
-    refuse_existing(certificate_path)
-    refuse_existing(key_path)
+    check_mcu_certificate_name(name)  # it names the files: never an unchecked name
+    certificate_path = out / f"{name}.crt"
+    key_path = out / f"{name}.key"
+    check_new_file(certificate_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
+    check_new_file(key_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
     password = ask_new_key_password(password_file)
     kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
     key = generate_private_key(kind)
     certificate = build_self_signed_certificate(key, subject, now=dt.datetime.now(dt.UTC))
+    ensure_directory(out, private=True)
     write_new_file(key_path, encrypt_private_key(key, password), mode=0o600)
     try:
         write_new_file(certificate_path, certificate.public_bytes(Encoding.PEM), mode=0o644)

@@ -7,7 +7,6 @@ Everything acts on the logged-in subject (see `ksef-mcu login`); the request jou
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,15 +19,17 @@ from rich.table import Table
 
 from ksef_mcu.cli._common import (
     ExitCode,
+    check_new_file,
     confirm,
     console,
+    ensure_directory,
     error_console,
     fail,
     print_json,
     print_rows,
-    refuse_existing,
     report_errors,
     write_new_file,
+    write_private_file_replacing,
 )
 from ksef_mcu.cli._frame import Choice, add_command
 from ksef_mcu.cli._network import (
@@ -64,6 +65,8 @@ from ksef_mcu.client import (
     RevocationReason,
 )
 from ksef_mcu.client.validation import normalize_serial_number, validate_reference_number
+from ksef_mcu.crypto.errors import CertificateNameError
+from ksef_mcu.crypto.names import check_mcu_certificate_name
 from ksef_mcu.formatting import (
     CERTIFICATE_STATUS_REASONS,
     CERTIFICATE_TYPE_SHORT_LABELS,
@@ -246,15 +249,20 @@ def list_certificates(
 
 # --- download -----------------------------------------------------------------------------------------------------
 
-_SAFE_FILE_NAME = re.compile(r"[^/\\\x00-\x1f]{1,120}")
-
 
 def _file_name(certificate_name: str, serial: str) -> str:
-    """NAZWA.crt from the certificate's name; a name unusable as a file name (KSeF never sends one) → the serial."""
-    name = certificate_name.strip()
-    if not _SAFE_FILE_NAME.fullmatch(name) or name.startswith(".") or name != certificate_name:
+    """NAZWA.crt from the certificate's name when it passes the MCU screen's name rule (the API accepts wider names:
+    Polish letters, leading spaces, 100 characters); otherwise the serial, and the user is told why. A file name never
+    comes from an unchecked name."""
+    try:
+        check_mcu_certificate_name(certificate_name)
+    except CertificateNameError as error:
+        console.print(
+            f"[yellow]Uwaga:[/] nazwa certyfikatu {serial} „{escape(certificate_name)}” nie nadaje się na nazwę "
+            f"pliku ({escape(error.message)}) — zapisuję go jako {serial}.crt; inną nazwę podaj opcją --name."
+        )
         return f"{serial}.crt"
-    return f"{name}.crt"
+    return f"{certificate_name}.crt"
 
 
 def _find(session: Session, serials: Sequence[str]) -> dict[str, CertificateListItem]:
@@ -280,16 +288,58 @@ def _normalize_serials(serials: Sequence[str]) -> list[str]:
 
 
 @report_errors
+def _targets(
+    found: dict[str, CertificateListItem], wanted: list[str], out: Path, name: str | None, *, force: bool
+) -> dict[str, Path]:
+    """Where each certificate goes: `--name` or the certificate's name (checked), in `--out`; no two in one file, and
+    no existing file unless `--force`."""
+    if name is not None:
+        targets = {wanted[0]: out / f"{name}.crt"}
+    else:
+        targets = {serial: out / _file_name(found[serial].name, serial) for serial in wanted}
+    by_path: dict[Path, list[str]] = {}
+    for serial, path in targets.items():
+        by_path.setdefault(path, []).append(serial)
+    for path, owners in by_path.items():
+        if len(owners) > 1:
+            fail(
+                f"Certyfikaty {', '.join(owners)} mają tę samą nazwę ({path.name}) — pobierz je osobno, każdy pod "
+                "własną nazwą (--name) albo do innego katalogu (--out)."
+            )
+        if path.is_dir():
+            fail(f"{path} jest katalogiem — wskaż inną nazwę (--name).")
+        if not force:
+            check_new_file(
+                path, hint="Nadpisz go (--force), zapisz pod inną nazwą (--name) albo w innym katalogu (--out)."
+            )
+    return targets
+
+
+@report_errors
 def download(
     serials: Annotated[list[str], typer.Argument(help="Numery seryjne certyfikatów (1–10).", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", help="Katalog, do którego zapisać pliki NAZWA.crt.")] = Path(),
+    *,
+    out: Annotated[
+        Path, typer.Option("--out", help="Katalog na pliki NAZWA.crt (powstanie, jeśli go nie ma).")
+    ] = Path(),
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="Zapisz jako NAZWA.crt zamiast nazwy certyfikatu (przy jednym certyfikacie).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Nadpisz istniejące pliki certyfikatów.")] = False,
     environment: EnvironmentOption = EnvironmentChoice.LOCAL,
     base_url: BaseUrlOption = None,
 ) -> None:
     """Pobierz certyfikat(y) jako pliki PEM nazwane jak certyfikaty (NAZWA.crt); tylko aktywne."""
     wanted = _normalize_serials(serials)
-    if not out.is_dir():
-        fail(f"Katalog {out} nie istnieje.")
+    if name is not None:
+        if len(wanted) != 1:
+            fail("Opcja --name dotyczy pobierania jednego certyfikatu.", ExitCode.USAGE)
+        check_mcu_certificate_name(name)
     with connect(environment, base_url) as session:
         with spinner("Sprawdzanie certyfikatów…"):
             found = _find(session, wanted)
@@ -307,31 +357,28 @@ def download(
                     "aktywny certyfikat.",
                     ExitCode.REFUSED,
                 )
-        targets = {serial: out / _file_name(found[serial].name, serial) for serial in wanted}
-        by_path: dict[Path, list[str]] = {}
-        for serial, path in targets.items():
-            by_path.setdefault(path, []).append(serial)
-        for path, owners in by_path.items():
-            if len(owners) > 1:
-                fail(
-                    f"Certyfikaty {', '.join(owners)} mają tę samą nazwę ({path.name}) — pobierz je osobno do różnych "
-                    "katalogów (--out)."
-                )
-            refuse_existing(path)
+        targets = _targets(found, wanted, out, name, force=force)
         with spinner("Pobieranie certyfikatów…"):
             retrieved = {item.serial_number: item for item in session.client.certificates.retrieve(wanted)}
     not_returned = [serial for serial in wanted if serial not in retrieved]
     if not_returned:
         fail(f"KSeF nie zwrócił certyfikatu {', '.join(not_returned)}; nic nie zapisano.", ExitCode.UNAVAILABLE)
-    _write_all(targets, retrieved)
+    ensure_directory(out)
+    _write_all(targets, retrieved, replace=force)
 
 
-def _write_all(targets: dict[str, Path], retrieved: dict[str, RetrievedCertificate]) -> None:
-    """Write every file or none: a failure part-way removes the files this command already wrote."""
+def _write_all(targets: dict[str, Path], retrieved: dict[str, RetrievedCertificate], *, replace: bool) -> None:
+    """Write every file or none: a failure part-way removes the new files this command already wrote (a file
+    `--force` replaced holds the new certificate, which is as good)."""
     written: list[Path] = []
     try:
         for serial, path in targets.items():
-            write_new_file(path, retrieved[serial].pem.encode("ascii"), mode=0o644)
+            data = retrieved[serial].pem.encode("ascii")
+            if replace and path.exists():
+                write_private_file_replacing(path, data)
+                path.chmod(0o644)  # a certificate is public; the replacing writer makes 0600 files
+                continue
+            write_new_file(path, data, mode=0o644)
             written.append(path)
     except BaseException:
         for path in written:

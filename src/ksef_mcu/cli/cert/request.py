@@ -23,18 +23,19 @@ from ksef_mcu.cli._common import (
     ExitCode,
     ask_key_password,
     ask_new_key_password,
+    check_new_file,
     client_exit_code,
     console,
     crypto_exit_code,
     describe_client_error,
     describe_crypto_error,
     describe_transport_error,
+    ensure_directory,
     error_console,
     fail,
     format_name,
     print_rows,
     read_input_file,
-    refuse_existing,
     report_errors,
     write_new_file,
 )
@@ -151,8 +152,8 @@ def plan_request(
     else:
         key_path = out / f"{name}.key"
         certificate_path = out / f"{name}.crt"
-        refuse_existing(key_path)
-    refuse_existing(certificate_path)
+        check_new_file(key_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
+    check_new_file(certificate_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
     kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
     return RequestPlan(
         name,
@@ -215,6 +216,7 @@ def generate_and_save_key(plan: RequestPlan, password: str) -> PrivateKey:
     with spinner(f"Generowanie klucza {plan.key_kind.label}…"):
         private_key = generate_private_key(plan.key_kind)
         encrypted = encrypt_private_key(private_key, password)
+    ensure_directory(plan.key_path.parent, private=True)
     write_new_file(plan.key_path, encrypted, mode=0o600)
     print_done(f"Zapisano klucz prywatny: {escape(str(plan.key_path))} ({plan.key_kind.label})")
     console.print("Zapamiętaj hasło — nie da się go odzyskać ani zresetować.")
@@ -367,7 +369,10 @@ def request(
             show_default=False,
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Katalog na NAZWA.key i NAZWA.crt (dla nowego klucza).")] = Path(),
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Katalog na NAZWA.key i NAZWA.crt (dla nowego klucza; powstanie, jeśli go nie ma)."),
+    ] = Path(),
     password_file: Annotated[
         Path | None,
         typer.Option(
