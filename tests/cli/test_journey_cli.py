@@ -282,7 +282,10 @@ class TestRequest:
         )
         assert "Wniosek odrzucony" in result.stderr
         assert "Klucz publiczny został już certyfikowany przez inny podmiot." in result.stderr
-        assert '--key "Klucz A.key"' in result.stderr
+        # That key can never be certified for this subject: no retry with it is suggested, a new key is.
+        assert '--key "Klucz A.key"' not in result.stderr
+        assert "nie da się certyfikować dla Ciebie" in result.stderr
+        assert 'ksef-mcu cert request "NOWA NAZWA" --type offline' in result.stderr
         assert not Path("Klucz B.crt").exists()
         assert Path("Klucz A.key").exists()
         # A retry with a key of one's own (generated earlier with `keys generate`) writes the certificate beside it.
@@ -324,7 +327,7 @@ class TestListDownloadRevoke:
         table = run("cert", "list").stdout
         assert "Logowanie firmy" in table
         assert "Aktywny" in table
-        assert "Certyfikatów: 2" in table
+        assert "\n2 certyfikaty\n" in table
 
         downloads = tmp_path / "pobrane"
         downloads.mkdir()

@@ -15,10 +15,29 @@ from ksef_mcu.formatting import CERTIFICATE_STATUS_LABELS, CERTIFICATE_TYPE_LABE
 
 DEFAULT_WAIT_SECONDS = 300.0
 
-LIMIT_REACHED = (
+CERTIFICATES_LIMIT_REACHED = (
     "Osiągnięto limit. Wyczerpałeś limit certyfikatów. Możesz zawnioskować o certyfikat nie wcześniej niż na "
     "30 dni przed upływem ważności Twojego najstarszego certyfikatu."
 )
+"""The MCU's limit dialog, word for word: no active certificate can be added."""
+
+
+def limit_reached(limits: CertificateLimits) -> str:
+    """Why no request can be made now, naming the limit that is used up (requests or active certificates)."""
+    requests, certificates = limits.enrollment, limits.certificate
+    if requests.remaining <= 0:
+        text = (
+            f"Osiągnięto limit. Wyczerpałeś limit wniosków o certyfikat (wykorzystano {requests.limit} "
+            f"z {requests.limit})"
+        )
+        if certificates.remaining > 0:
+            text += f"; aktywnych certyfikatów możesz mieć jeszcze {certificates.remaining} z {certificates.limit}"
+        return text + ". Nowy wniosek złożysz, gdy KSeF odnowi limit wniosków (sprawdź: ksef-mcu cert limits)."
+    if certificates.remaining <= 0:
+        return CERTIFICATES_LIMIT_REACHED
+    return "KSeF nie pozwala teraz złożyć wniosku o certyfikat (canRequest: false), choć limity nie są wyczerpane."
+
+
 ENROLLMENT_PROGRESS = {
     100: "Wniosek przyjęty do realizacji — trwa wydawanie certyfikatu…",
 }

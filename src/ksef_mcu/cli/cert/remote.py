@@ -44,10 +44,11 @@ from ksef_mcu.cli._network import (
 )
 from ksef_mcu.cli.cert._shared import (
     DEFAULT_WAIT_SECONDS,
-    LIMIT_REACHED,
     TYPE_CHOICE,
     TYPE_LABELS,
     JsonOption,
+    environment_flag,
+    limit_reached,
     limits_rows,
     print_next_steps,
     status_label,
@@ -72,6 +73,7 @@ from ksef_mcu.formatting import (
     CERTIFICATE_TYPE_SHORT_LABELS,
     format_day,
     format_moment,
+    plural,
     start_of_day,
 )
 
@@ -224,7 +226,14 @@ def list_certificates(
         print_json([_item_json(item) for item in items])
         return
     if not items:
-        console.print("Brak certyfikatów spełniających kryteria.")
+        filtered = any(value is not None for value in (status_filter, type_filter, name, serial, expires_after))
+        if filtered:
+            console.print("Brak certyfikatów spełniających kryteria.")
+        else:
+            console.print(
+                f"Nie masz jeszcze certyfikatów w tym środowisku ({session.environment.value}). Wnioskuj o pierwszy: "
+                f"ksef-mcu cert request NAZWA --type uwierzytelnienie{environment_flag(session.environment.value)}"
+            )
         return
     table = Table(title="Lista certyfikatów", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for column in ("Nazwa", "Numer seryjny", "Typ", "Status", "Ważny od", "Ważny do", "Ostatnie użycie"):
@@ -244,7 +253,7 @@ def list_certificates(
         console if console.is_terminal else Console(file=console.file, width=LIST_WIDTH_WHEN_PIPED, highlight=False)
     )
     target.print(table)
-    console.print(f"Certyfikatów: {len(items)}")
+    console.print(f"{len(items)} {plural(len(items), 'certyfikat', 'certyfikaty', 'certyfikatów')}")
 
 
 # --- download -----------------------------------------------------------------------------------------------------
@@ -263,6 +272,12 @@ def _file_name(certificate_name: str, serial: str) -> str:
         )
         return f"{serial}.crt"
     return f"{certificate_name}.crt"
+
+
+def _not_found(serials: Sequence[str]) -> str:
+    if len(serials) == 1:
+        return f"Nie znaleziono certyfikatu o numerze {serials[0]}"
+    return f"Nie znaleziono certyfikatów o numerach {', '.join(serials)}"
 
 
 def _find(session: Session, serials: Sequence[str]) -> dict[str, CertificateListItem]:
@@ -345,10 +360,7 @@ def download(
             found = _find(session, wanted)
         missing = [serial for serial in wanted if serial not in found]
         if missing:
-            fail(
-                f"Nie znaleziono certyfikatu o numerze {', '.join(missing)} wśród Twoich certyfikatów.",
-                ExitCode.REFUSED,
-            )
+            fail(f"{_not_found(missing)} wśród Twoich certyfikatów.", ExitCode.REFUSED)
         for serial in wanted:
             item = found[serial]
             if item.status is not CertificateStatus.ACTIVE:
@@ -362,7 +374,8 @@ def download(
             retrieved = {item.serial_number: item for item in session.client.certificates.retrieve(wanted)}
     not_returned = [serial for serial in wanted if serial not in retrieved]
     if not_returned:
-        fail(f"KSeF nie zwrócił certyfikatu {', '.join(not_returned)}; nic nie zapisano.", ExitCode.UNAVAILABLE)
+        what = plural(len(not_returned), "certyfikatu", "certyfikatów", "certyfikatów")
+        fail(f"KSeF nie zwrócił {what} {', '.join(not_returned)}; nic nie zapisano.", ExitCode.UNAVAILABLE)
     ensure_directory(out)
     _write_all(targets, retrieved, replace=force)
 
@@ -419,7 +432,7 @@ def revoke(
             found = _find(session, [wanted])
         item = found.get(wanted)
         if item is None:
-            fail(f"Nie znaleziono certyfikatu o numerze {wanted} wśród Twoich certyfikatów.", ExitCode.REFUSED)
+            fail(f"{_not_found([wanted])} wśród Twoich certyfikatów.", ExitCode.REFUSED)
         if item.status in (CertificateStatus.REVOKED, CertificateStatus.BLOCKED):
             fail(f"Certyfikat {wanted} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]}.", ExitCode.REFUSED)
         print_rows(
@@ -432,6 +445,12 @@ def revoke(
                 ("Powód", REASON_LABELS[revocation_reason] if revocation_reason else "nie podano"),
             ]
         )
+        logged_in_with = session.profile.login.certificate_serial.upper() if session.profile is not None else None
+        if logged_in_with == wanted:
+            error_console.print(
+                "[bold yellow]Uwaga:[/] tym certyfikatem jesteś teraz zalogowany (ksef-mcu whoami). Po unieważnieniu "
+                "nie zalogujesz się nim ponownie — do logowania potrzebny będzie inny certyfikat."
+            )
         if not yes and not confirm("Unieważnienia nie można cofnąć. Czy na pewno unieważnić ten certyfikat?"):
             error_console.print("Nie unieważniono certyfikatu.")
             raise typer.Exit(ExitCode.CANCELLED)
@@ -461,7 +480,7 @@ def limits(
         return
     print_rows(limits_rows(result))
     if not result.can_request:
-        console.print(f"[yellow]{LIMIT_REACHED}[/]")
+        console.print(f"[yellow]{escape(limit_reached(result))}[/]")
 
 
 def register(group: typer.Typer) -> None:

@@ -53,10 +53,10 @@ from ksef_mcu.cli._network import (
 )
 from ksef_mcu.cli.cert._shared import (
     DEFAULT_WAIT_SECONDS,
-    LIMIT_REACHED,
     TYPE_CHOICE,
     TYPE_LABELS,
     environment_flag,
+    limit_reached,
     limits_rows,
     print_next_steps,
     status_text,
@@ -169,13 +169,16 @@ def plan_request(
     )
 
 
-def retry_command(plan: RequestPlan) -> str:
-    """The command that sends the request again with the key already saved — with every option that still applies
-    (a later start of validity, the password file, the time to wait, the environment and server)."""
-    parts = [
-        f'ksef-mcu cert request "{plan.name}" --type {TYPE_CHOICE.name_of(plan.certificate_type)}',
-        f'--key "{plan.key_path}"',
-    ]
+def retry_command(plan: RequestPlan, *, new_key_as: str | None = None) -> str:
+    """The command that sends the request again with the key already saved (or, with `new_key_as`, with a new key
+    under that name) — with every option that still applies (a later start of validity, the password file, the time
+    to wait, the environment and server)."""
+    name = plan.name if new_key_as is None else new_key_as
+    parts = [f'ksef-mcu cert request "{name}" --type {TYPE_CHOICE.name_of(plan.certificate_type)}']
+    if new_key_as is None:
+        parts.append(f'--key "{plan.key_path}"')
+    elif plan.key_path.parent != Path():
+        parts.append(f'--out "{plan.key_path.parent}"')
     if plan.valid_from is not None:
         parts.append(f"--valid-from {polish_date(plan.valid_from).isoformat()}")
     if plan.password_file is not None:
@@ -206,9 +209,9 @@ def check_limits(session: Session) -> None:
     """Like the MCU's limit dialog: nothing is generated or sent when no request can be made."""
     with spinner("Sprawdzanie limitów certyfikatów…"):
         limits = session.client.certificates.limits()
-    print_rows(limits_rows(limits))
     if not limits.can_request:
-        fail(LIMIT_REACHED, ExitCode.REFUSED)
+        fail(limit_reached(limits), ExitCode.REFUSED)  # said once, naming the limit that is used up
+    print_rows(limits_rows(limits))
 
 
 def generate_and_save_key(plan: RequestPlan, password: str) -> PrivateKey:
@@ -237,13 +240,28 @@ def send_request(session: Session, plan: RequestPlan, private_key: PrivateKey, r
     return enrollment
 
 
-def _print_rejection(error: KsefEnrollmentFailedError, key_path: Path, retry: str) -> None:
-    error_console.print(f"[bold red]Wniosek odrzucony[/] (status {error.status_code}): {escape(error.description)}")
+KEY_OF_ANOTHER_SUBJECT = "Klucz publiczny został już certyfikowany przez inny podmiot."
+"""KSeF's detail for a key another subject holds a certificate for: that key can never be certified for you."""
+
+
+def _print_rejection(error: KsefEnrollmentFailedError, plan: RequestPlan, retry: str) -> None:
+    """What KSeF said, once, and what can be done: a retry with the same key only when the key is not the cause."""
+    heading = "Wniosek odrzucony" if error.status_code < 500 else "Wniosek nie został zrealizowany"
+    description = error.description.strip().rstrip(".")
+    said = "" if description.lower() in (heading.lower(), "wniosek odrzucony") else f": {escape(error.description)}"
+    error_console.print(f"[bold red]{heading} przez KSeF[/] (status {error.status_code}){said}")
     for detail in error.details:
         error_console.print(f"  {escape(detail)}")
+    if any(KEY_OF_ANOTHER_SUBJECT.rstrip(".") in detail for detail in error.details):
+        fresh = retry_command(plan, new_key_as="NOWA NAZWA")
+        error_console.print(
+            f"Tego klucza ({escape(str(plan.key_path))}) nie da się certyfikować dla Ciebie — ani teraz, ani później. "
+            f"Złóż wniosek z nowym kluczem (bez --key), pod nową nazwą:\n  {escape(fresh)}"
+        )
+        return
     error_console.print(
-        f"Klucz prywatny został zachowany: {escape(str(key_path))}. Po usunięciu przyczyny możesz ponowić wniosek "
-        f"z tym samym kluczem:\n  {escape(retry)}"
+        f"Klucz prywatny został zachowany: {escape(str(plan.key_path))}. Po usunięciu przyczyny możesz ponowić "
+        f"wniosek z tym samym kluczem:\n  {escape(retry)}"
     )
 
 
@@ -257,7 +275,7 @@ def wait_for_certificate(enrollment: Enrollment, plan: RequestPlan, retry: str, 
         ):
             issued = enrollment.wait(timeout=wait, on_progress=lambda s: status.update(status_text(s)))
     except KsefEnrollmentFailedError as error:
-        _print_rejection(error, plan.key_path, retry)
+        _print_rejection(error, plan, retry)
         raise typer.Exit(client_exit_code(error)) from error
     except (KsefPollingTimeoutError, KeyboardInterrupt) as error:
         error_console.print(
