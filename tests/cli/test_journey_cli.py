@@ -394,3 +394,42 @@ def test_ca_export_from_a_running_server(ksef: str, server_keys: ServerKeys) -> 
     [root] = x509.load_pem_x509_certificates(run("ca", "export", "--url", ksef, "--root").stdout.encode())
     assert root.subject == root.issuer
     assert not Path("data").exists()  # nothing was created where the command ran
+
+
+@pytest.mark.usefixtures("ksef")
+class TestConveniences:
+    def test_enrollment_data_feeds_csr_create(self) -> None:
+        self_signed_login("logowanie")
+        run("cert", "enrollment-data", "-o", "dane/data.json")
+        document = json.loads(Path("dane/data.json").read_text(encoding="utf-8"))
+        assert document["countryName"] == "PL"
+        assert json.loads(run("cert", "enrollment-data").stdout) == document  # to the screen by default
+        assert "już istnieje" in run("cert", "enrollment-data", "-o", "dane/data.json", expect=ExitCode.LOCAL).stderr
+        run("keys", "generate", "Moj klucz", "--password-file", "haslo.txt")
+        created = run(
+            "csr", "create", "--key", "Moj klucz.key", "--enrollment-data", "dane/data.json", "--password-file",
+            "haslo.txt",
+        ).stdout  # fmt: skip
+        assert f"serialNumber={document['serialNumber']}" in created
+        assert Path("Moj klucz.csr").exists()
+
+    def test_export_p12_makes_one_file_that_logs_in(self) -> None:
+        nip = self_signed_login("logowanie")
+        run("logout")
+        made = run("cert", "export-p12", "--cert", "logowanie.crt", "--key", "logowanie.key", "--password-file",
+                   "haslo.txt").stdout  # fmt: skip
+        assert "logowanie.p12" in made
+        assert stat.S_IMODE(os.stat("logowanie.p12").st_mode) == 0o600
+        run("login", "--pkcs12", "logowanie.p12", "--password-file", "haslo.txt")
+        assert f"NIP {nip}" in run("whoami").stdout
+        again = run("cert", "export-p12", "--cert", "logowanie.crt", "--key", "logowanie.key", expect=ExitCode.LOCAL)
+        assert "już istnieje" in again.stderr
+
+    def test_localhost_is_the_same_server_as_127_0_0_1(self, ksef: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        assert ksef.startswith("http://127.0.0.1:")
+        monkeypatch.setenv("KSEF_MCU_API_URL", ksef.replace("127.0.0.1", "localhost"))
+        self_signed_login("logowanie")  # through localhost
+        assert json.loads(run("whoami", "--json").stdout)["baseUrl"] == f"{ksef}/v2"
+        run("cert", "limits")
+        monkeypatch.setenv("KSEF_MCU_API_URL", ksef)
+        run("cert", "limits")  # the same login, whichever spelling

@@ -14,7 +14,7 @@ import typer
 
 from ksef_mcu import __version__
 from ksef_mcu.cli import ca, cert, csr, keys, login, qr, server, testdata
-from ksef_mcu.cli._frame import add_command, new_group, parse_language
+from ksef_mcu.cli._frame import add_command, new_group
 
 
 def version() -> None:
@@ -33,16 +33,6 @@ def options(
         bool,
         typer.Option("--version", help="Pokaż wersję programu i zakończ.", is_eager=True, callback=_show_version),
     ] = False,
-    _language: Annotated[
-        str | None,
-        typer.Option(
-            "--lang",
-            metavar="pl|en",
-            help="Język komunikatów: pl (domyślny) albo en; bez tej opcji decyduje KSEF_MCU_LANG albo LANG=en*.",
-            parser=lambda text: parse_language(text).value,
-            show_default=False,
-        ),
-    ] = None,
 ) -> None:
     """ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne."""
 

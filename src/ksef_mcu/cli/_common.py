@@ -18,43 +18,30 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 
-import httpx
 import typer
-from cryptography import x509
-from rich.console import Console
 from rich.markup import escape
 
-from ksef_mcu.client.errors import (
-    KsefApiError,
-    KsefAuthError,
-    KsefClientError,
-    KsefForbiddenError,
-    KsefInvalidInputError,
-    KsefOperationError,
-    KsefPollingTimeoutError,
-    KsefRateLimitError,
-    KsefResponseError,
-)
-from ksef_mcu.crypto.errors import (
-    CertificateNameError,
-    IdentifierError,
-    KsefCryptoError,
-    PasswordRequiredError,
-    PasswordRuleError,
-    QrError,
-    SerialNumberError,
-)
-from ksef_mcu.crypto.keys import PrivateKey, load_private_key
-from ksef_mcu.crypto.passwords import (
-    PASSWORD_MAX_LENGTH,
-    PASSWORD_MIN_LENGTH,
-    PASSWORD_SPECIAL_CHARACTERS,
-    check_key_password,
-    password_rule_failures,
-)
+from ksef_mcu.cli._lazy import lazy
 from ksef_mcu.formatting import iso_moment
+
+if TYPE_CHECKING:
+    import httpx
+    from cryptography import x509
+    from rich.console import Console
+
+    from ksef_mcu import client
+    from ksef_mcu.crypto import errors as crypto_errors
+    from ksef_mcu.crypto import keys as crypto_keys
+    from ksef_mcu.crypto import passwords
+else:
+    client = lazy("ksef_mcu.client")
+    crypto_errors = lazy("ksef_mcu.crypto.errors")
+    crypto_keys = lazy("ksef_mcu.crypto.keys")
+    httpx = lazy("httpx")
+    passwords = lazy("ksef_mcu.crypto.passwords")
+    x509 = lazy("cryptography.x509")
 
 
 class ExitCode(enum.IntEnum):
@@ -78,8 +65,24 @@ class ExitCode(enum.IntEnum):
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 """Largest file a command reads (keys, certificates, CSRs, enrollment data, invoices)."""
 
-console = Console(highlight=False, soft_wrap=True)
-error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _ConsoleOnFirstUse:
+    """A rich `Console` made when first used (importing rich's console costs start-up time `--help` never needs)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._console is None:
+            from rich.console import Console  # noqa: PLC0415 - see the class docstring
+
+            self._console = Console(**self._options)
+        return getattr(self._console, attribute)
+
+
+console = cast("Console", _ConsoleOnFirstUse(highlight=False, soft_wrap=True))
+error_console = cast("Console", _ConsoleOnFirstUse(stderr=True, highlight=False, soft_wrap=True))
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -99,29 +102,37 @@ def fail(message: str, exit_code: ExitCode = ExitCode.LOCAL) -> NoReturn:
     raise CliError(message, exit_code)
 
 
-def crypto_exit_code(error: KsefCryptoError) -> ExitCode:
+def crypto_exit_code(error: crypto_errors.KsefCryptoError) -> ExitCode:
     """A bad name, serial, NIP/PESEL or QR input is a usage error; anything else (files, keys, passwords) is local."""
-    if isinstance(error, (CertificateNameError, SerialNumberError, QrError, IdentifierError)):
+    if isinstance(
+        error,
+        (
+            crypto_errors.CertificateNameError,
+            crypto_errors.SerialNumberError,
+            crypto_errors.QrError,
+            crypto_errors.IdentifierError,
+        ),
+    ):
         return ExitCode.USAGE
     return ExitCode.LOCAL
 
 
-def client_exit_code(error: KsefClientError) -> ExitCode:
+def client_exit_code(error: client.KsefClientError) -> ExitCode:
     """KSeF's no is 1; input the client refused to send is 2; an unavailable or misbehaving server is 4."""
-    if isinstance(error, KsefInvalidInputError):
+    if isinstance(error, client.KsefInvalidInputError):
         # The client also refuses files it was handed (a key with the wrong password): that is a local problem.
         cause = error.__cause__
-        return crypto_exit_code(cause) if isinstance(cause, KsefCryptoError) else ExitCode.USAGE
-    if isinstance(error, (KsefRateLimitError, KsefResponseError, KsefPollingTimeoutError)):
+        return crypto_exit_code(cause) if isinstance(cause, crypto_errors.KsefCryptoError) else ExitCode.USAGE
+    if isinstance(error, (client.KsefRateLimitError, client.KsefResponseError, client.KsefPollingTimeoutError)):
         return ExitCode.UNAVAILABLE
-    if isinstance(error, KsefApiError) and error.http_status >= 500:
+    if isinstance(error, client.KsefApiError) and error.http_status >= 500:
         return ExitCode.UNAVAILABLE
-    if isinstance(error, KsefOperationError) and error.status_code >= 500:
+    if isinstance(error, client.KsefOperationError) and error.status_code >= 500:
         return ExitCode.UNAVAILABLE  # 500 / 550: the operation failed on KSeF's side, try again
     return ExitCode.REFUSED
 
 
-def describe_crypto_error(error: KsefCryptoError) -> str:
+def describe_crypto_error(error: crypto_errors.KsefCryptoError) -> str:
     code = f" [kod {error.code}]" if error.code is not None else ""
     return error.message + code
 
@@ -137,10 +148,10 @@ def report_errors(command: Callable[P, R]) -> Callable[P, R]:
         except CliError as error:
             _print_error(error.message)
             raise typer.Exit(error.exit_code) from error
-        except KsefCryptoError as error:
+        except crypto_errors.KsefCryptoError as error:
             _print_error(describe_crypto_error(error))
             raise typer.Exit(crypto_exit_code(error)) from error
-        except KsefClientError as error:
+        except client.KsefClientError as error:
             _print_error(describe_client_error(error))
             raise typer.Exit(client_exit_code(error)) from error
         except httpx.TransportError as error:
@@ -150,17 +161,17 @@ def report_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def describe_client_error(error: KsefClientError) -> str:
+def describe_client_error(error: client.KsefClientError) -> str:
     """A Polish sentence (or two) for a client error: what KSeF said and, where it helps, what to do next."""
     message = error.message
-    if isinstance(error, KsefAuthError):
+    if isinstance(error, client.KsefAuthError):
         return f"{message} Zaloguj się ponownie: ksef-mcu login."
-    if isinstance(error, KsefForbiddenError) and error.reason_code:
+    if isinstance(error, client.KsefForbiddenError) and error.reason_code:
         return f"{message} [powód: {error.reason_code}]"
-    if isinstance(error, KsefRateLimitError):
+    if isinstance(error, client.KsefRateLimitError):
         wait = f" za {error.retry_after:.0f} s" if error.retry_after is not None else " za chwilę"
         return f"{message} Przekroczono limit zapytań — spróbuj ponownie{wait}."
-    if isinstance(error, KsefApiError) and not error.errors and error.body_excerpt:
+    if isinstance(error, client.KsefApiError) and not error.errors and error.body_excerpt:
         return f"{message} Odpowiedź: {error.body_excerpt[:200]}"
     return message
 
@@ -257,11 +268,15 @@ def read_password_file(path: Path) -> str:
     return text
 
 
-PASSWORD_RULES = (
-    f"Zasady hasła do klucza: od {PASSWORD_MIN_LENGTH} do {PASSWORD_MAX_LENGTH} znaków, w tym wielka i mała "
-    f"litera, cyfra i znak specjalny spośród {PASSWORD_SPECIAL_CHARACTERS}. Zapamiętaj je — nie da się go odzyskać "
-    "ani zresetować."
-)
+def password_rules() -> str:
+    """The MCU password rule, shown before the first prompt."""
+    return (
+        f"Zasady hasła do klucza: od {passwords.PASSWORD_MIN_LENGTH} do {passwords.PASSWORD_MAX_LENGTH} znaków, w tym "
+        f"wielka i mała litera, cyfra i znak specjalny spośród {passwords.PASSWORD_SPECIAL_CHARACTERS}. Zapamiętaj je "
+        "— nie da się go odzyskać ani zresetować."
+    )
+
+
 PASSWORD_ATTEMPTS = 3
 
 
@@ -288,14 +303,14 @@ def ask_new_key_password(password_file: Path | None) -> str:
     """A new private-key password: from `password_file`, or asked twice (hidden) after showing the MCU rule; a weak
     password or a mismatch is asked again (up to `PASSWORD_ATTEMPTS` times)."""
     if password_file is not None:
-        return check_key_password(read_password_file(password_file))
-    error_console.print(PASSWORD_RULES)
+        return passwords.check_key_password(read_password_file(password_file))
+    error_console.print(password_rules())
     attempts = 0
     while True:
         attempts += 1
         password = read_secret("Hasło do klucza prywatnego")
-        if failures := password_rule_failures(password):
-            problem = PasswordRuleError(failures).message
+        if failures := passwords.password_rule_failures(password):
+            problem = crypto_errors.PasswordRuleError(failures).message
         elif read_secret("Powtórz hasło") == password:
             return password
         else:
@@ -333,15 +348,15 @@ def confirm(question: str) -> bool:
         error_console.print("Odpowiedz „t” (tak) albo „n” (nie).")
 
 
-def load_key_file(path: Path, password_file: Path | None = None) -> PrivateKey:
+def load_key_file(path: Path, password_file: Path | None = None) -> crypto_keys.PrivateKey:
     """Load a private key file, asking for its password only when the file is encrypted."""
     data = read_input_file(path, "pliku klucza")
     if password_file is not None:
-        return load_private_key(data, read_password_file(password_file))
+        return crypto_keys.load_private_key(data, read_password_file(password_file))
     try:
-        return load_private_key(data)
-    except PasswordRequiredError:
-        return load_private_key(data, ask_key_password(None))
+        return crypto_keys.load_private_key(data)
+    except crypto_errors.PasswordRequiredError:
+        return crypto_keys.load_private_key(data, ask_key_password(None))
 
 
 # --- writing ------------------------------------------------------------------------------------------------------

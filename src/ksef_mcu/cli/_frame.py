@@ -97,13 +97,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "text": ("TEKST", "TEXT"),
     "number": ("LICZBA", "NUMBER"),
     "path": ("ŚCIEŻKA", "PATH"),
-    "install_completion": (
-        "Zainstaluj podpowiadanie poleceń (Tab) w bieżącej powłoce.",
-        "Install Tab completion for the current shell.",
-    ),
-    "show_completion": (
-        "Pokaż skrypt podpowiadania poleceń bieżącej powłoki (do skopiowania).",
-        "Show the completion script of the current shell (to copy).",
+    "lang": (
+        "Język: pl (domyślny) albo en; działa w każdym miejscu polecenia. Bez niej decyduje KSEF_MCU_LANG albo "
+        "LANG=en*.",
+        "Language: pl (the default) or en; works anywhere on the command line. Without it, KSEF_MCU_LANG or LANG=en* "
+        "decides.",
     ),
 }
 
@@ -168,7 +166,7 @@ def word(key: str) -> str:
 
 # --- option values --------------------------------------------------------------------------------------------------
 
-E = TypeVar("E", bound=enum.Enum)
+V = TypeVar("V")
 
 
 class PolishBadParameter(typer.BadParameter):
@@ -182,11 +180,11 @@ class PolishBadParameter(typer.BadParameter):
         return self.english if current_language() is Language.ENGLISH else self.message
 
 
-class Choice(Generic[E]):
+class Choice(Generic[V]):
     """An option's allowed values: Polish spellings first (shown in help), other accepted spellings (English, no
     diacritics) after; any case. `parse` is the option's `parser`."""
 
-    def __init__(self, spellings: Mapping[str, E], *, also: Mapping[str, E] | None = None) -> None:
+    def __init__(self, spellings: Mapping[str, V], *, also: Mapping[str, V] | None = None) -> None:
         self.shown = tuple(spellings)
         self._values = {key.lower(): value for key, value in {**spellings, **(also or {})}.items()}
 
@@ -194,18 +192,16 @@ class Choice(Generic[E]):
     def metavar(self) -> str:
         return "|".join(self.shown)
 
-    def parse(self, text: str | E) -> E:
-        if isinstance(text, enum.Enum):  # a default value
-            return text
+    def parse(self, text: str) -> V:
         value = self._values.get(str(text).strip().lower())
         if value is None:
             allowed = ", ".join(self.shown)
             raise PolishBadParameter(f"„{text}” — dozwolone: {allowed}.", english=f"'{text}' — allowed: {allowed}.")
         return value
 
-    def name_of(self, value: E) -> str:
+    def name_of(self, value: V) -> str:
         """The shown (Polish) spelling of `value`, for suggested commands."""
-        return next(key for key in self.shown if self._values[key.lower()] is value)
+        return next(key for key in self.shown if self._values[key.lower()] == value)
 
 
 # --- help -----------------------------------------------------------------------------------------------------------
@@ -307,8 +303,6 @@ def _range_text(param: Parameter) -> str | None:
 def _help_text(param: Parameter, ctx: Context) -> str:
     if param.name == "help" and getattr(param, "is_eager", False):
         return word("help")
-    if param.name in ("install_completion", "show_completion"):
-        return word(param.name)
     text = translate_help(getattr(param, "help", None) or "")
     extras = []
     if (value_range := _range_text(param)) is not None:
@@ -351,6 +345,9 @@ def render_help(command: Any, ctx: Context, formatter: HelpFormatter) -> None:
     params = [param for param in command.get_params(ctx) if not getattr(param, "hidden", False)]
     arguments = [(_argument_name(p), _help_text(p, ctx)) for p in params if isinstance(p, TyperArgument)]
     options = [(_option_label(p), _help_text(p, ctx)) for p in params if isinstance(p, TyperOption)]
+    if ctx.parent is None:
+        # `--lang` is taken off the command line before parsing (it works anywhere), so it is no real option.
+        options.insert(-1, ("--lang pl|en", word("lang")))
     for title, rows in ((word("arguments"), arguments), (word("options"), options)):
         if rows:
             with formatter.section(title):
@@ -474,11 +471,31 @@ def show_usage_error(error: UsageError) -> None:
 # --- the command classes ----------------------------------------------------------------------------------------------
 
 
+class _HelpFlag(TyperOption):
+    """The `-h`/`--help` flag without Typer's value coercion: a flag is a bool, and coercing it would import pydantic
+    (a fifth of the start-up time) in every command, even one that only shows its help."""
+
+    def process_value(self, ctx: Context, value: Any) -> Any:
+        value = bool(value)
+        if self.callback is not None:
+            value = self.callback(ctx, self, value)
+        return value
+
+
+def _cheap_help_option(option: TyperOption | None) -> TyperOption | None:
+    if option is not None and type(option) is TyperOption:
+        option.__class__ = _HelpFlag
+    return option
+
+
 class PolishCommand(TyperCommand):
     """A command whose help and usage are rendered by this module."""
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         render_help(self, ctx, formatter)
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        return _cheap_help_option(super().get_help_option(ctx))
 
     def get_usage(self, ctx: Context) -> str:
         return usage_line(self, ctx)
@@ -489,6 +506,9 @@ class PolishGroup(TyperGroup):
 
     def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
         render_help(self, ctx, formatter)
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        return _cheap_help_option(super().get_help_option(ctx))
 
     def get_usage(self, ctx: Context) -> str:
         return usage_line(self, ctx)
@@ -570,6 +590,7 @@ def new_group(name: str | None, help: str, *, hidden: bool = False) -> typer.Typ
         rich_markup_mode=None,
         context_settings=CONTEXT_SETTINGS,
         pretty_exceptions_enable=False,
+        add_completion=False,
         hidden=hidden,
     )
 

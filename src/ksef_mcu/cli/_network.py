@@ -7,27 +7,31 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 from rich.markup import escape
-from rich.status import Status
 
 from ksef_mcu.cli._common import ExitCode, console, error_console, fail
+from ksef_mcu.cli._lazy import lazy
 from ksef_mcu.cli._profiles import Profile, delete_profile, load_profile, save_profile
-from ksef_mcu.client import (
-    Environment,
-    KsefClient,
-    KsefInvalidInputError,
-    KsefNotAuthenticatedError,
-    SystemWarning,
-    TokenState,
-)
-from ksef_mcu.client.environments import normalize_base_url
 from ksef_mcu.formatting import polish_date
+
+if TYPE_CHECKING:
+    import httpx
+    from rich import status as rich_status
+
+    from ksef_mcu import client as client_api
+    from ksef_mcu.client import environments as client_environments
+else:
+    client_api = lazy("ksef_mcu.client")
+    client_environments = lazy("ksef_mcu.client.environments")
+    httpx = lazy("httpx")
+    rich_status = lazy("rich.status")
+
 
 ENVIRONMENT_VARIABLE = "KSEF_MCU_ENV"
 BASE_URL_VARIABLE = "KSEF_MCU_API_URL"
@@ -82,8 +86,8 @@ def parse_date(text: str, option: str) -> dt.date:
         fail(f"Nieprawidłowa data w {option}: {text!r} (oczekiwano RRRR-MM-DD, np. 2026-03-01).", ExitCode.USAGE)
 
 
-def login_hint(environment: Environment) -> str:
-    flag = "" if environment is Environment.LOCAL else f" --env {environment.value}"
+def login_hint(environment: client_api.Environment) -> str:
+    flag = "" if environment is client_api.Environment.LOCAL else f" --env {environment.value}"
     return f"ksef-mcu login{flag} --cert PLIK.crt --key PLIK.key"
 
 
@@ -91,13 +95,13 @@ def login_hint(environment: Environment) -> str:
 class Session:
     """A client for one environment plus the login profile its tokens come from (kept in sync on refresh)."""
 
-    environment: Environment
+    environment: client_api.Environment
     base_url: str
-    client: KsefClient
+    client: client_api.KsefClient
     profile: Profile | None = None
-    warnings: list[SystemWarning] = field(default_factory=list)
+    warnings: list[client_api.SystemWarning] = field(default_factory=list)
 
-    def on_tokens_changed(self, tokens: TokenState | None) -> None:
+    def on_tokens_changed(self, tokens: client_api.TokenState | None) -> None:
         if tokens is None:
             return  # `logout` deletes the profile itself, after telling the server
         if self.profile is not None and tokens != self.profile.tokens:
@@ -107,7 +111,7 @@ class Session:
     def on_system_warning(self, warnings: object, method: str, path: str) -> None:
         if isinstance(warnings, (list, tuple)):
             for warning in warnings:
-                if isinstance(warning, SystemWarning):
+                if isinstance(warning, client_api.SystemWarning):
                     self.warnings.append(warning)
                     error_console.print(f"[yellow]Ostrzeżenie KSeF:[/] {escape(str(warning))}")
 
@@ -117,12 +121,22 @@ class Session:
         save_profile(profile)
 
 
-def resolve_base_url(environment: Environment, base_url: str | None, profile: Profile | None) -> str:
+_LOCALHOST = re.compile(r"^(https?://)localhost(?=[:/]|$)", re.IGNORECASE)
+
+
+def same_host_as_local_server(url: str) -> str:
+    """`localhost` written as `127.0.0.1`, the address `ksef-mcu serve` listens on and `--env local` uses: one server,
+    one spelling, so a login made through one is the login of the other (and `localhost` never resolves to `::1`,
+    where the server is not listening)."""
+    return _LOCALHOST.sub(r"\g<1>127.0.0.1", url.strip())
+
+
+def resolve_base_url(environment: client_api.Environment, base_url: str | None, profile: Profile | None) -> str:
     """`--base-url` if given, else the server the profile logged in to, else the environment's own address."""
     try:
         if base_url:
-            return normalize_base_url(base_url)
-    except KsefInvalidInputError as error:
+            return client_environments.normalize_base_url(same_host_as_local_server(base_url))
+    except client_api.KsefInvalidInputError as error:
         fail(error.message, ExitCode.USAGE)
     if profile is not None:
         return profile.base_url
@@ -131,7 +145,7 @@ def resolve_base_url(environment: Environment, base_url: str | None, profile: Pr
 
 @contextlib.contextmanager
 def connect(
-    environment: EnvironmentChoice | Environment | str, base_url: str | None, *, login_required: bool = True
+    environment: EnvironmentChoice | client_api.Environment | str, base_url: str | None, *, login_required: bool = True
 ) -> Iterator[Session]:
     """A client for `environment` using the saved login; fails (before any request) when a login is required and
     there is none, or when `--base-url` points at another server than the one logged in to.
@@ -139,7 +153,7 @@ def connect(
     A refresh the server refuses (session ended or expired) removes the useless profile and tells the user to log
     in again.
     """
-    env = Environment.parse(str(environment))
+    env = client_api.Environment.parse(str(environment))
     profile = load_profile(env)
     url = resolve_base_url(env, base_url, profile)
     if login_required:
@@ -152,7 +166,7 @@ def connect(
                 ExitCode.USAGE,
             )
     holder: list[Session] = []
-    client = KsefClient(
+    client = client_api.KsefClient(
         env,
         base_url=url,
         tokens=profile.tokens if login_required and profile is not None else None,
@@ -168,7 +182,7 @@ def connect(
     holder.append(session)
     try:
         yield session
-    except KsefNotAuthenticatedError as error:
+    except client_api.KsefNotAuthenticatedError as error:
         if session.profile is not None:
             delete_profile(env)
         fail(f"{error.message} Zaloguj się ponownie: {login_hint(env)}", ExitCode.REFUSED)
@@ -177,7 +191,7 @@ def connect(
 
 
 @contextlib.contextmanager
-def spinner(text: str) -> Iterator[Status]:
+def spinner(text: str) -> Iterator[rich_status.Status]:
     """A spinner with `text` on stderr while the block runs (nothing when stderr is not a terminal)."""
     with error_console.status(text, spinner="dots") as status:
         yield status

@@ -59,8 +59,9 @@ def _remote_chain(url: str) -> list[x509.Certificate]:
     from cryptography import x509  # noqa: PLC0415
 
     from ksef_mcu.cli._common import describe_transport_error  # noqa: PLC0415
+    from ksef_mcu.cli._network import same_host_as_local_server  # noqa: PLC0415
 
-    base = url.strip().rstrip("/").removesuffix("/v2")
+    base = same_host_as_local_server(url).rstrip("/").removesuffix("/v2")
     if not base.startswith(("http://", "https://")):
         raise operator_error(f"--url musi zaczynać się od http:// albo https:// (podano {url!r}).", ExitCode.USAGE)
     address = f"{base}/ca/certificate"

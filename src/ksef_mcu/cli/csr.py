@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -22,11 +22,17 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.crypto.csr import EnrollmentData, check_csr, create_csr
-from ksef_mcu.crypto.keys import pem_encode
+from ksef_mcu.cli._lazy import lazy
+
+if TYPE_CHECKING:
+    from ksef_mcu.crypto import csr as csr_crypto
+    from ksef_mcu.crypto import keys as crypto_keys
+else:
+    csr_crypto = lazy("ksef_mcu.crypto.csr")
+    crypto_keys = lazy("ksef_mcu.crypto.keys")
 
 
-def read_enrollment_data(path: Path) -> EnrollmentData:
+def read_enrollment_data(path: Path) -> csr_crypto.EnrollmentData:
     """The enrollment data saved from `GET /certificates/enrollments/data` (a JSON object)."""
     data = read_input_file(path, "pliku z danymi do wniosku")
     try:
@@ -35,7 +41,7 @@ def read_enrollment_data(path: Path) -> EnrollmentData:
         fail(f"Plik {path} nie jest tekstem UTF-8.")
     except json.JSONDecodeError as error:
         fail(f"Plik {path} nie jest poprawnym JSON-em (wiersz {error.lineno}, kolumna {error.colno}): {error.msg}.")
-    return EnrollmentData.from_api(payload)
+    return csr_crypto.EnrollmentData.from_api(payload)
 
 
 @report_errors
@@ -73,9 +79,9 @@ def create(
     check_new_file(target, hint="Usuń go albo wskaż inny katalog (--out).")
     subject = read_enrollment_data(enrollment_data)
     private_key = load_key_file(key, password_file)
-    text = create_csr(private_key, subject, rsa_padding="pss" if rsa_pss else "pkcs1")
-    info = check_csr(text, subject)  # the same checks the server runs: what we write is what KSeF accepts
-    content = pem_encode("CERTIFICATE REQUEST", base64.b64decode(text)) if pem else text.encode("ascii")
+    text = csr_crypto.create_csr(private_key, subject, rsa_padding="pss" if rsa_pss else "pkcs1")
+    info = csr_crypto.check_csr(text, subject)  # the same checks the server runs: what we write is what KSeF accepts
+    content = crypto_keys.pem_encode("CERTIFICATE REQUEST", base64.b64decode(text)) if pem else text.encode("ascii")
     ensure_directory(directory)
     write_new_file(target, content, mode=0o644)
     console.print(f"[green]Zapisano wniosek CSR:[/] {target} ({'PEM' if pem else 'Base64 DER w jednej linii'})")

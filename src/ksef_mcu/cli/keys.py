@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,8 +16,14 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, public_key_sha256_fingerprint
-from ksef_mcu.crypto.names import check_mcu_certificate_name
+from ksef_mcu.cli._lazy import lazy
+
+if TYPE_CHECKING:
+    from ksef_mcu.crypto import keys as crypto_keys
+    from ksef_mcu.crypto import names
+else:
+    crypto_keys = lazy("ksef_mcu.crypto.keys")
+    names = lazy("ksef_mcu.crypto.names")
 
 
 @report_errors
@@ -43,17 +49,17 @@ def generate(
     ] = None,
 ) -> None:
     """Wygeneruj klucz prywatny i zapisz go jako zaszyfrowany plik NAZWA.key (uprawnienia 0600)."""
-    check_mcu_certificate_name(name)
+    names.check_mcu_certificate_name(name)
     target = out / f"{name}.key"
     check_new_file(target, hint="Wybierz inną nazwę albo inny katalog (--out).")
     password = ask_new_key_password(password_file)
-    kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
-    key = generate_private_key(kind)
+    kind = crypto_keys.KeyKind.RSA_2048 if rsa else crypto_keys.KeyKind.EC_P256
+    key = crypto_keys.generate_private_key(kind)
     ensure_directory(out, private=True)
-    write_new_file(target, encrypt_private_key(key, password), mode=0o600)
+    write_new_file(target, crypto_keys.encrypt_private_key(key, password), mode=0o600)
     console.print(f"[green]Zapisano klucz prywatny:[/] {target}")
     console.print(f"Typ klucza: {kind.label}")
-    console.print(f"Odcisk SHA-256 klucza publicznego: {public_key_sha256_fingerprint(key)}")
+    console.print(f"Odcisk SHA-256 klucza publicznego: {crypto_keys.public_key_sha256_fingerprint(key)}")
     console.print(
         "Zapamiętaj hasło — nie da się go odzyskać ani zresetować. Plik .key przechowuj bezpiecznie; "
         "klucz nie opuszcza tego komputera."

@@ -6,10 +6,9 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from lxml import etree
 
 from ksef_mcu.cli._common import (
     ExitCode,
@@ -24,22 +23,21 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.crypto.certificates import certificate_serial, load_certificate
-from ksef_mcu.crypto.errors import PasswordRequiredError, QrError
-from ksef_mcu.crypto.qr import (
-    LABEL_CERTIFICATE,
-    LABEL_OFFLINE,
-    QR_BASE_URLS,
-    ContextIdentifierType,
-    EcdsaSignatureEncoding,
-    InvoiceHash,
-    QrEnvironment,
-    build_invoice_link,
-    build_offline_qr_link,
-    check_ksef_number,
-    unsigned_offline_qr_link,
-)
-from ksef_mcu.qr_images import render_qr_png, render_qr_svg
+from ksef_mcu.cli._lazy import lazy
+
+if TYPE_CHECKING:
+    from lxml import etree
+
+    from ksef_mcu import qr_images
+    from ksef_mcu.crypto import certificates
+    from ksef_mcu.crypto import errors as crypto_errors
+    from ksef_mcu.crypto import qr as qr_crypto
+else:
+    certificates = lazy("ksef_mcu.crypto.certificates")
+    etree = lazy("lxml.etree")
+    qr_images = lazy("ksef_mcu.qr_images")
+    crypto_errors = lazy("ksef_mcu.crypto.errors")
+    qr_crypto = lazy("ksef_mcu.crypto.qr")
 
 
 class ImageFormat(enum.StrEnum):
@@ -53,12 +51,14 @@ class ImageFormat(enum.StrEnum):
 class InvoiceFacts:
     """What KOD I needs from an invoice file: its hash, and (when the XML has them) seller NIP and P_1 date."""
 
-    invoice_hash: InvoiceHash
+    invoice_hash: qr_crypto.InvoiceHash
     seller_nip: str | None
     issue_date: dt.date | None
 
 
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+def _safe_parser() -> etree.XMLParser:
+    """No DTDs, no entities, no network, no huge trees."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def read_invoice_facts(path: Path) -> InvoiceFacts:
@@ -69,7 +69,7 @@ def read_invoice_facts(path: Path) -> InvoiceFacts:
     root = None
     if b"<!DOCTYPE" not in data.upper():  # FA(3) has no DTD; a file with one is only hashed, never parsed
         try:
-            root = etree.fromstring(data, _SAFE_XML)
+            root = etree.fromstring(data, _safe_parser())
         except etree.XMLSyntaxError:
             root = None
     if root is not None:
@@ -82,11 +82,11 @@ def read_invoice_facts(path: Path) -> InvoiceFacts:
                 issue_date = dt.date.fromisoformat((dates[0].text or "").strip())
             except ValueError:
                 issue_date = None
-    return InvoiceFacts(InvoiceHash.of(data), nip, issue_date)
+    return InvoiceFacts(qr_crypto.InvoiceHash.of(data), nip, issue_date)
 
 
-def _base_url(environment: QrEnvironment, base_url: str | None) -> str:
-    return base_url if base_url is not None else QR_BASE_URLS[environment]
+def _base_url(environment: LinkEnvironment, base_url: str | None) -> str:
+    return base_url if base_url is not None else qr_crypto.QR_BASE_URLS[qr_crypto.QrEnvironment(environment.value)]
 
 
 def _image_format(out: Path) -> ImageFormat:
@@ -101,7 +101,11 @@ def _image_format(out: Path) -> ImageFormat:
 
 def _write_image(out: Path, link: str, label: str) -> None:
     image_format = _image_format(out)
-    data = render_qr_png(link, label) if image_format is ImageFormat.PNG else render_qr_svg(link, label)
+    data = (
+        qr_images.render_qr_png(link, label)
+        if image_format is ImageFormat.PNG
+        else qr_images.render_qr_svg(link, label)
+    )
     ensure_directory(out.parent)
     write_new_file(out, data, mode=0o644)
     console.print(f"[green]Zapisano kod QR:[/] {out} (podpis pod kodem: {label})")
@@ -113,7 +117,7 @@ def _invoice_inputs(invoice: Path | None, invoice_hash: str | None) -> InvoiceFa
     if invoice is not None:
         return read_invoice_facts(invoice)
     assert invoice_hash is not None  # noqa: S101 - exactly one of the two was given
-    return InvoiceFacts(InvoiceHash.parse(invoice_hash), None, None)
+    return InvoiceFacts(qr_crypto.InvoiceHash.parse(invoice_hash), None, None)
 
 
 def _inputs(
@@ -141,8 +145,28 @@ HashOption = Annotated[
     typer.Option("--hash", help="Skrót SHA-256 faktury (Base64 z API albo Base64URL) zamiast pliku faktury."),
 ]
 NipOption = Annotated[str | None, typer.Option("--nip", help="NIP sprzedawcy (domyślnie z Podmiot1 w pliku faktury).")]
+
+
+class LinkEnvironment(enum.StrEnum):
+    """`--env`: whose verification host the link names (the values of `crypto.qr.QrEnvironment`)."""
+
+    LOCAL = "local"
+    TEST = "test"
+    DEMO = "demo"
+    PROD = "prod"
+
+
+class ContextType(enum.StrEnum):
+    """`--context-type` (the values of `crypto.qr.ContextIdentifierType`)."""
+
+    NIP = "Nip"
+    INTERNAL_ID = "InternalId"
+    NIP_VAT_UE = "NipVatUe"
+    PEPPOL_ID = "PeppolId"
+
+
 EnvironmentOption = Annotated[
-    QrEnvironment, typer.Option("--env", help="Środowisko KSeF, którego adres ma link.", case_sensitive=False)
+    LinkEnvironment, typer.Option("--env", help="Środowisko KSeF, którego adres ma link.", case_sensitive=False)
 ]
 BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", help="Własny adres bazowy linków (zamiast adresu środowiska).")
@@ -167,7 +191,7 @@ def invoice_code(
         str | None,
         typer.Option("--ksef-number", help="Numer KSeF faktury — napis pod kodem (bez niego: OFFLINE)."),
     ] = None,
-    environment: EnvironmentOption = QrEnvironment.LOCAL,
+    environment: EnvironmentOption = LinkEnvironment.LOCAL,
     base_url: BaseUrlOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -184,8 +208,8 @@ def invoice_code(
         fail(
             "Nie znaleziono daty wystawienia (P_1) w pliku faktury — podaj ją opcją --date RRRR-MM-DD.", ExitCode.USAGE
         )
-    label = check_ksef_number(ksef_number) if ksef_number is not None else LABEL_OFFLINE
-    link = build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
+    label = qr_crypto.check_ksef_number(ksef_number) if ksef_number is not None else qr_crypto.LABEL_OFFLINE
+    link = qr_crypto.build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
     typer.echo(link)
     if output is not None:
         _write_image(output, link, label)
@@ -200,9 +224,9 @@ def offline_code(
     invoice_hash: HashOption = None,
     nip: NipOption = None,
     context_type: Annotated[
-        ContextIdentifierType,
+        ContextType,
         typer.Option("--context-type", help="Typ kontekstu, w którym wystawiono fakturę.", case_sensitive=False),
-    ] = ContextIdentifierType.NIP,
+    ] = ContextType.NIP,
     context_value: Annotated[
         str | None, typer.Option("--context-value", help="Identyfikator kontekstu (domyślnie NIP sprzedawcy).")
     ] = None,
@@ -212,7 +236,7 @@ def offline_code(
     password_file: Annotated[
         Path | None, typer.Option("--password-file", help="Plik z hasłem do klucza (zamiast pytania o hasło).")
     ] = None,
-    environment: EnvironmentOption = QrEnvironment.LOCAL,
+    environment: EnvironmentOption = LinkEnvironment.LOCAL,
     base_url: BaseUrlOption = None,
     output: OutputOption = None,
 ) -> None:
@@ -220,39 +244,43 @@ def offline_code(
     facts, seller_nip = _inputs(output, invoice, invoice_hash, nip)
     certificate_data = read_input_file(cert, "pliku certyfikatu")
     try:
-        certificate = load_certificate(certificate_data)
-    except PasswordRequiredError:
-        certificate = load_certificate(certificate_data, ask_key_password(password_file, "Hasło do pliku PKCS#12"))
+        certificate = certificates.load_certificate(certificate_data)
+    except crypto_errors.PasswordRequiredError:
+        certificate = certificates.load_certificate(
+            certificate_data, ask_key_password(password_file, "Hasło do pliku PKCS#12")
+        )
     private_key = load_key_file(key, password_file)
     link_base = _base_url(environment, base_url)
     context = context_value if context_value is not None else seller_nip
     # The options first (a bad NIP or context is a usage error), then the files (a certificate or key that cannot
     # sign KOD II is a local problem).
-    unsigned_offline_qr_link(
+    qr_crypto.unsigned_offline_qr_link(
         link_base,
-        context_type=context_type,
+        context_type=qr_crypto.ContextIdentifierType(context_type.value),
         context_value=context,
         seller_nip=seller_nip,
-        certificate_serial=certificate_serial(certificate),
+        certificate_serial=certificates.certificate_serial(certificate),
         invoice=facts.invoice_hash,
     )
     try:
-        link = build_offline_qr_link(
+        link = qr_crypto.build_offline_qr_link(
             link_base,
-            context_type=context_type,
+            context_type=qr_crypto.ContextIdentifierType(context_type.value),
             context_value=context,
             seller_nip=seller_nip,
             invoice=facts.invoice_hash,
             certificate=certificate,
             key=private_key,
-            ecdsa_encoding=EcdsaSignatureEncoding.DER if ecdsa_der else EcdsaSignatureEncoding.P1363,
+            ecdsa_encoding=qr_crypto.EcdsaSignatureEncoding.DER
+            if ecdsa_der
+            else qr_crypto.EcdsaSignatureEncoding.P1363,
             now=dt.datetime.now(dt.UTC),
         )
-    except QrError as error:
+    except crypto_errors.QrError as error:
         fail(error.message, ExitCode.LOCAL)
     typer.echo(link)
     if output is not None:
-        _write_image(output, link, LABEL_CERTIFICATE)
+        _write_image(output, link, qr_crypto.LABEL_CERTIFICATE)
 
 
 def register(parent: typer.Typer) -> None:

@@ -6,24 +6,40 @@ that need it (`noqa: PLC0415`) and every other `ksef-mcu` command starts fast.
 
 from __future__ import annotations
 
-import asyncio
+import enum
 import logging
 import os
-import signal
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
 from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.server.settings import ServerMode, ServerSettings
+from ksef_mcu.cli._lazy import lazy
+
+if TYPE_CHECKING:
+    import pydantic
+    from sqlalchemy import exc as sqlalchemy_exc
+
+    from ksef_mcu.server import settings as server_settings
+else:
+    pydantic = lazy("pydantic")
+    server_settings = lazy("ksef_mcu.server.settings")
+    sqlalchemy_exc = lazy("sqlalchemy.exc")
+
 
 if TYPE_CHECKING:
     from ksef_mcu.server.enrollment.ca import CertificateAuthority
+
+
+class Mode(enum.StrEnum):
+    """`--mode` (the values of `server.settings.ServerMode`, without importing the server to show them)."""
+
+    SANDBOX = "sandbox"
+    STRICT = "strict"
+
 
 DataDirOption = Annotated[
     Path | None,
@@ -53,10 +69,10 @@ def operator_error(message: str, exit_code: ExitCode) -> typer.Exit:
     return typer.Exit(code=exit_code)
 
 
-def settings_from(**overrides: Any) -> ServerSettings:
+def settings_from(**overrides: Any) -> server_settings.ServerSettings:
     try:
-        return ServerSettings(**{key: value for key, value in overrides.items() if value is not None})
-    except ValidationError as error:
+        return server_settings.ServerSettings(**{key: value for key, value in overrides.items() if value is not None})
+    except pydantic.ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise operator_error(f"nieprawidłowe ustawienia serwera ({problems}).", ExitCode.USAGE) from error
 
@@ -74,7 +90,7 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
-def prepare(settings: ServerSettings) -> None:
+def prepare(settings: server_settings.ServerSettings) -> None:
     """For `serve`: create the data directory and keys (the only command that may), and bring the schema up to date
     (before any worker starts)."""
     from ksef_mcu.server.auth.trust import StaticTrustAnchors  # noqa: PLC0415
@@ -95,7 +111,7 @@ def prepare(settings: ServerSettings) -> None:
     upgrade_schema(settings)
 
 
-def missing_ca_files(settings: ServerSettings) -> list[str]:
+def missing_ca_files(settings: server_settings.ServerSettings) -> list[str]:
     """The CA files (keys and certificates) missing from the data directory's key store."""
     from ksef_mcu.server.enrollment.ca import ISSUING_KEY_NAME, ROOT_KEY_NAME  # noqa: PLC0415
 
@@ -103,7 +119,7 @@ def missing_ca_files(settings: ServerSettings) -> list[str]:
     return [name for name in names if not (settings.keys_dir / name).is_file()]
 
 
-def no_ca_message(settings: ServerSettings, missing: list[str]) -> str:
+def no_ca_message(settings: server_settings.ServerSettings, missing: list[str]) -> str:
     """Where the CA was looked for and how to point the command at the right place."""
     return (
         f"nie ma urzędu certyfikacji w {settings.keys_dir.resolve()} (brak {', '.join(missing)}). To nie jest katalog "
@@ -112,7 +128,7 @@ def no_ca_message(settings: ServerSettings, missing: list[str]) -> str:
     )
 
 
-def open_existing_ca(settings: ServerSettings) -> CertificateAuthority:
+def open_existing_ca(settings: server_settings.ServerSettings) -> CertificateAuthority:
     """The CA in the data directory — never a new one: a command pointed at the wrong directory must not mint a CA
     (and keys, and a secret) nobody trusts. Raises the `typer.Exit` of `operator_error` (exit code 3)."""
     from ksef_mcu.server.enrollment.ca import open_certificate_authority  # noqa: PLC0415
@@ -137,7 +153,7 @@ def open_existing_ca(settings: ServerSettings) -> CertificateAuthority:
         ) from error
 
 
-def upgrade_schema(settings: ServerSettings) -> None:
+def upgrade_schema(settings: server_settings.ServerSettings) -> None:
     """Bring the database schema up to date (safe when several processes do it at once)."""
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.db.migrate import upgrade_database  # noqa: PLC0415
@@ -146,7 +162,7 @@ def upgrade_schema(settings: ServerSettings) -> None:
     database = open_database(settings)
     try:
         upgrade_database(database)
-    except SQLAlchemyError as error:
+    except sqlalchemy_exc.SQLAlchemyError as error:
         raise operator_error(
             f"nie można przygotować bazy danych ({type(error).__name__}): {error.args[0]}", ExitCode.UNAVAILABLE
         ) from error
@@ -154,7 +170,7 @@ def upgrade_schema(settings: ServerSettings) -> None:
         database.dispose()
 
 
-def _export(settings: ServerSettings) -> None:
+def _export(settings: server_settings.ServerSettings) -> None:
     """Hand the effective settings to worker processes (they read `KSEF_MCU_*`)."""
     os.environ["KSEF_MCU_DATA_DIR"] = str(settings.data_dir.resolve())
     os.environ["KSEF_MCU_DATABASE_URL"] = settings.resolved_database_url
@@ -168,7 +184,7 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
     data_dir: DataDirOption = None,
     database_url: DatabaseUrlOption = None,
     mode: Annotated[
-        ServerMode | None,
+        Mode | None,
         typer.Option(
             "--mode",
             help="sandbox: jak środowisko testowe KSeF (certyfikaty samopodpisane, /v2/testdata); strict: tylko "
@@ -184,7 +200,7 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
 
     from ksef_mcu.server.app import create_app  # noqa: PLC0415
 
-    settings = settings_from(data_dir=data_dir, database_url=database_url, mode=mode)
+    settings = settings_from(data_dir=data_dir, database_url=database_url, mode=mode.value if mode else None)
     if settings.public_url is None:
         # Issued certificates name <public_url>/ca/crl; without a configured address, the one we listen on.
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - comparing, not binding
@@ -215,7 +231,9 @@ def worker(
     Kilka takich procesów i kilka serwerów może pracować na jednej bazie PostgreSQL; kończy pracę po SIGTERM/SIGINT,
     dokończywszy bieżącą partię wniosków.
     """
+    import asyncio  # noqa: PLC0415
     import logging.config  # noqa: PLC0415
+    import signal  # noqa: PLC0415
 
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.clock import SystemClock  # noqa: PLC0415
@@ -253,7 +271,7 @@ def db_upgrade(data_dir: DataDirOption = None, database_url: DatabaseUrlOption =
     try:
         upgrade_database(database)
         typer.echo(f"Schemat bazy jest aktualny (wersja {current_revision(database)}).")
-    except SQLAlchemyError as error:
+    except sqlalchemy_exc.SQLAlchemyError as error:
         raise operator_error(
             f"migracja nie powiodła się ({type(error).__name__}): {error.args[0]}", ExitCode.UNAVAILABLE
         ) from error
@@ -271,7 +289,7 @@ def db_current(data_dir: DataDirOption = None, database_url: DatabaseUrlOption =
     database = open_database(settings)
     try:
         current = current_revision(database)
-    except SQLAlchemyError as error:
+    except sqlalchemy_exc.SQLAlchemyError as error:
         raise operator_error(
             f"nie można odczytać bazy ({type(error).__name__}): {error.args[0]}", ExitCode.UNAVAILABLE
         ) from error

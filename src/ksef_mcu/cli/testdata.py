@@ -8,15 +8,21 @@ as if granted by a ZAW-FA form, and blocking logins into a context. Only `local`
 from __future__ import annotations
 
 import enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ksef_mcu.cli._common import ExitCode, fail, report_errors
 from ksef_mcu.cli._frame import Choice, add_command, new_group
+from ksef_mcu.cli._lazy import lazy
 from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentOption, connect, print_done, spinner
-from ksef_mcu.client import Environment
-from ksef_mcu.crypto.self_signed import check_nip, check_pesel
+
+if TYPE_CHECKING:
+    from ksef_mcu import client
+    from ksef_mcu.crypto import self_signed
+else:
+    client = lazy("ksef_mcu.client")
+    self_signed = lazy("ksef_mcu.crypto.self_signed")
 
 
 class SubjectType(enum.StrEnum):
@@ -58,9 +64,9 @@ def _description(text: str, option: str = "--description") -> str:
     return value
 
 
-def _refuse_official_production(environment: EnvironmentChoice) -> Environment:
-    env = Environment.parse(environment.value)
-    if env in (Environment.DEMO, Environment.PROD):
+def _refuse_official_production(environment: EnvironmentChoice) -> client.Environment:
+    env = client.Environment.parse(environment.value)
+    if env in (client.Environment.DEMO, client.Environment.PROD):
         fail(
             f"Dane testowe są dostępne tylko w środowisku test i na własnym serwerze (local), nie w {env.value}.",
             ExitCode.USAGE,
@@ -101,12 +107,12 @@ def subject_create(
         unit_nip, _, unit_description = entry.partition("=")
         units.append(
             {
-                "subjectNip": check_nip(unit_nip.strip()),
+                "subjectNip": self_signed.check_nip(unit_nip.strip()),
                 "description": _description(unit_description or f"Jednostka {unit_nip.strip()}", "--subunit"),
             }
         )
     body: dict[str, Any] = {
-        "subjectNip": check_nip(nip),
+        "subjectNip": self_signed.check_nip(nip),
         "subjectType": subject_type.value,
         "description": _description(description),
     }
@@ -123,7 +129,13 @@ def subject_remove(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Usuń podmiot (z jednostkami podrzędnymi)."""
-    _post(environment, base_url, "/testdata/subject/remove", {"subjectNip": check_nip(nip)}, "Usuwanie podmiotu")
+    _post(
+        environment,
+        base_url,
+        "/testdata/subject/remove",
+        {"subjectNip": self_signed.check_nip(nip)},
+        "Usuwanie podmiotu",
+    )
     print_done(f"Usunięto podmiot {nip}.")
 
 
@@ -140,8 +152,8 @@ def person_create(
 ) -> None:
     """Utwórz osobę fizyczną: powiązanie NIP–PESEL i prawa właściciela w kontekście NIP."""
     body = {
-        "nip": check_nip(nip),
-        "pesel": check_pesel(pesel),
+        "nip": self_signed.check_nip(nip),
+        "pesel": self_signed.check_pesel(pesel),
         "isBailiff": bailiff,
         "isDeceased": deceased,
         "description": _description(description),
@@ -157,7 +169,7 @@ def person_remove(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Usuń osobę i wszystkie jej uprawnienia."""
-    _post(environment, base_url, "/testdata/person/remove", {"nip": check_nip(nip)}, "Usuwanie osoby")
+    _post(environment, base_url, "/testdata/person/remove", {"nip": self_signed.check_nip(nip)}, "Usuwanie osoby")
     print_done(f"Usunięto osobę o NIP {nip}.")
 
 
@@ -167,9 +179,9 @@ def _authorized(nip: str | None, pesel: str | None, fingerprint: str | None) -> 
         fail("Wskaż dokładnie jednego uprawnionego: --nip, --pesel albo --fingerprint.", ExitCode.USAGE)
     kind, value = given[0]
     if kind == "Nip":
-        value = check_nip(value)
+        value = self_signed.check_nip(value)
     elif kind == "Pesel":
-        value = check_pesel(value)
+        value = self_signed.check_pesel(value)
     else:
         value = value.strip().upper()
         if len(value) != 64 or any(character not in "0123456789ABCDEF" for character in value):
@@ -203,7 +215,7 @@ def permissions_grant(
     """Nadaj uprawnienia w kontekście NIP (symulacja ZAW-FA)."""
     text = _description(description)
     body = {
-        "contextIdentifier": {"type": "Nip", "value": check_nip(context_nip)},
+        "contextIdentifier": {"type": "Nip", "value": self_signed.check_nip(context_nip)},
         "authorizedIdentifier": _authorized(nip, pesel, fingerprint),
         "permissions": [
             {"permissionType": permission.api, "description": text} for permission in dict.fromkeys(permissions)
@@ -226,7 +238,7 @@ def permissions_revoke(
 ) -> None:
     """Odbierz uprawnienia nadane danymi testowymi w kontekście NIP."""
     body = {
-        "contextIdentifier": {"type": "Nip", "value": check_nip(context_nip)},
+        "contextIdentifier": {"type": "Nip", "value": self_signed.check_nip(context_nip)},
         "authorizedIdentifier": _authorized(nip, pesel, fingerprint),
     }
     _post(environment, base_url, "/testdata/permissions/revoke", body, "Odbieranie uprawnień")
@@ -247,7 +259,9 @@ def _context(nip: str | None, internal_id: str | None, nip_vat_ue: str | None, p
     if len(given) != 1:
         fail("Wskaż dokładnie jeden kontekst: --nip, --internal-id, --nip-vat-ue albo --peppol-id.", ExitCode.USAGE)
     kind, value = given[0]
-    return {"contextIdentifier": {"type": kind, "value": check_nip(value) if kind == "Nip" else value.strip()}}
+    return {
+        "contextIdentifier": {"type": kind, "value": self_signed.check_nip(value) if kind == "Nip" else value.strip()}
+    }
 
 
 ContextNip = Annotated[str | None, typer.Option("--nip", help="Kontekst: NIP.")]

@@ -4,14 +4,20 @@ next-steps list and JSON output."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ksef_mcu.cli._common import console
 from ksef_mcu.cli._frame import Choice
-from ksef_mcu.client import CertificateEnrollmentStatus, CertificateLimits, CertificateStatus, CertificateType
+from ksef_mcu.cli._lazy import lazy
 from ksef_mcu.formatting import CERTIFICATE_STATUS_LABELS, CERTIFICATE_TYPE_LABELS
+
+if TYPE_CHECKING:
+    from ksef_mcu import client
+else:
+    client = lazy("ksef_mcu.client")
+
 
 DEFAULT_WAIT_SECONDS = 300.0
 
@@ -22,7 +28,7 @@ CERTIFICATES_LIMIT_REACHED = (
 """The MCU's limit dialog, word for word: no active certificate can be added."""
 
 
-def limit_reached(limits: CertificateLimits) -> str:
+def limit_reached(limits: client.CertificateLimits) -> str:
     """Why no request can be made now, naming the limit that is used up (requests or active certificates)."""
     requests, certificates = limits.enrollment, limits.certificate
     if requests.remaining <= 0:
@@ -42,24 +48,22 @@ ENROLLMENT_PROGRESS = {
     100: "Wniosek przyjęty do realizacji — trwa wydawanie certyfikatu…",
 }
 TYPE_LABELS = CERTIFICATE_TYPE_LABELS
-STATUS_COLOURS = {
-    CertificateStatus.ACTIVE: "green",
-    CertificateStatus.BLOCKED: "yellow",
-    CertificateStatus.REVOKED: "red",
-    CertificateStatus.EXPIRED: "dim",
-}
+STATUS_COLOURS = {"Active": "green", "Blocked": "yellow", "Revoked": "red", "Expired": "dim"}
 
 
-def status_label(status: CertificateStatus) -> str:
+def status_label(status: str) -> str:
     """The status as the MCU list shows it, coloured (rich markup)."""
     return f"[{STATUS_COLOURS[status]}]{CERTIFICATE_STATUS_LABELS[status]}[/]"
 
 
+AUTHENTICATION = "Authentication"
+OFFLINE = "Offline"
 TYPE_CHOICE = Choice(
-    {"uwierzytelnienie": CertificateType.AUTHENTICATION, "offline": CertificateType.OFFLINE},
-    also={"authentication": CertificateType.AUTHENTICATION, "uwierzytelnianie": CertificateType.AUTHENTICATION},
+    {"uwierzytelnienie": AUTHENTICATION, "offline": OFFLINE},
+    also={"authentication": AUTHENTICATION, "uwierzytelnianie": AUTHENTICATION},
 )
-"""`--type`: the two purposes of a KSeF certificate (the English API names are accepted too)."""
+"""`--type`: the two purposes of a KSeF certificate, as the API's `CertificateType` values (the English names are
+accepted too). Plain strings, so that the command's signature needs no client import."""
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów) zamiast tabeli.")]
@@ -70,7 +74,7 @@ def environment_flag(environment: str) -> str:
     return "" if environment == "local" else f" --env {environment}"
 
 
-def limits_rows(limits: CertificateLimits) -> list[tuple[str, str]]:
+def limits_rows(limits: client.CertificateLimits) -> list[tuple[str, str]]:
     return [
         (
             "Wnioski o certyfikat",
@@ -84,7 +88,7 @@ def limits_rows(limits: CertificateLimits) -> list[tuple[str, str]]:
     ]
 
 
-def status_text(status: CertificateEnrollmentStatus) -> str:
+def status_text(status: client.CertificateEnrollmentStatus) -> str:
     """The spinner's text while a request is followed."""
     return ENROLLMENT_PROGRESS.get(status.status.code, f"Status {status.status.code}: {status.status.description}")
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from rich.markup import escape
 
 from ksef_mcu.cli._common import (
@@ -28,51 +26,52 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command
-from ksef_mcu.crypto.certificates import (
-    KsefCertificateType,
-    SubjectIdentifierType,
-    ValidityState,
-    certificate_serial,
-    classify_certificate,
-    key_matches_certificate,
-    load_certificate,
-    read_subject_identifier,
-    sha256_fingerprint,
-    validity_state,
-)
-from ksef_mcu.crypto.compat import tolerate_ksef_quirks
-from ksef_mcu.crypto.errors import PasswordRequiredError, UnsupportedKeyError
-from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, key_kind
-from ksef_mcu.crypto.names import check_mcu_certificate_name
-from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate, generate_random_nip
+from ksef_mcu.cli._lazy import lazy
 from ksef_mcu.formatting import format_day, format_moment
 
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    from ksef_mcu.crypto import certificates, compat, names
+    from ksef_mcu.crypto import errors as crypto_errors
+    from ksef_mcu.crypto import keys as crypto_keys
+    from ksef_mcu.crypto import self_signed as self_signed_crypto
+else:
+    certificates = lazy("ksef_mcu.crypto.certificates")
+    compat = lazy("ksef_mcu.crypto.compat")
+    crypto_errors = lazy("ksef_mcu.crypto.errors")
+    crypto_keys = lazy("ksef_mcu.crypto.keys")
+    names = lazy("ksef_mcu.crypto.names")
+    self_signed_crypto = lazy("ksef_mcu.crypto.self_signed")
+    serialization = lazy("cryptography.hazmat.primitives.serialization")
+    x509 = lazy("cryptography.x509")
+
+
+# Keyed by the enums' string values (`KsefCertificateType`, `ValidityState`, `SubjectIdentifierType`), so that
+# loading this module imports no crypto.
 CERTIFICATE_TYPE_LABELS = {
-    KsefCertificateType.AUTHENTICATION: "Typ 1 — uwierzytelnienie w systemie KSeF (Authentication)",
-    KsefCertificateType.OFFLINE: "Typ 2 — podpis linku do weryfikacji wystawcy, tryb offline (Offline)",
+    "Authentication": "Typ 1 — uwierzytelnienie w systemie KSeF (Authentication)",
+    "Offline": "Typ 2 — podpis linku do weryfikacji wystawcy, tryb offline (Offline)",
 }
 VALIDITY_LABELS = {
-    ValidityState.NOT_YET_VALID: "[yellow]jeszcze nieważny[/]",
-    ValidityState.VALID: "[green]ważny[/]",
-    ValidityState.EXPIRED: "[red]wygasł[/]",
+    "not-yet-valid": "[yellow]jeszcze nieważny[/]",
+    "valid": "[green]ważny[/]",
+    "expired": "[red]wygasł[/]",
 }
-IDENTIFIER_LABELS = {
-    SubjectIdentifierType.NIP: "NIP",
-    SubjectIdentifierType.PESEL: "PESEL",
-    SubjectIdentifierType.FINGERPRINT: "odcisk SHA-256 certyfikatu",
-}
+IDENTIFIER_LABELS = {"Nip": "NIP", "Pesel": "PESEL", "Fingerprint": "odcisk SHA-256 certyfikatu"}
 
 
 def describe_certificate(certificate: x509.Certificate, now: dt.datetime) -> list[tuple[str, str]]:
     """(label, value) rows describing a certificate for people; values are rich markup (data escaped)."""
-    certificate_type = classify_certificate(certificate)
-    identifier = read_subject_identifier(certificate)
+    certificate_type = certificates.classify_certificate(certificate)
+    identifier = certificates.read_subject_identifier(certificate)
     try:
-        key_label = key_kind(certificate.public_key()).label
-    except UnsupportedKeyError as error:
+        key_label = crypto_keys.key_kind(certificate.public_key()).label
+    except crypto_errors.UnsupportedKeyError as error:
         key_label = f"[red]{error.message}[/]"
-    state = validity_state(certificate, now)
-    with tolerate_ksef_quirks():
+    state = certificates.validity_state(certificate, now)
+    with compat.tolerate_ksef_quirks():
         subject, issuer = certificate.subject, certificate.issuer
     return [
         (
@@ -83,13 +82,13 @@ def describe_certificate(certificate: x509.Certificate, now: dt.datetime) -> lis
         ),
         ("Podmiot", escape(format_name(subject))),
         ("Identyfikator", f"{IDENTIFIER_LABELS[identifier.type]} {escape(identifier.value)}"),
-        ("Numer seryjny", certificate_serial(certificate)),
+        ("Numer seryjny", certificates.certificate_serial(certificate)),
         ("Wystawca", escape(format_name(issuer))),
         ("Ważny od", format_moment(certificate.not_valid_before_utc)),
         ("Ważny do", format_moment(certificate.not_valid_after_utc)),
         (f"Stan na {format_day(now)}", VALIDITY_LABELS[state]),
         ("Klucz publiczny", key_label),
-        ("Odcisk SHA-256", sha256_fingerprint(certificate)),
+        ("Odcisk SHA-256", certificates.sha256_fingerprint(certificate)),
     ]
 
 
@@ -109,13 +108,13 @@ def inspect(
     """Pokaż typ, podmiot, identyfikator, numer seryjny, wystawcę i ważność certyfikatu; sprawdź klucz."""
     data = read_input_file(file, "pliku certyfikatu")
     try:
-        certificate = load_certificate(data)
-    except PasswordRequiredError:
-        certificate = load_certificate(data, ask_key_password(password_file, "Hasło do pliku PKCS#12"))
+        certificate = certificates.load_certificate(data)
+    except crypto_errors.PasswordRequiredError:
+        certificate = certificates.load_certificate(data, ask_key_password(password_file, "Hasło do pliku PKCS#12"))
     rows = describe_certificate(certificate, dt.datetime.now(dt.UTC))
     matches: bool | None = None
     if key is not None:
-        matches = key_matches_certificate(load_key_file(key, password_file), certificate)
+        matches = certificates.key_matches_certificate(load_key_file(key, password_file), certificate)
         rows.append(
             ("Klucz prywatny", "[green]pasuje do certyfikatu[/]" if matches else "[red]NIE pasuje do certyfikatu[/]")
         )
@@ -166,7 +165,7 @@ def self_signed(
     if random_nip:
         if nip is not None or pesel is not None:
             fail("Opcja --random-nip zastępuje --nip i --pesel.", ExitCode.USAGE)
-        nip = generate_random_nip()
+        nip = self_signed_crypto.generate_random_nip()
     if (nip is None) == (pesel is None):
         fail(
             "Podaj dokładnie jedno: --nip NIP (z --seal dla pieczęci firmy), --pesel PESEL albo --random-nip.",
@@ -175,27 +174,27 @@ def self_signed(
     if seal and pesel is not None:
         fail("Pieczęć firmy (--seal) wymaga numeru NIP, nie PESEL.", ExitCode.USAGE)
     if pesel is not None:
-        subject = TestSubject.person_by_pesel(pesel, given_name=given_name, surname=surname)
+        subject = self_signed_crypto.TestSubject.person_by_pesel(pesel, given_name=given_name, surname=surname)
     elif seal:
         assert nip is not None  # noqa: S101 - exactly one of nip/pesel was given
-        subject = TestSubject.seal(nip, organization=organization)
+        subject = self_signed_crypto.TestSubject.seal(nip, organization=organization)
     else:
         assert nip is not None  # noqa: S101 - exactly one of nip/pesel was given
-        subject = TestSubject.person_by_nip(nip, given_name=given_name, surname=surname)
+        subject = self_signed_crypto.TestSubject.person_by_nip(nip, given_name=given_name, surname=surname)
     subject.name()  # check the name parts before asking for a password
-    check_mcu_certificate_name(name)  # it names the files: never an unchecked name
+    names.check_mcu_certificate_name(name)  # it names the files: never an unchecked name
     certificate_path = out / f"{name}.crt"
     key_path = out / f"{name}.key"
     check_new_file(certificate_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
     check_new_file(key_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
     password = ask_new_key_password(password_file)
-    kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
-    key = generate_private_key(kind)
-    certificate = build_self_signed_certificate(key, subject, now=dt.datetime.now(dt.UTC))
+    kind = crypto_keys.KeyKind.RSA_2048 if rsa else crypto_keys.KeyKind.EC_P256
+    key = crypto_keys.generate_private_key(kind)
+    certificate = self_signed_crypto.build_self_signed_certificate(key, subject, now=dt.datetime.now(dt.UTC))
     ensure_directory(out, private=True)
-    write_new_file(key_path, encrypt_private_key(key, password), mode=0o600)
+    write_new_file(key_path, crypto_keys.encrypt_private_key(key, password), mode=0o600)
     try:
-        write_new_file(certificate_path, certificate.public_bytes(Encoding.PEM), mode=0o644)
+        write_new_file(certificate_path, certificate.public_bytes(serialization.Encoding.PEM), mode=0o644)
     except CliError:
         key_path.unlink(missing_ok=True)  # the pair is useless half-written
         raise
@@ -207,7 +206,7 @@ def self_signed(
             ("Podmiot", escape(format_name(certificate.subject))),
             ("Identyfikator", identifier),
             ("Ważny do", format_moment(certificate.not_valid_after_utc)),
-            ("Odcisk SHA-256", sha256_fingerprint(certificate)),
+            ("Odcisk SHA-256", certificates.sha256_fingerprint(certificate)),
         ]
     )
     console.print(
@@ -218,7 +217,48 @@ def self_signed(
     console.print(f"Zaloguj się ({identifier}): ksef-mcu login --cert {certificate_path} --key {key_path}{context}")
 
 
+@report_errors
+def export_p12(
+    *,
+    cert: Annotated[Path, typer.Option("--cert", help="Certyfikat (np. NAZWA.crt).")],
+    key: Annotated[Path, typer.Option("--key", help="Jego klucz prywatny (np. NAZWA.key).")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Plik .p12 do zapisania (domyślnie obok certyfikatu: NAZWA.p12).", show_default=False
+        ),
+    ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option("--password-file", help="Plik z hasłem do klucza (zamiast pytania); nim zaszyfrowany jest .p12."),
+    ] = None,
+) -> None:
+    """Zapisz certyfikat i jego klucz w jednym pliku PKCS#12 (.p12) — dla programów fakturowych, które go wymagają.
+
+    Plik .p12 jest zaszyfrowany tym samym hasłem co klucz (AES-256, PBKDF2-SHA256); klucz bez hasła dostaje nowe,
+    według zasad MCU. Istniejący plik nigdy nie jest nadpisywany (zawiera klucz prywatny).
+    """
+    target = output if output is not None else cert.with_suffix(".p12")
+    check_new_file(target, hint="Wskaż inny plik (--output).")
+    certificate = certificates.load_certificate(read_input_file(cert, "pliku certyfikatu"))
+    key_data = read_input_file(key, "pliku klucza")
+    try:
+        private_key = crypto_keys.load_private_key(key_data)
+        password = ask_new_key_password(password_file)  # an unencrypted key: the .p12 still needs a password
+    except crypto_errors.PasswordRequiredError:
+        password = ask_key_password(password_file)
+        private_key = crypto_keys.load_private_key(key_data, password)
+    if not certificates.key_matches_certificate(private_key, certificate):
+        fail(f"Klucz {key} nie pasuje do certyfikatu {cert}.")
+    bundle = crypto_keys.build_pkcs12(private_key, certificate, password, name=cert.stem)
+    ensure_directory(target.parent, private=True)
+    write_new_file(target, bundle, mode=0o600)
+    console.print(f"[green]Zapisano plik PKCS#12:[/] {target} (certyfikat i klucz; hasło jak do klucza)")
+    console.print(f"Logowanie nim: ksef-mcu login --pkcs12 {target}")
+
+
 def register(group: typer.Typer) -> None:
-    """Add `inspect` and `self-signed` to the `cert` group."""
+    """Add `inspect`, `self-signed` and `export-p12` to the `cert` group."""
     add_command(group, "inspect", inspect)
     add_command(group, "self-signed", self_signed)
+    add_command(group, "export-p12", export_p12)

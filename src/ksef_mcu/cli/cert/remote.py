@@ -7,15 +7,13 @@ Everything acts on the logged-in subject (see `ksef-mcu login`); the request jou
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from ksef_mcu.cli._common import (
     ExitCode,
@@ -32,6 +30,7 @@ from ksef_mcu.cli._common import (
     write_private_file_replacing,
 )
 from ksef_mcu.cli._frame import Choice, add_command
+from ksef_mcu.cli._lazy import lazy
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -54,20 +53,6 @@ from ksef_mcu.cli.cert._shared import (
     status_label,
     status_text,
 )
-from ksef_mcu.client import (
-    CertificateEnrollmentStatus,
-    CertificateLimits,
-    CertificateListItem,
-    CertificateStatus,
-    CertificateType,
-    KsefEnrollmentFailedError,
-    KsefInvalidInputError,
-    RetrievedCertificate,
-    RevocationReason,
-)
-from ksef_mcu.client.validation import normalize_serial_number, validate_reference_number
-from ksef_mcu.crypto.errors import CertificateNameError
-from ksef_mcu.crypto.names import check_mcu_certificate_name
 from ksef_mcu.formatting import (
     CERTIFICATE_STATUS_REASONS,
     CERTIFICATE_TYPE_SHORT_LABELS,
@@ -77,60 +62,71 @@ from ksef_mcu.formatting import (
     start_of_day,
 )
 
+if TYPE_CHECKING:
+    from rich import box
+    from rich import console as rich_console
+    from rich import table as rich_table
+
+    from ksef_mcu import client
+    from ksef_mcu.client import validation as client_validation
+    from ksef_mcu.crypto import errors as crypto_errors
+    from ksef_mcu.crypto import names
+else:
+    box = lazy("rich.box")
+    client = lazy("ksef_mcu.client")
+    rich_console = lazy("rich.console")
+    client_validation = lazy("ksef_mcu.client.validation")
+    crypto_errors = lazy("ksef_mcu.crypto.errors")
+    names = lazy("ksef_mcu.crypto.names")
+    rich_table = lazy("rich.table")
+
+
 RETRIEVE_MAX = 10
 LIST_WIDTH_WHEN_PIPED = 160
 
 
 STATUS_CHOICE = Choice(
-    {
-        "aktywny": CertificateStatus.ACTIVE,
-        "zablokowany": CertificateStatus.BLOCKED,
-        "unieważniony": CertificateStatus.REVOKED,
-        "wygasły": CertificateStatus.EXPIRED,
-    },
+    {"aktywny": "Active", "zablokowany": "Blocked", "unieważniony": "Revoked", "wygasły": "Expired"},
     also={
-        "uniewazniony": CertificateStatus.REVOKED,
-        "wygasly": CertificateStatus.EXPIRED,
-        "active": CertificateStatus.ACTIVE,
-        "blocked": CertificateStatus.BLOCKED,
-        "revoked": CertificateStatus.REVOKED,
-        "expired": CertificateStatus.EXPIRED,
+        "uniewazniony": "Revoked",
+        "wygasly": "Expired",
+        "active": "Active",
+        "blocked": "Blocked",
+        "revoked": "Revoked",
+        "expired": "Expired",
     },
 )
 """`--status` (the MCU list's words; the API's English names and spellings without diacritics are accepted)."""
 REASON_CHOICE = Choice(
-    {
-        "nieokreślony": RevocationReason.UNSPECIFIED,
-        "zastąpiony": RevocationReason.SUPERSEDED,
-        "kompromitacja-klucza": RevocationReason.KEY_COMPROMISE,
-    },
+    {"nieokreślony": "Unspecified", "zastąpiony": "Superseded", "kompromitacja-klucza": "KeyCompromise"},
     also={
-        "nieokreslony": RevocationReason.UNSPECIFIED,
-        "zastapiony": RevocationReason.SUPERSEDED,
-        "unspecified": RevocationReason.UNSPECIFIED,
-        "superseded": RevocationReason.SUPERSEDED,
-        "key-compromise": RevocationReason.KEY_COMPROMISE,
-        "keycompromise": RevocationReason.KEY_COMPROMISE,
+        "nieokreslony": "Unspecified",
+        "zastapiony": "Superseded",
+        "unspecified": "Unspecified",
+        "superseded": "Superseded",
+        "key-compromise": "KeyCompromise",
+        "keycompromise": "KeyCompromise",
     },
 )
 """`--reason` (`CertificateRevocationReason`)."""
 
 
 REASON_LABELS = {
-    RevocationReason.UNSPECIFIED: "nieokreślony",
-    RevocationReason.SUPERSEDED: "certyfikat został zastąpiony przez inny",
-    RevocationReason.KEY_COMPROMISE: "klucz prywatny został skompromitowany",
+    "Unspecified": "nieokreślony",
+    "Superseded": "certyfikat został zastąpiony przez inny",
+    "KeyCompromise": "klucz prywatny został skompromitowany",
 }
+"""`CertificateRevocationReason` values → Polish."""
 
 
-def _limits_json(limits: CertificateLimits) -> dict[str, Any]:
+def _limits_json(limits: client.CertificateLimits) -> dict[str, Any]:
     return limits.model_dump(mode="python", by_alias=True)
 
 
 # --- status -------------------------------------------------------------------------------------------------------
 
 
-def _status_json(reference_number: str, status: CertificateEnrollmentStatus) -> dict[str, Any]:
+def _status_json(reference_number: str, status: client.CertificateEnrollmentStatus) -> dict[str, Any]:
     return {"referenceNumber": reference_number, **status.model_dump(mode="python", by_alias=True)}
 
 
@@ -145,8 +141,8 @@ def status(
 ) -> None:
     """Pokaż status wniosku o certyfikat (100 w realizacji, 200 wydany, 400 odrzucony, 500/550 błąd)."""
     try:
-        reference = validate_reference_number(reference_number)
-    except KsefInvalidInputError as error:
+        reference = client_validation.validate_reference_number(reference_number)
+    except client.KsefInvalidInputError as error:
         fail(error.message, ExitCode.USAGE)
     with connect(environment, base_url) as session:
         enrollment = session.client.certificates.enrollment(reference)
@@ -156,7 +152,7 @@ def status(
                     result = enrollment.wait(
                         timeout=DEFAULT_WAIT_SECONDS, on_progress=lambda s: progress.update(status_text(s))
                     )
-            except KsefEnrollmentFailedError:
+            except client.KsefEnrollmentFailedError:
                 result = enrollment.status()
         else:
             with spinner("Pobieranie statusu wniosku…"):
@@ -184,7 +180,7 @@ def status(
 # --- list ---------------------------------------------------------------------------------------------------------
 
 
-def _item_json(item: CertificateListItem) -> dict[str, Any]:
+def _item_json(item: client.CertificateListItem) -> dict[str, Any]:
     return item.model_dump(mode="python", by_alias=True)
 
 
@@ -192,13 +188,13 @@ def _item_json(item: CertificateListItem) -> dict[str, Any]:
 def list_certificates(
     *,
     status_filter: Annotated[
-        CertificateStatus | None,
+        str | None,
         typer.Option(
             "--status", parser=STATUS_CHOICE.parse, metavar=STATUS_CHOICE.metavar, help="Tylko o tym statusie."
         ),
     ] = None,
     type_filter: Annotated[
-        CertificateType | None,
+        str | None,
         typer.Option("--type", parser=TYPE_CHOICE.parse, metavar=TYPE_CHOICE.metavar, help="Tylko tego typu."),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Nazwa zawiera ten tekst.")] = None,
@@ -235,7 +231,7 @@ def list_certificates(
                 f"ksef-mcu cert request NAZWA --type uwierzytelnienie{environment_flag(session.environment.value)}"
             )
         return
-    table = Table(title="Lista certyfikatów", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    table = rich_table.Table(title="Lista certyfikatów", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for column in ("Nazwa", "Numer seryjny", "Typ", "Status", "Ważny od", "Ważny do", "Ostatnie użycie"):
         table.add_column(column, no_wrap=column != "Nazwa")
     for item in items:
@@ -250,7 +246,9 @@ def list_certificates(
         )
     # Piped output is not squeezed to 80 columns: every row stays on one line for grep and friends.
     target = (
-        console if console.is_terminal else Console(file=console.file, width=LIST_WIDTH_WHEN_PIPED, highlight=False)
+        console
+        if console.is_terminal
+        else rich_console.Console(file=console.file, width=LIST_WIDTH_WHEN_PIPED, highlight=False)
     )
     target.print(table)
     console.print(f"{len(items)} {plural(len(items), 'certyfikat', 'certyfikaty', 'certyfikatów')}")
@@ -264,8 +262,8 @@ def _file_name(certificate_name: str, serial: str) -> str:
     Polish letters, leading spaces, 100 characters); otherwise the serial, and the user is told why. A file name never
     comes from an unchecked name."""
     try:
-        check_mcu_certificate_name(certificate_name)
-    except CertificateNameError as error:
+        names.check_mcu_certificate_name(certificate_name)
+    except crypto_errors.CertificateNameError as error:
         console.print(
             f"[yellow]Uwaga:[/] nazwa certyfikatu {serial} „{escape(certificate_name)}” nie nadaje się na nazwę "
             f"pliku ({escape(error.message)}) — zapisuję go jako {serial}.crt; inną nazwę podaj opcją --name."
@@ -280,10 +278,10 @@ def _not_found(serials: Sequence[str]) -> str:
     return f"Nie znaleziono certyfikatów o numerach {', '.join(serials)}"
 
 
-def _find(session: Session, serials: Sequence[str]) -> dict[str, CertificateListItem]:
+def _find(session: Session, serials: Sequence[str]) -> dict[str, client.CertificateListItem]:
     """The list entries of `serials` (stops reading pages once all are found)."""
     wanted = set(serials)
-    found: dict[str, CertificateListItem] = {}
+    found: dict[str, client.CertificateListItem] = {}
     for item in session.client.certificates.query():
         if item.serial_number in wanted:
             found[item.serial_number] = item
@@ -294,8 +292,8 @@ def _find(session: Session, serials: Sequence[str]) -> dict[str, CertificateList
 
 def _normalize_serials(serials: Sequence[str]) -> list[str]:
     try:
-        unique = list(dict.fromkeys(normalize_serial_number(serial) for serial in serials))
-    except KsefInvalidInputError as error:
+        unique = list(dict.fromkeys(client_validation.normalize_serial_number(serial) for serial in serials))
+    except client.KsefInvalidInputError as error:
         fail(error.message, ExitCode.USAGE)
     if not 1 <= len(unique) <= RETRIEVE_MAX:
         fail(f"Podaj od 1 do {RETRIEVE_MAX} numerów seryjnych (podano {len(unique)}).", ExitCode.USAGE)
@@ -304,7 +302,7 @@ def _normalize_serials(serials: Sequence[str]) -> list[str]:
 
 @report_errors
 def _targets(
-    found: dict[str, CertificateListItem], wanted: list[str], out: Path, name: str | None, *, force: bool
+    found: dict[str, client.CertificateListItem], wanted: list[str], out: Path, name: str | None, *, force: bool
 ) -> dict[str, Path]:
     """Where each certificate goes: `--name` or the certificate's name (checked), in `--out`; no two in one file, and
     no existing file unless `--force`."""
@@ -354,7 +352,7 @@ def download(
     if name is not None:
         if len(wanted) != 1:
             fail("Opcja --name dotyczy pobierania jednego certyfikatu.", ExitCode.USAGE)
-        check_mcu_certificate_name(name)
+        names.check_mcu_certificate_name(name)
     with connect(environment, base_url) as session:
         with spinner("Sprawdzanie certyfikatów…"):
             found = _find(session, wanted)
@@ -363,7 +361,7 @@ def download(
             fail(f"{_not_found(missing)} wśród Twoich certyfikatów.", ExitCode.REFUSED)
         for serial in wanted:
             item = found[serial]
-            if item.status is not CertificateStatus.ACTIVE:
+            if item.status is not client.CertificateStatus.ACTIVE:
                 fail(
                     f"Certyfikat {serial} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]} — pobrać można tylko "
                     "aktywny certyfikat.",
@@ -380,7 +378,7 @@ def download(
     _write_all(targets, retrieved, replace=force)
 
 
-def _write_all(targets: dict[str, Path], retrieved: dict[str, RetrievedCertificate], *, replace: bool) -> None:
+def _write_all(targets: dict[str, Path], retrieved: dict[str, client.RetrievedCertificate], *, replace: bool) -> None:
     """Write every file or none: a failure part-way removes the new files this command already wrote (a file
     `--force` replaced holds the new certificate, which is as good)."""
     written: list[Path] = []
@@ -410,7 +408,7 @@ def _write_all(targets: dict[str, Path], retrieved: dict[str, RetrievedCertifica
 def revoke(
     serial: Annotated[str, typer.Argument(help="Numer seryjny certyfikatu do unieważnienia.")],
     reason: Annotated[
-        RevocationReason | None,
+        str | None,
         typer.Option(
             "--reason",
             parser=REASON_CHOICE.parse,
@@ -433,7 +431,7 @@ def revoke(
         item = found.get(wanted)
         if item is None:
             fail(f"{_not_found([wanted])} wśród Twoich certyfikatów.", ExitCode.REFUSED)
-        if item.status in (CertificateStatus.REVOKED, CertificateStatus.BLOCKED):
+        if item.status in (client.CertificateStatus.REVOKED, client.CertificateStatus.BLOCKED):
             fail(f"Certyfikat {wanted} ({item.name}) {CERTIFICATE_STATUS_REASONS[item.status]}.", ExitCode.REFUSED)
         print_rows(
             [
@@ -457,7 +455,7 @@ def revoke(
         with spinner("Unieważnianie certyfikatu…"):
             session.client.certificates.revoke(wanted, revocation_reason)
     print_done(f"Certyfikat {wanted} ({escape(item.name)}) został unieważniony.")
-    if item.type is CertificateType.AUTHENTICATION:
+    if item.type is client.CertificateType.AUTHENTICATION:
         console.print("Nie można się już nim logować do KSeF.")
     else:
         console.print("Kody QR (KOD II) podpisane tym certyfikatem nie przejdą już weryfikacji.")
@@ -483,6 +481,37 @@ def limits(
         console.print(f"[yellow]{escape(limit_reached(result))}[/]")
 
 
+@report_errors
+def enrollment_data(
+    *,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Zapisz do pliku JSON (np. data.json) zamiast na ekran.", show_default=False
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Nadpisz istniejący plik.")] = False,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Pobierz dane podmiotu do wniosku (GET /certificates/enrollments/data) jako JSON — dla `ksef-mcu csr create`."""
+    if output is not None and not force:
+        check_new_file(output, hint="Nadpisz go (--force) albo wskaż inny plik (--output).")
+    with connect(environment, base_url) as session, spinner("Pobieranie danych podmiotu do wniosku…"):
+        data = session.client.certificates.enrollment_data()
+    text = json.dumps(data.model_dump(mode="json", by_alias=True, exclude_none=True), ensure_ascii=False, indent=2)
+    if output is None:
+        typer.echo(text)
+        return
+    ensure_directory(output.parent)
+    if force and output.exists():
+        write_private_file_replacing(output, (text + "\n").encode("utf-8"))
+    else:
+        write_new_file(output, (text + "\n").encode("utf-8"), mode=0o600)
+    print_done(f"Zapisano dane do wniosku: {escape(str(output))}")
+    console.print(f'Wniosek CSR z nich: ksef-mcu csr create --key NAZWA.key --enrollment-data "{escape(str(output))}"')
+
+
 def register(group: typer.Typer) -> None:
     """Add `status`, `list`, `download`, `revoke` and `limits` to the `cert` group."""
     add_command(group, "status", status)
@@ -490,3 +519,4 @@ def register(group: typer.Typer) -> None:
     add_command(group, "download", download)
     add_command(group, "revoke", revoke)
     add_command(group, "limits", limits)
+    add_command(group, "enrollment-data", enrollment_data)

@@ -12,9 +12,8 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 from rich.markup import escape
 
@@ -40,6 +39,7 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command
+from ksef_mcu.cli._lazy import lazy
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -52,6 +52,7 @@ from ksef_mcu.cli._network import (
     today,
 )
 from ksef_mcu.cli.cert._shared import (
+    AUTHENTICATION,
     DEFAULT_WAIT_SECONDS,
     TYPE_CHOICE,
     TYPE_LABELS,
@@ -61,27 +62,24 @@ from ksef_mcu.cli.cert._shared import (
     print_next_steps,
     status_text,
 )
-from ksef_mcu.client import (
-    CertificateType,
-    Enrollment,
-    KsefClientError,
-    KsefEnrollmentFailedError,
-    KsefPollingTimeoutError,
-)
-from ksef_mcu.crypto.certificates import key_matches_certificate
-from ksef_mcu.crypto.csr import check_csr, create_csr
-from ksef_mcu.crypto.errors import KsefCryptoError
-from ksef_mcu.crypto.keys import (
-    KeyKind,
-    PrivateKey,
-    encrypt_private_key,
-    generate_private_key,
-    key_kind,
-    load_private_key,
-    public_key_sha256_fingerprint,
-)
-from ksef_mcu.crypto.names import check_mcu_certificate_name
 from ksef_mcu.formatting import format_moment, polish_date, start_of_day
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ksef_mcu import client
+    from ksef_mcu.crypto import certificates, names
+    from ksef_mcu.crypto import csr as csr_crypto
+    from ksef_mcu.crypto import errors as crypto_errors
+    from ksef_mcu.crypto import keys as crypto_keys
+else:
+    certificates = lazy("ksef_mcu.crypto.certificates")
+    client = lazy("ksef_mcu.client")
+    crypto_errors = lazy("ksef_mcu.crypto.errors")
+    crypto_keys = lazy("ksef_mcu.crypto.keys")
+    csr_crypto = lazy("ksef_mcu.crypto.csr")
+    httpx = lazy("httpx")
+    names = lazy("ksef_mcu.crypto.names")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +87,14 @@ class RequestPlan:
     """What the options ask for, checked before anything is generated or sent."""
 
     name: str
-    certificate_type: CertificateType
+    certificate_type: str
+    """The API's `CertificateType` value, `Authentication` or `Offline`."""
     valid_from: dt.datetime | None
     """None: valid from issuance."""
     key_path: Path
     certificate_path: Path
     existing_key: bool
-    key_kind: KeyKind
+    key_kind: crypto_keys.KeyKind
     password_file: Path | None = None
     wait: float = DEFAULT_WAIT_SECONDS
     connection: str = ""
@@ -128,7 +127,7 @@ def _valid_from(text: str | None) -> dt.datetime | None:
 
 def plan_request(
     name: str,
-    certificate_type: CertificateType,
+    certificate_type: str,
     valid_from: str | None,
     *,
     rsa: bool,
@@ -140,7 +139,7 @@ def plan_request(
 ) -> RequestPlan:
     """Check every rule the server will apply that can be checked here — the name, the start date — and the files
     (never overwritten; an existing key must be there) before anything is generated or sent."""
-    check_mcu_certificate_name(name)
+    names.check_mcu_certificate_name(name)
     start = _valid_from(valid_from)
     if key is not None:
         if rsa:
@@ -154,7 +153,7 @@ def plan_request(
         certificate_path = out / f"{name}.crt"
         check_new_file(key_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
     check_new_file(certificate_path, hint="Wybierz inną nazwę albo inny katalog (--out).")
-    kind = KeyKind.RSA_2048 if rsa else KeyKind.EC_P256
+    kind = crypto_keys.KeyKind.RSA_2048 if rsa else crypto_keys.KeyKind.EC_P256
     return RequestPlan(
         name,
         certificate_type,
@@ -193,13 +192,13 @@ def _hint_on_failure(hint: str) -> Iterator[None]:
     """Add `hint` (what was kept or sent, and what to run next) to the error message when the block fails."""
     try:
         yield
-    except (KsefEnrollmentFailedError, KsefPollingTimeoutError):
+    except (client.KsefEnrollmentFailedError, client.KsefPollingTimeoutError):
         raise  # the caller explains these itself
     except CliError as error:
         raise CliError(f"{error.message}\n{hint}", error.exit_code) from error
-    except KsefClientError as error:
+    except client.KsefClientError as error:
         raise CliError(f"{describe_client_error(error)}\n{hint}", client_exit_code(error)) from error
-    except KsefCryptoError as error:
+    except crypto_errors.KsefCryptoError as error:
         raise CliError(f"{describe_crypto_error(error)}\n{hint}", crypto_exit_code(error)) from error
     except httpx.TransportError as error:
         raise CliError(f"{describe_transport_error(error)}\n{hint}", ExitCode.UNAVAILABLE) from error
@@ -214,11 +213,11 @@ def check_limits(session: Session) -> None:
     print_rows(limits_rows(limits))
 
 
-def generate_and_save_key(plan: RequestPlan, password: str) -> PrivateKey:
+def generate_and_save_key(plan: RequestPlan, password: str) -> crypto_keys.PrivateKey:
     """A new key, saved encrypted before anything about it is sent: a certificate is useless without its key."""
     with spinner(f"Generowanie klucza {plan.key_kind.label}…"):
-        private_key = generate_private_key(plan.key_kind)
-        encrypted = encrypt_private_key(private_key, password)
+        private_key = crypto_keys.generate_private_key(plan.key_kind)
+        encrypted = crypto_keys.encrypt_private_key(private_key, password)
     ensure_directory(plan.key_path.parent, private=True)
     write_new_file(plan.key_path, encrypted, mode=0o600)
     print_done(f"Zapisano klucz prywatny: {escape(str(plan.key_path))} ({plan.key_kind.label})")
@@ -226,13 +225,15 @@ def generate_and_save_key(plan: RequestPlan, password: str) -> PrivateKey:
     return private_key
 
 
-def send_request(session: Session, plan: RequestPlan, private_key: PrivateKey, retry: str) -> Enrollment:
+def send_request(
+    session: Session, plan: RequestPlan, private_key: crypto_keys.PrivateKey, retry: str
+) -> client.Enrollment:
     """Enrollment data → CSR (checked as the server will) → "Wyślij wniosek o wydanie certyfikatu"."""
     with _hint_on_failure(f"Klucz prywatny został zachowany: {plan.key_path}. Ponów wniosek: {retry}"):
         with spinner("Pobieranie danych podmiotu do wniosku…"):
             subject = session.client.certificates.enrollment_data().to_enrollment_data()
-        csr = create_csr(private_key, subject)
-        info = check_csr(csr, subject)
+        csr = csr_crypto.create_csr(private_key, subject)
+        info = csr_crypto.check_csr(csr, subject)
         console.print(f"Podmiot certyfikatu: {escape(format_name(info.subject_name))}")
         with spinner("Wysyłanie wniosku o wydanie certyfikatu…"):
             enrollment = session.client.certificates.enroll(plan.name, plan.certificate_type, csr, plan.valid_from)
@@ -244,7 +245,7 @@ KEY_OF_ANOTHER_SUBJECT = "Klucz publiczny został już certyfikowany przez inny 
 """KSeF's detail for a key another subject holds a certificate for: that key can never be certified for you."""
 
 
-def _print_rejection(error: KsefEnrollmentFailedError, plan: RequestPlan, retry: str) -> None:
+def _print_rejection(error: client.KsefEnrollmentFailedError, plan: RequestPlan, retry: str) -> None:
     """What KSeF said, once, and what can be done: a retry with the same key only when the key is not the cause."""
     heading = "Wniosek odrzucony" if error.status_code < 500 else "Wniosek nie został zrealizowany"
     description = error.description.strip().rstrip(".")
@@ -265,7 +266,7 @@ def _print_rejection(error: KsefEnrollmentFailedError, plan: RequestPlan, retry:
     )
 
 
-def wait_for_certificate(enrollment: Enrollment, plan: RequestPlan, retry: str, wait: float) -> str:
+def wait_for_certificate(enrollment: client.Enrollment, plan: RequestPlan, retry: str, wait: float) -> str:
     """Follow the status live ("Odśwież") until the certificate is issued; its serial number."""
     follow = f"ksef-mcu cert status {enrollment.reference_number}{plan.connection}"
     try:
@@ -274,10 +275,10 @@ def wait_for_certificate(enrollment: Enrollment, plan: RequestPlan, retry: str, 
             spinner("Wniosek przyjęty do realizacji…") as status,
         ):
             issued = enrollment.wait(timeout=wait, on_progress=lambda s: status.update(status_text(s)))
-    except KsefEnrollmentFailedError as error:
+    except client.KsefEnrollmentFailedError as error:
         _print_rejection(error, plan, retry)
         raise typer.Exit(client_exit_code(error)) from error
-    except (KsefPollingTimeoutError, KeyboardInterrupt) as error:
+    except (client.KsefPollingTimeoutError, KeyboardInterrupt) as error:
         error_console.print(
             f"[yellow]Certyfikat nie jest jeszcze gotowy.[/] Wniosek {enrollment.reference_number} jest nadal "
             f"realizowany. Sprawdź go później: {follow}"
@@ -294,7 +295,7 @@ def wait_for_certificate(enrollment: Enrollment, plan: RequestPlan, retry: str, 
     return serial
 
 
-def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: PrivateKey) -> None:
+def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: crypto_keys.PrivateKey) -> None:
     """ "Pobierz certyfikat": retrieve the issued certificate, check it belongs to our key, write NAZWA.crt."""
     with spinner("Pobieranie certyfikatu…"):
         retrieved = session.client.certificates.retrieve([serial])
@@ -305,7 +306,7 @@ def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: P
             f"ksef-mcu cert download {serial}{plan.connection}",
             ExitCode.UNAVAILABLE,
         )
-    if not key_matches_certificate(private_key, match.certificate):
+    if not certificates.key_matches_certificate(private_key, match.certificate):
         fail(f"Certyfikat {serial} nie pasuje do klucza {plan.key_path} — nie zapisuję go.", ExitCode.UNAVAILABLE)
     try:
         write_new_file(plan.certificate_path, match.pem.encode("ascii"), mode=0o644)
@@ -325,7 +326,11 @@ def save_issued(session: Session, serial: str, plan: RequestPlan, private_key: P
             ("Numer seryjny", serial),
             ("Ważny od", format_moment(match.certificate.not_valid_before_utc)),
             ("Ważny do", format_moment(match.certificate.not_valid_after_utc)),
-            ("Klucz", f"{key_kind(private_key).label}, odcisk {public_key_sha256_fingerprint(private_key)}"),
+            (
+                "Klucz",
+                f"{crypto_keys.key_kind(private_key).label}, "
+                f"odcisk {crypto_keys.public_key_sha256_fingerprint(private_key)}",
+            ),
         ]
     )
 
@@ -337,7 +342,7 @@ def next_steps(plan: RequestPlan, serial: str) -> list[str]:
         f"pobierz go ponownie: ksef-mcu cert download {serial} --out KATALOG{env}",
         f"lista certyfikatów: ksef-mcu cert list{env}",
     ]
-    if plan.certificate_type is CertificateType.AUTHENTICATION:
+    if plan.certificate_type == AUTHENTICATION:
         steps += [
             f"zaloguj się nowym certyfikatem: ksef-mcu login {files}{env}",
             f"wnioskuj o kolejny certyfikat, np. offline do kodów QR: ksef-mcu cert request NAZWA --type offline{env}",
@@ -361,7 +366,7 @@ def request(
         ),
     ],
     certificate_type: Annotated[
-        CertificateType,
+        str,
         typer.Option(
             "--type",
             parser=TYPE_CHOICE.parse,
@@ -422,7 +427,7 @@ def request(
     )
     with connect(environment, base_url) as session:
         if plan.existing_key:
-            private_key: PrivateKey | None = load_private_key(
+            private_key: crypto_keys.PrivateKey | None = crypto_keys.load_private_key(
                 read_input_file(plan.key_path, "pliku klucza"), ask_key_password(password_file)
             )
             password = None
