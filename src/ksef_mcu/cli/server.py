@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ksef_mcu import __version__
 from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.cli._lazy import lazy
@@ -178,6 +179,50 @@ def _export(settings: server_settings.ServerSettings) -> None:
     os.environ["KSEF_MCU_PUBLIC_URL"] = settings.resolved_public_url
 
 
+SERVER_ADDRESSES: list[tuple[str, str]] = [
+    ("API KSeF 2.0", "/v2"),
+    ("Dokumentacja API", "/docs"),
+    ("Stan serwera", "/healthz"),
+    ("Certyfikaty urzędu (CA)", "/ca/certificate"),
+]
+"""What `serve` prints the address of: (label, path under the server's root). The MCU web screens and the invoicing
+app add their lines here when they come."""
+
+
+def startup_banner(settings: server_settings.ServerSettings, *, root: str) -> str:
+    """What `ksef-mcu serve` (and so `make run`) prints before it listens: where everything is and what to try next."""
+    api = f"{root}/v2"
+    local = api == "http://127.0.0.1:8000/v2"
+    connect = "" if local else f" --base-url {root}"
+    rows = [(label, f"{root}{path}") for label, path in SERVER_ADDRESSES]
+    rows += [
+        ("Tryb", settings.mode.value),
+        ("Katalog danych", str(settings.data_dir.resolve())),
+        ("Baza danych", _shown_database(settings.resolved_database_url)),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = ["", f"ksef-mcu {__version__} — serwer KSeF (MCU)", ""]
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    lines += [
+        "",
+        "Wypróbuj w drugim terminalu:",
+        "  ksef-mcu cert self-signed logowanie-testowe --random-nip",
+        f"  ksef-mcu login --cert logowanie-testowe.crt --key logowanie-testowe.key{connect}",
+        f'  ksef-mcu cert request "Moj certyfikat" --type uwierzytelnienie{connect}',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _shown_database(url: str) -> str:
+    """The database URL without a password."""
+    scheme, separator, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{separator}{credentials.split(':', 1)[0]}:***@{location}"
+
+
 def serve(  # noqa: PLR0917 - typer maps each option to a parameter
     host: Annotated[str, typer.Option("--host", help="Adres, na którym serwer nasłuchuje.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port HTTP.")] = 8000,
@@ -213,7 +258,7 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
         "log_level": log_level.lower(),
         "proxy_headers": True,
     }
-    typer.echo(f"ksef-mcu: tryb {settings.mode.value}, dane w {settings.data_dir.resolve()}", err=True)
+    typer.echo(startup_banner(settings, root=settings.resolved_public_url), err=True)
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
     else:
