@@ -122,7 +122,44 @@ def test_a_usage_error_shows_the_usage_and_where_help_is() -> None:
     ]
 
 
+def all_help_texts() -> list[str]:
+    from typer._click.core import Context
+    from typer.core import TyperGroup
+
+    texts: list[str] = []
+
+    def walk(command: object) -> None:
+        texts.extend(text for text in [getattr(command, "help", None)] if text)
+        texts.extend(param.help for param in getattr(command, "params", []) if getattr(param, "help", None))
+        if isinstance(command, TyperGroup):
+            context = Context(command)
+            for name in command.list_commands(context):
+                walk(command.get_command(context, name))
+
+    walk(typer.main.get_command(app))
+    return texts
+
+
 class TestEnglish:
+    def test_every_help_text_has_its_english(self) -> None:
+        from ksef_mcu.cli._english import HELP, help_key
+
+        missing = [text for text in all_help_texts() if help_key(text) not in HELP]
+        assert missing == []
+        assert len(HELP) == len({help_key(text) for text in all_help_texts()})  # and nothing stale
+
+    def test_every_help_page_in_english(self) -> None:
+        for path in ALL_COMMANDS:
+            code, out, _ = invoke("--lang", "en", *path, "-h")
+            assert code == 0
+            assert out.startswith("Usage: ksef-mcu")
+            assert not POLISH_FRAME.search(out), (path, POLISH_FRAME.search(out))
+            # Option values (uwierzytelnienie|offline) stay as typed, and the MCU's screen words stay quoted in Polish.
+            values = {value for metavar in re.findall(r"\S*\|\S*", out) for value in metavar.split("|")}
+            prose = re.sub(r'\S*\|\S*|"[^"]*"', "", out)
+            prose = " ".join(word for word in re.split(r"[\s,()]+", prose) if word not in values)
+            assert not re.search(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]", prose), (path, out)
+
     @pytest.mark.parametrize("where", ["before", "after"])
     def test_lang_en_anywhere_on_the_line(self, where: str) -> None:
         arguments = ["--lang", "en", "cert", "list", "-h"] if where == "before" else ["cert", "list", "-h", "--lang=en"]

@@ -206,15 +206,13 @@ class Choice(Generic[V]):
 
 # --- help -----------------------------------------------------------------------------------------------------------
 
-Translate = Callable[[str], str]
+def translate_help(text: str) -> str:
+    """A command's or option's help text in the interface's language (`_english.HELP` for English)."""
+    if not english():
+        return text
+    from ksef_mcu.cli._english import HELP, help_key  # noqa: PLC0415 - only the English interface needs it
 
-
-def _identity(text: str) -> str:
-    return text
-
-
-translate_help: Translate = _identity
-"""Help texts of commands and options in the current language; `_english` replaces it when English is in use."""
+    return HELP.get(help_key(text), text)
 
 
 def help_width() -> int:

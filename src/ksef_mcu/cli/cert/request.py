@@ -379,7 +379,7 @@ def request(
         str | None,
         typer.Option(
             "--valid-from",
-            help="Certyfikat ważny od (RRRR-MM-DD, najwcześniej dziś; domyślnie od chwili wydania). Ważność: 2 lata.",
+            help="Ważny od (RRRR-MM-DD, od dziś do 90 dni naprzód; domyślnie od chwili wydania). Ważność: 2 lata.",
             show_default=False,
         ),
     ] = None,
