@@ -206,6 +206,7 @@ class Choice(Generic[V]):
 
 # --- help -----------------------------------------------------------------------------------------------------------
 
+
 def translate_help(text: str) -> str:
     """A command's or option's help text in the interface's language (`_english.HELP` for English)."""
     if not english():
