@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
+from client.fakes import LIMITS, FakeKsef, ok
 from ksef_mcu.cli import app
 from ksef_mcu.cli._profiles import LoginInfo, Profile, save_profile
 from ksef_mcu.client import Environment, Token, TokenState
@@ -82,3 +83,12 @@ def retrieved(certificate: x509.Certificate, name: str) -> dict[str, Any]:
 
 
 ENROLLMENT_DATA = {"commonName": "Jan Testowy", "countryName": "PL", "serialNumber": "TINPL-5265877635"}
+
+
+def script_a_rejected_request(fake: FakeKsef, description: str = "Wniosek odrzucony", *details: str) -> None:
+    """KSeF accepts `cert request`'s enrollment, then rejects it (status 400) with `description` and `details`."""
+    fake.on("GET", "/certificates/limits", ok(LIMITS))
+    fake.on("GET", "/certificates/enrollments/data", ok(ENROLLMENT_DATA))
+    fake.on("POST", "/certificates/enrollments", ok({"referenceNumber": REFERENCE, "timestamp": "2026-03-02"}, 202))
+    status = {"code": 400, "description": description, "details": list(details)}
+    fake.on("GET", f"/certificates/enrollments/{REFERENCE}", ok({"requestDate": "2026-03-02T09:00Z", "status": status}))

@@ -133,25 +133,7 @@ class TestUnavailable:
         fake.on("GET", "/certificates/limits", problem(429, {"Retry-After": "1"}, detail="Za dużo zapytań."))
         run("cert", "limits", expect=ExitCode.UNAVAILABLE)
 
-    def test_a_certificate_not_ready_in_time(self, fake: FakeKsef) -> None:
-        logged_in()
-        in_progress = {"requestDate": "2026-03-02T09:00Z", "status": {"code": 100, "description": "W realizacji"}}
-        fake.on("GET", "/certificates/limits", ok(LIMITS))
-        fake.on("GET", "/certificates/enrollments/data", ok({"commonName": "Jan", "countryName": "PL"}))
-        fake.on("POST", "/certificates/enrollments", ok({"referenceNumber": REFERENCE, "timestamp": "2026-03-02"}, 202))
-        fake.on("GET", f"/certificates/enrollments/{REFERENCE}", ok(in_progress))
-        run(
-            "cert",
-            "request",
-            "Czekam",
-            "--type",
-            "offline",
-            "--password-file",
-            "haslo.txt",
-            "--wait",
-            "1",
-            expect=ExitCode.UNAVAILABLE,
-        )
+    # A certificate not issued within --wait: tests/cli/test_cli_errors.py (exit code 4 there too).
 
 
 class TestCancelled:

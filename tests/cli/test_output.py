@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli.scripted import ENROLLMENT_DATA, REFERENCE, SERIAL, logged_in, run
-from client.fakes import LIMITS, FakeKsef, list_item, ok
+from cli.scripted import REFERENCE, SERIAL, logged_in, run, script_a_rejected_request
+from client.fakes import FakeKsef, list_item, ok
 from ksef_mcu.cli._common import ExitCode
 
 
@@ -74,14 +74,7 @@ class TestLimitMessages:
 
 def test_a_rejection_says_rejected_once(fake: FakeKsef) -> None:
     logged_in()
-    fake.on("GET", "/certificates/limits", ok(LIMITS))
-    fake.on("GET", "/certificates/enrollments/data", ok(ENROLLMENT_DATA))
-    fake.on("POST", "/certificates/enrollments", ok({"referenceNumber": REFERENCE, "timestamp": "2026-03-02"}, 202))
-    rejected = {
-        "requestDate": "2026-03-02T09:00Z",
-        "status": {"code": 400, "description": "Wniosek odrzucony", "details": ["Nieprawidłowy wniosek."]},
-    }
-    fake.on("GET", f"/certificates/enrollments/{REFERENCE}", ok(rejected))
+    script_a_rejected_request(fake, "Wniosek odrzucony", "Nieprawidłowy wniosek.")
     result = run(
         "cert", "request", "Odrzucony", "--type", "offline", "--password-file", "haslo.txt", expect=ExitCode.REFUSED
     )

@@ -7,8 +7,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from cli.scripted import ENROLLMENT_DATA, REFERENCE, logged_in, run
-from client.fakes import LIMITS, FakeKsef, body, ok
+from cli.scripted import logged_in, run, script_a_rejected_request
+from client.fakes import FakeKsef, body
 from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.cli._network import today
 from ksef_mcu.formatting import start_of_day
@@ -31,14 +31,7 @@ def test_a_start_beyond_90_days_is_refused_before_the_key_is_generated(fake: Fak
 def test_a_retry_repeats_every_option_that_still_applies(fake: FakeKsef) -> None:
     logged_in()
     start = today() + dt.timedelta(days=90)
-    fake.on("GET", "/certificates/limits", ok(LIMITS))
-    fake.on("GET", "/certificates/enrollments/data", ok(ENROLLMENT_DATA))
-    fake.on("POST", "/certificates/enrollments", ok({"referenceNumber": REFERENCE, "timestamp": "2026-03-02"}, 202))
-    rejected = {
-        "requestDate": "2026-03-02T09:00Z",
-        "status": {"code": 400, "description": "Wniosek odrzucony", "details": ["Nieprawidłowy wniosek."]},
-    }
-    fake.on("GET", f"/certificates/enrollments/{REFERENCE}", ok(rejected))
+    script_a_rejected_request(fake, "Wniosek odrzucony", "Nieprawidłowy wniosek.")
     result = run(
         "cert", "request", "Pozniej", "--type", "offline", "--valid-from", start.isoformat(),
         "--password-file", "haslo.txt", "--wait", "5", "--base-url", "http://127.0.0.1:8000",

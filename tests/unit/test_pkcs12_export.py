@@ -7,8 +7,6 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.errors import CertificateError, WrongPasswordError
 from ksef_mcu.crypto.keys import (
@@ -19,23 +17,13 @@ from ksef_mcu.crypto.keys import (
     load_pkcs12,
     public_key_sha256_fingerprint,
 )
+from support.pki import foreign_certificate
 
 PASSWORD = "Abcdefgh1234567!"
 
 
 def certificate_for(key: PrivateKey) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test")])
-    now = dt.datetime.now(dt.UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    return foreign_certificate(key, now=dt.datetime.now(dt.UTC))
 
 
 @pytest.mark.parametrize("kind", [KeyKind.EC_P256, KeyKind.RSA_2048])

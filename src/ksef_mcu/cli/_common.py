@@ -23,25 +23,11 @@ from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, cast
 import typer
 from rich.markup import escape
 
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import client, crypto_errors, crypto_keys, httpx, passwords, x509
 from ksef_mcu.formatting import iso_moment
 
 if TYPE_CHECKING:
-    import httpx
-    from cryptography import x509
     from rich.console import Console
-
-    from ksef_mcu import client
-    from ksef_mcu.crypto import errors as crypto_errors
-    from ksef_mcu.crypto import keys as crypto_keys
-    from ksef_mcu.crypto import passwords
-else:
-    client = lazy("ksef_mcu.client")
-    crypto_errors = lazy("ksef_mcu.crypto.errors")
-    crypto_keys = lazy("ksef_mcu.crypto.keys")
-    httpx = lazy("httpx")
-    passwords = lazy("ksef_mcu.crypto.passwords")
-    x509 = lazy("cryptography.x509")
 
 
 class ExitCode(enum.IntEnum):

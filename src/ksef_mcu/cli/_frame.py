@@ -487,30 +487,25 @@ def _cheap_help_option(option: TyperOption | None) -> TyperOption | None:
     return option
 
 
-class PolishCommand(TyperCommand):
+class _RenderedHere:
+    """Help, usage and the help flag of a command or group, rendered by this module."""
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        render_help(self, ctx, formatter)
+
+    def get_usage(self, ctx: Context) -> str:
+        return usage_line(self, ctx)
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        return _cheap_help_option(super().get_help_option(ctx))  # type: ignore[misc]
+
+
+class PolishCommand(_RenderedHere, TyperCommand):
     """A command whose help and usage are rendered by this module."""
 
-    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        render_help(self, ctx, formatter)
 
-    def get_help_option(self, ctx: Context) -> TyperOption | None:
-        return _cheap_help_option(super().get_help_option(ctx))
-
-    def get_usage(self, ctx: Context) -> str:
-        return usage_line(self, ctx)
-
-
-class PolishGroup(TyperGroup):
+class PolishGroup(_RenderedHere, TyperGroup):
     """A group whose help and usage are rendered by this module; the top-level group also renders usage errors."""
-
-    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        render_help(self, ctx, formatter)
-
-    def get_help_option(self, ctx: Context) -> TyperOption | None:
-        return _cheap_help_option(super().get_help_option(ctx))
-
-    def get_usage(self, ctx: Context) -> str:
-        return usage_line(self, ctx)
 
     def main(  # type: ignore[override]
         self,

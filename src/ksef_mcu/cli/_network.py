@@ -10,28 +10,16 @@ import enum
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from ksef_mcu.cli._common import ExitCode, console, error_console, fail
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import client as client_api
+from ksef_mcu.cli._lazy import client_environments, httpx, rich_status
 from ksef_mcu.cli._profiles import Profile, delete_profile, load_profile, save_profile
 from ksef_mcu.formatting import polish_date
-
-if TYPE_CHECKING:
-    import httpx
-    from rich import status as rich_status
-
-    from ksef_mcu import client as client_api
-    from ksef_mcu.client import environments as client_environments
-else:
-    client_api = lazy("ksef_mcu.client")
-    client_environments = lazy("ksef_mcu.client.environments")
-    httpx = lazy("httpx")
-    rich_status = lazy("rich.status")
-
 
 ENVIRONMENT_VARIABLE = "KSEF_MCU_ENV"
 BASE_URL_VARIABLE = "KSEF_MCU_API_URL"

@@ -14,16 +14,10 @@ import stat
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ksef_mcu.cli._common import error_console, fail, write_private_file_replacing
-from ksef_mcu.cli._lazy import lazy
-
-if TYPE_CHECKING:
-    from ksef_mcu import client
-else:
-    client = lazy("ksef_mcu.client")
-
+from ksef_mcu.cli._lazy import client
 
 CONFIG_DIR_VARIABLE = "KSEF_MCU_CONFIG_DIR"
 PROFILE_VERSION = 1

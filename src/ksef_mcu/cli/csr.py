@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -22,14 +22,7 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.cli._lazy import lazy
-
-if TYPE_CHECKING:
-    from ksef_mcu.crypto import csr as csr_crypto
-    from ksef_mcu.crypto import keys as crypto_keys
-else:
-    csr_crypto = lazy("ksef_mcu.crypto.csr")
-    crypto_keys = lazy("ksef_mcu.crypto.keys")
+from ksef_mcu.cli._lazy import crypto_keys, csr_crypto
 
 
 def read_enrollment_data(path: Path) -> csr_crypto.EnrollmentData:

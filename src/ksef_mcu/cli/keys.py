@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -16,14 +16,7 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.cli._lazy import lazy
-
-if TYPE_CHECKING:
-    from ksef_mcu.crypto import keys as crypto_keys
-    from ksef_mcu.crypto import names
-else:
-    crypto_keys = lazy("ksef_mcu.crypto.keys")
-    names = lazy("ksef_mcu.crypto.names")
+from ksef_mcu.cli._lazy import crypto_keys, names
 
 
 @report_errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -25,7 +25,7 @@ from ksef_mcu.cli._common import (
     report_errors,
 )
 from ksef_mcu.cli._frame import add_command
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import certificates, client, compat, crypto_errors, httpx, x509
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -38,22 +38,6 @@ from ksef_mcu.cli._network import (
 )
 from ksef_mcu.cli._profiles import LoginInfo, Profile, delete_profile, load_profile, profile_path
 from ksef_mcu.formatting import format_moment
-
-if TYPE_CHECKING:
-    import httpx
-    from cryptography import x509
-
-    from ksef_mcu import client
-    from ksef_mcu.crypto import certificates, compat
-    from ksef_mcu.crypto import errors as crypto_errors
-else:
-    certificates = lazy("ksef_mcu.crypto.certificates")
-    client = lazy("ksef_mcu.client")
-    compat = lazy("ksef_mcu.crypto.compat")
-    crypto_errors = lazy("ksef_mcu.crypto.errors")
-    httpx = lazy("httpx")
-    x509 = lazy("cryptography.x509")
-
 
 IDENTIFIER_LABELS = {
     "Nip": "NIP",

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -23,21 +23,7 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.cli._lazy import lazy
-
-if TYPE_CHECKING:
-    from lxml import etree
-
-    from ksef_mcu import qr_images
-    from ksef_mcu.crypto import certificates
-    from ksef_mcu.crypto import errors as crypto_errors
-    from ksef_mcu.crypto import qr as qr_crypto
-else:
-    certificates = lazy("ksef_mcu.crypto.certificates")
-    etree = lazy("lxml.etree")
-    qr_images = lazy("ksef_mcu.qr_images")
-    crypto_errors = lazy("ksef_mcu.crypto.errors")
-    qr_crypto = lazy("ksef_mcu.crypto.qr")
+from ksef_mcu.cli._lazy import certificates, crypto_errors, etree, qr_crypto, qr_images
 
 
 class ImageFormat(enum.StrEnum):

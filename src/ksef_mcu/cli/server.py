@@ -18,18 +18,7 @@ import typer
 from ksef_mcu import __version__
 from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.cli._lazy import lazy
-
-if TYPE_CHECKING:
-    import pydantic
-    from sqlalchemy import exc as sqlalchemy_exc
-
-    from ksef_mcu.server import settings as server_settings
-else:
-    pydantic = lazy("pydantic")
-    server_settings = lazy("ksef_mcu.server.settings")
-    sqlalchemy_exc = lazy("sqlalchemy.exc")
-
+from ksef_mcu.cli._lazy import pydantic, server_settings, sqlalchemy_exc
 
 if TYPE_CHECKING:
     from ksef_mcu.server.enrollment.ca import CertificateAuthority

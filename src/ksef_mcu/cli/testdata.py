@@ -8,21 +8,15 @@ as if granted by a ZAW-FA form, and blocking logins into a context. Only `local`
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from ksef_mcu.cli._common import ExitCode, fail, report_errors
 from ksef_mcu.cli._frame import Choice, add_command, new_group
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import client, self_signed
 from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentOption, connect, print_done, spinner
-
-if TYPE_CHECKING:
-    from ksef_mcu import client
-    from ksef_mcu.crypto import self_signed
-else:
-    client = lazy("ksef_mcu.client")
-    self_signed = lazy("ksef_mcu.crypto.self_signed")
 
 
 class SubjectType(enum.StrEnum):
@@ -345,21 +339,28 @@ def register(parent: typer.Typer) -> None:
     group = new_group(
         "testdata", "Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity."
     )
-    subjects = new_group("subject", "Podmioty: grupa VAT, JST, organ egzekucyjny.")
-    add_command(subjects, "create", subject_create)
-    add_command(subjects, "remove", subject_remove)
-    persons = new_group("person", "Osoby fizyczne z powiązaniem NIP–PESEL.")
-    add_command(persons, "create", person_create)
-    add_command(persons, "remove", person_remove)
-    permissions = new_group("permissions", "Uprawnienia (jak z formularza ZAW-FA).")
-    add_command(permissions, "grant", permissions_grant)
-    add_command(permissions, "revoke", permissions_revoke)
-    contexts = new_group("context", "Blokada uwierzytelniania w kontekście.")
-    add_command(contexts, "block", context_block)
-    add_command(contexts, "unblock", context_unblock)
-    limits = new_group("limits", "Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).")
-    add_command(limits, "set", limits_set)
-    add_command(limits, "reset", limits_reset)
-    for subgroup in (subjects, persons, permissions, contexts, limits):
+    subgroups: list[tuple[str, str, dict[str, Callable[..., None]]]] = [
+        (
+            "subject",
+            "Podmioty: grupa VAT, JST, organ egzekucyjny.",
+            {"create": subject_create, "remove": subject_remove},
+        ),
+        ("person", "Osoby fizyczne z powiązaniem NIP–PESEL.", {"create": person_create, "remove": person_remove}),
+        (
+            "permissions",
+            "Uprawnienia (jak z formularza ZAW-FA).",
+            {"grant": permissions_grant, "revoke": permissions_revoke},
+        ),
+        ("context", "Blokada uwierzytelniania w kontekście.", {"block": context_block, "unblock": context_unblock}),
+        (
+            "limits",
+            "Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).",
+            {"set": limits_set, "reset": limits_reset},
+        ),
+    ]
+    for name, text, commands in subgroups:
+        subgroup = new_group(name, text)
+        for verb, function in commands.items():
+            add_command(subgroup, verb, function)
         group.add_typer(subgroup)
     parent.add_typer(group)

@@ -4,20 +4,14 @@ next-steps list and JSON output."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from ksef_mcu.cli._common import console
 from ksef_mcu.cli._frame import Choice
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import client
 from ksef_mcu.formatting import CERTIFICATE_STATUS_LABELS, CERTIFICATE_TYPE_LABELS
-
-if TYPE_CHECKING:
-    from ksef_mcu import client
-else:
-    client = lazy("ksef_mcu.client")
-
 
 DEFAULT_WAIT_SECONDS = 300.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -26,27 +26,9 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import certificates, compat, crypto_errors, crypto_keys, names, serialization, x509
+from ksef_mcu.cli._lazy import self_signed as self_signed_crypto
 from ksef_mcu.formatting import format_day, format_moment
-
-if TYPE_CHECKING:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
-
-    from ksef_mcu.crypto import certificates, compat, names
-    from ksef_mcu.crypto import errors as crypto_errors
-    from ksef_mcu.crypto import keys as crypto_keys
-    from ksef_mcu.crypto import self_signed as self_signed_crypto
-else:
-    certificates = lazy("ksef_mcu.crypto.certificates")
-    compat = lazy("ksef_mcu.crypto.compat")
-    crypto_errors = lazy("ksef_mcu.crypto.errors")
-    crypto_keys = lazy("ksef_mcu.crypto.keys")
-    names = lazy("ksef_mcu.crypto.names")
-    self_signed_crypto = lazy("ksef_mcu.crypto.self_signed")
-    serialization = lazy("cryptography.hazmat.primitives.serialization")
-    x509 = lazy("cryptography.x509")
-
 
 # Keyed by the enums' string values (`KsefCertificateType`, `ValidityState`, `SubjectIdentifierType`), so that
 # loading this module imports no crypto.

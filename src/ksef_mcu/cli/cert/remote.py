@@ -10,7 +10,7 @@ import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -30,7 +30,7 @@ from ksef_mcu.cli._common import (
     write_private_file_replacing,
 )
 from ksef_mcu.cli._frame import Choice, add_command
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import box, client, client_validation, crypto_errors, names, rich_console, rich_table
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -61,25 +61,6 @@ from ksef_mcu.formatting import (
     plural,
     start_of_day,
 )
-
-if TYPE_CHECKING:
-    from rich import box
-    from rich import console as rich_console
-    from rich import table as rich_table
-
-    from ksef_mcu import client
-    from ksef_mcu.client import validation as client_validation
-    from ksef_mcu.crypto import errors as crypto_errors
-    from ksef_mcu.crypto import names
-else:
-    box = lazy("rich.box")
-    client = lazy("ksef_mcu.client")
-    rich_console = lazy("rich.console")
-    client_validation = lazy("ksef_mcu.client.validation")
-    crypto_errors = lazy("ksef_mcu.crypto.errors")
-    names = lazy("ksef_mcu.crypto.names")
-    rich_table = lazy("rich.table")
-
 
 RETRIEVE_MAX = 10
 LIST_WIDTH_WHEN_PIPED = 160

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -39,7 +39,7 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command
-from ksef_mcu.cli._lazy import lazy
+from ksef_mcu.cli._lazy import certificates, client, crypto_errors, crypto_keys, csr_crypto, httpx, names
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
@@ -63,23 +63,6 @@ from ksef_mcu.cli.cert._shared import (
     status_text,
 )
 from ksef_mcu.formatting import format_moment, polish_date, start_of_day
-
-if TYPE_CHECKING:
-    import httpx
-
-    from ksef_mcu import client
-    from ksef_mcu.crypto import certificates, names
-    from ksef_mcu.crypto import csr as csr_crypto
-    from ksef_mcu.crypto import errors as crypto_errors
-    from ksef_mcu.crypto import keys as crypto_keys
-else:
-    certificates = lazy("ksef_mcu.crypto.certificates")
-    client = lazy("ksef_mcu.client")
-    crypto_errors = lazy("ksef_mcu.crypto.errors")
-    crypto_keys = lazy("ksef_mcu.crypto.keys")
-    csr_crypto = lazy("ksef_mcu.crypto.csr")
-    httpx = lazy("httpx")
-    names = lazy("ksef_mcu.crypto.names")
 
 
 @dataclass(frozen=True, slots=True)
