@@ -59,10 +59,11 @@ test-postgres: $(DEV_STAMP)
 	@test -n "$$KSEF_MCU_TEST_POSTGRES_URL" || { echo "KSEF_MCU_TEST_POSTGRES_URL is not set"; exit 2; }
 	$(BIN)/pytest -m db --db=postgresql $(PYTEST_ARGS)
 
-# Library speed (seconds): keys, CSRs, QR links, XAdES signing and verification.
+# Library speed (seconds): keys, CSRs, QR links, XAdES signing and verification; the CLI's start-up.
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/xades.py
+	$(BIN)/python bench/cli_startup.py
 
 # Server throughput (minutes): logins/s and certificates/s over HTTP against real `ksef-mcu serve` processes, on
 # SQLite and on PostgreSQL (KSEF_MCU_BENCH_POSTGRES_URL, default the local `test` database).

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 POSTGRES_URL_VARIABLE = "KSEF_MCU_TEST_POSTGRES_URL"
 
+# The CLI speaks English under an English locale (LANG=en_US…); the tests read its Polish, whatever the machine's.
+os.environ["KSEF_MCU_LANG"] = "pl"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +13,28 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
+from client.fakes import FakeKsef
+from ksef_mcu.cli import _network
 from ksef_mcu.crypto.keys import KeyKind, PrivateKey, encrypt_private_key, generate_private_key
 
 PASSWORD = "Abcdefgh1234567!"
 NOW = dt.datetime.now(dt.UTC)
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeKsef:
+    """A scripted KSeF behind the CLI's client; the CLI's config and working directory (with `haslo.txt`) in tmp."""
+    ksef = FakeKsef()
+    monkeypatch.setattr(_network, "http_transport", ksef.transport)
+    monkeypatch.setattr(_network, "client_sleep", lambda seconds: time.sleep(min(seconds, 0.01)))
+    monkeypatch.setenv("KSEF_MCU_CONFIG_DIR", str(tmp_path / "config"))
+    for variable in ("KSEF_MCU_ENV", "KSEF_MCU_API_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "haslo.txt").write_text(PASSWORD)
+    return ksef
 
 
 @pytest.fixture

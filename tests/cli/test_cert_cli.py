@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.certificates import sha256_fingerprint
 from ksef_mcu.crypto.keys import encrypt_private_key, generate_private_key
+from ksef_mcu.formatting import format_moment
 
 PASSWORD = "Abcdefgh1234567!"
 
@@ -49,13 +51,13 @@ def test_authentication_certificate_without_key(runner: CliRunner, authenticatio
     assert "Klucz prywatny" not in out
 
 
-def test_key_that_does_not_match_exits_1(runner: CliRunner, offline_files: Any, tmp_path: Path) -> None:
+def test_key_that_does_not_match_exits_3(runner: CliRunner, offline_files: Any, tmp_path: Path) -> None:
     other = tmp_path / "other.key"
     other.write_bytes(encrypt_private_key(generate_private_key(), PASSWORD))
     code, out, _ = _inspect(
         runner, str(offline_files.certificate_path), "--key", str(other), password_input=PASSWORD + "\n"
     )
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "NIE pasuje do certyfikatu" in out
 
 
@@ -77,30 +79,30 @@ def test_der_base64_and_pkcs12(runner: CliRunner, offline_files: Any, tmp_path: 
         b"x", offline_files.key, offline_files.certificate, None, serialization.BestAvailableEncryption(b"p12-pass")
     )
     (tmp_path / "c.p12").write_bytes(bundle)
-    code, out, _ = _inspect(runner, str(tmp_path / "c.p12"), password_input="p12-pass\n")
+    code, out, prompts = _inspect(runner, str(tmp_path / "c.p12"), password_input="p12-pass\n")
     assert code == 0
-    assert "Hasło do pliku PKCS#12" in out
+    assert "Hasło do pliku PKCS#12" in prompts
     assert "01D1732E43B9345E" in out
     code, _, err = _inspect(runner, str(tmp_path / "c.p12"), password_input="wrong\n")
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Nieprawidłowe hasło do pliku PKCS#12" in err
 
 
 def test_key_file_instead_of_certificate(runner: CliRunner, offline_files: Any) -> None:
     code, _, err = _inspect(runner, str(offline_files.key_path))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Plik zawiera klucz prywatny, a nie certyfikat." in err
 
 
 def test_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = _inspect(runner, str(tmp_path / "none.crt"))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Nie znaleziono pliku certyfikatu" in err
 
 
 def test_directory_instead_of_file(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = _inspect(runner, str(tmp_path))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "wskazuje katalog" in err
 
 
@@ -112,6 +114,15 @@ def test_official_ksef_certificate(runner: CliRunner, tmp_path: Path, official_v
     assert code == 0
     assert "Typ 1 — uwierzytelnienie" in out
     assert "C=PL, O=Ministerstwo Finansów, OU=Krajowa Administracja Skarbowa, CN=TI CCK KSeF" in out
-    assert re.search(r"^Ważny do +2027-07-29 09:28:37 UTC$", out, re.MULTILINE)
+    assert re.search(r"^Ważny do +2027-07-29 11:28 CEST$", out, re.MULTILINE)  # 09:28:37 UTC, in Polish time
     assert "RSA 2048" in out
     assert "8BF30676AC95EC1B270A8B130A7CDB13FF093F68ACAFE00FCD9EF48C81395371" in out
+
+
+def test_times_are_polish_local_time_with_the_zone(runner: CliRunner, offline_files: Any) -> None:
+    code, out, _ = _inspect(runner, str(offline_files.certificate_path))
+    assert code == 0
+    valid_to = offline_files.certificate.not_valid_after_utc
+    assert f"Ważny do            {format_moment(valid_to)}" in out
+    assert re.search(r"Ważny od            \d{4}-\d\d-\d\d \d\d:\d\d CES?T\n", out)
+    assert "UTC" not in out

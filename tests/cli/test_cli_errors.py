@@ -6,107 +6,21 @@ from __future__ import annotations
 import json
 import os
 import stat
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from click.testing import Result
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
-from typer.testing import CliRunner
 
+from cli.scripted import ENROLLMENT_DATA, REFERENCE, SERIAL, certificate_for, logged_in, retrieved, run
 from client.fakes import LIMITS, FakeKsef, list_item, ok, problem
-from ksef_mcu.cli import _network, _profiles, app, cert_remote
-from ksef_mcu.cli._profiles import LoginInfo, Profile, profile_path, save_profile
-from ksef_mcu.client import Environment, Token, TokenState
+from ksef_mcu.cli import _profiles, app
+from ksef_mcu.cli._common import CliError, ExitCode
+from ksef_mcu.cli._profiles import profile_path
+from ksef_mcu.cli.cert import remote as cert_remote
+from ksef_mcu.client import Environment
 from ksef_mcu.crypto.keys import generate_private_key
-
-PASSWORD = "Abcdefgh1234567!"
-REFERENCE = "20260302-CE-1111111111-2222222222-33"
-SERIAL = "0123456789ABCDEF"
-BASE = "http://127.0.0.1:8000/v2"
-
-
-@pytest.fixture
-def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeKsef:
-    ksef = FakeKsef()
-    monkeypatch.setattr(_network, "http_transport", ksef.transport)
-    monkeypatch.setattr(_network, "client_sleep", lambda seconds: time.sleep(min(seconds, 0.01)))
-    monkeypatch.setenv("KSEF_MCU_CONFIG_DIR", str(tmp_path / "config"))
-    for variable in ("KSEF_MCU_ENV", "KSEF_MCU_API_URL"):
-        monkeypatch.delenv(variable, raising=False)
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    (work / "haslo.txt").write_text(PASSWORD)
-    return ksef
-
-
-def run(*arguments: str, input: str | None = None, expect: int = 0) -> Result:
-    result = CliRunner().invoke(app, list(arguments), input=input)
-    assert result.exit_code == expect, f"exit {result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    return result
-
-
-def logged_in(*, access_in: timedelta = timedelta(minutes=10), refresh_in: timedelta = timedelta(days=1)) -> Path:
-    now = datetime.now(UTC)
-    profile = Profile(
-        environment=Environment.LOCAL,
-        base_url=BASE,
-        tokens=TokenState(Token("access-1", now + access_in), Token("refresh-1", now + refresh_in), REFERENCE),
-        login=LoginInfo(
-            subject="CN=Jan Testowy",
-            identifier_type="Nip",
-            identifier_value="5265877635",
-            context_type="Nip",
-            context_value="5265877635",
-            certificate_serial="0102030405060708",
-            certificate_fingerprint="AB" * 32,
-            certificate_valid_to=now + timedelta(days=700),
-            logged_in_at=now,
-        ),
-    )
-    return save_profile(profile)
-
-
-def certificate_for(key: Any, name: str = "Cudzy") -> x509.Certificate:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(int(SERIAL, 16))
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=700))
-        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-
-
-def retrieved(certificate: x509.Certificate, name: str) -> dict[str, Any]:
-    import base64
-
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    return {
-        "certificates": [
-            {
-                "certificate": base64.b64encode(certificate.public_bytes(Encoding.DER)).decode(),
-                "certificateName": name,
-                "certificateSerialNumber": SERIAL,
-                "certificateType": "Authentication",
-            }
-        ]
-    }
-
-
-ENROLLMENT_DATA = {"commonName": "Jan Testowy", "countryName": "PL", "serialNumber": "TINPL-5265877635"}
 
 
 def test_connection_refused_names_the_server_and_how_to_start_it(fake: FakeKsef) -> None:
@@ -116,7 +30,7 @@ def test_connection_refused_names_the_server_and_how_to_start_it(fake: FakeKsef)
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
     fake.on("GET", "/certificates/limits", refuse)
-    error = run("cert", "limits", expect=1).stderr
+    error = run("cert", "limits", expect=ExitCode.UNAVAILABLE).stderr
     assert "Nie można połączyć się z serwerem KSeF http://127.0.0.1:8000" in error
     assert "make run" in error
     assert len(fake.calls("GET", "/certificates/limits")) == 4  # a safe call is retried before giving up
@@ -125,7 +39,7 @@ def test_connection_refused_names_the_server_and_how_to_start_it(fake: FakeKsef)
 def test_a_refused_refresh_removes_the_useless_profile(fake: FakeKsef) -> None:
     profile = logged_in(access_in=timedelta(seconds=-1))
     fake.on("POST", "/auth/token/refresh", problem(401, detail="Token wygasł."))
-    error = run("cert", "list", expect=1).stderr
+    error = run("cert", "list", expect=ExitCode.REFUSED).stderr
     assert "zaloguj się ponownie" in error.lower()
     assert "ksef-mcu login" in error
     assert not profile.exists()
@@ -148,7 +62,9 @@ def test_a_rate_limited_enrollment_keeps_the_key_and_says_when_to_retry(fake: Fa
     fake.on("GET", "/certificates/limits", ok(LIMITS))
     fake.on("GET", "/certificates/enrollments/data", ok(ENROLLMENT_DATA))
     fake.on("POST", "/certificates/enrollments", problem(429, {"Retry-After": "30"}, detail="Za dużo zapytań."))
-    result = run("cert", "request", "Moj klucz", "--type", "offline", "--password-file", "haslo.txt", expect=1)
+    result = run(
+        "cert", "request", "Moj klucz", "--type", "offline", "--password-file", "haslo.txt", expect=ExitCode.UNAVAILABLE
+    )
     assert "spróbuj ponownie za 30 s" in result.stderr
     assert "Klucz prywatny został zachowany: Moj klucz.key" in result.stderr
     assert '--key "Moj klucz.key"' in result.stderr
@@ -167,7 +83,16 @@ def test_an_enrollment_still_in_progress_tells_how_to_follow_it(fake: FakeKsef) 
     in_progress = {"requestDate": "2026-03-02T09:00Z", "status": {"code": 100, "description": "Wniosek przyjęty"}}
     fake.on("GET", f"/certificates/enrollments/{REFERENCE}", ok(in_progress))
     result = run(
-        "cert", "request", "Czekam", "--type", "offline", "--password-file", "haslo.txt", "--wait", "1", expect=1
+        "cert",
+        "request",
+        "Czekam",
+        "--type",
+        "offline",
+        "--password-file",
+        "haslo.txt",
+        "--wait",
+        "1",
+        expect=ExitCode.UNAVAILABLE,
     )
     assert f"ksef-mcu cert status {REFERENCE}" in result.stderr
     assert Path("Czekam.key").exists()
@@ -185,10 +110,10 @@ def test_a_rejected_enrollment_status_exits_1_with_the_reason(fake: FakeKsef) ->
         },
     }
     fake.on("GET", f"/certificates/enrollments/{REFERENCE}", ok(rejected))
-    result = run("cert", "status", REFERENCE, expect=1)
+    result = run("cert", "status", REFERENCE, expect=ExitCode.REFUSED)
     assert "400 — Wniosek odrzucony" in result.stdout
     assert "Osiągnięto dopuszczalny limit" in result.stdout
-    assert "Nieprawidłowy numer referencyjny" in run("cert", "status", "abc", expect=1).stderr
+    assert "Nieprawidłowy numer referencyjny" in run("cert", "status", "abc", expect=ExitCode.USAGE).stderr
 
 
 def test_an_issued_certificate_for_another_key_is_not_saved(fake: FakeKsef) -> None:
@@ -206,7 +131,14 @@ def test_an_issued_certificate_for_another_key_is_not_saved(fake: FakeKsef) -> N
     fake.on("GET", f"/certificates/enrollments/{REFERENCE}", ok(issued))
     fake.on("POST", "/certificates/retrieve", ok(retrieved(certificate_for(generate_private_key()), "Nowy")))
     result = run(
-        "cert", "request", "Nowy certyfikat", "--type", "authentication", "--password-file", "haslo.txt", expect=1
+        "cert",
+        "request",
+        "Nowy certyfikat",
+        "--type",
+        "authentication",
+        "--password-file",
+        "haslo.txt",
+        expect=ExitCode.UNAVAILABLE,
     )
     assert "nie pasuje do klucza" in result.stderr
     assert not Path("Nowy certyfikat.crt").exists()
@@ -239,13 +171,13 @@ def test_download_writes_every_file_or_none(fake: FakeKsef, tmp_path: Path, monk
     def failing_second_write(path: Path, data: bytes, *, mode: int = 0o600) -> None:
         writes.append(path)
         if len(writes) == 2:
-            raise cert_remote.CliError("Dysk pełny.")
+            raise CliError("Dysk pełny.")
         real_write(path, data, mode=mode)
 
     monkeypatch.setattr(cert_remote, "write_new_file", failing_second_write)
     out = tmp_path / "out"
     out.mkdir()
-    assert "Dysk pełny." in run("cert", "download", SERIAL, second, "--out", str(out), expect=1).stderr
+    assert "Dysk pełny." in run("cert", "download", SERIAL, second, "--out", str(out), expect=ExitCode.LOCAL).stderr
     assert os.listdir(out) == []  # the first file was removed again
 
 
@@ -253,7 +185,7 @@ def test_same_names_in_one_download_are_refused(fake: FakeKsef, tmp_path: Path) 
     logged_in()
     items = [list_item(SERIAL, name="Taki sam"), list_item("0123456789ABCDE0", name="Taki sam")]
     fake.on("POST", "/certificates/query", ok({"certificates": items, "hasMore": False}))
-    error = run("cert", "download", SERIAL, "0123456789ABCDE0", "--out", str(tmp_path), expect=1).stderr
+    error = run("cert", "download", SERIAL, "0123456789ABCDE0", "--out", str(tmp_path), expect=ExitCode.LOCAL).stderr
     assert "tę samą nazwę" in error
     assert not fake.calls("POST", "/certificates/retrieve")
 
@@ -290,7 +222,7 @@ class TestProfileFiles:
     def test_a_damaged_profile_is_an_error_not_a_guess(self, fake: FakeKsef) -> None:
         path = logged_in()
         path.write_text("{nie json")
-        error = run("cert", "limits", expect=1).stderr
+        error = run("cert", "limits", expect=ExitCode.LOCAL).stderr
         assert "jest uszkodzony" in error
         assert not fake.requests
 
@@ -314,7 +246,7 @@ class TestProfileFiles:
 
     def test_each_environment_has_its_own_login(self, fake: FakeKsef) -> None:
         logged_in()
-        error = run("cert", "list", "--env", "test", expect=1).stderr
+        error = run("cert", "list", "--env", "test", expect=ExitCode.LOCAL).stderr
         assert "Nie jesteś zalogowany do środowiska test" in error
         assert "ksef-mcu login --env test" in error
         assert not fake.requests
@@ -324,7 +256,9 @@ def test_a_failure_after_the_key_is_saved_says_the_key_is_kept(fake: FakeKsef) -
     logged_in()
     fake.on("GET", "/certificates/limits", ok(LIMITS))
     fake.on("GET", "/certificates/enrollments/data", problem(403, detail="Brak uprawnień.", reasonCode="x"))
-    error = run("cert", "request", "Klucz zostaje", "--type", "offline", "--password-file", "haslo.txt", expect=1)
+    error = run(
+        "cert", "request", "Klucz zostaje", "--type", "offline", "--password-file", "haslo.txt", expect=ExitCode.REFUSED
+    )
     assert error.stderr.index("Brak uprawnień.") < error.stderr.index("Klucz prywatny został zachowany")
     assert Path("Klucz zostaje.key").exists()
     assert not fake.calls("POST", "/certificates/enrollments")
@@ -342,7 +276,9 @@ def test_a_network_failure_after_sending_says_how_to_follow_the_request(fake: Fa
         raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
 
     fake.on("GET", f"/certificates/enrollments/{REFERENCE}", refuse)
-    error = run("cert", "request", "Wyslany", "--type", "offline", "--password-file", "haslo.txt", expect=1).stderr
+    error = run(
+        "cert", "request", "Wyslany", "--type", "offline", "--password-file", "haslo.txt", expect=ExitCode.UNAVAILABLE
+    ).stderr
     assert "Nie można połączyć się" in error
     assert f"Wniosek został wysłany; sprawdź jego status: ksef-mcu cert status {REFERENCE}" in error
 

@@ -10,6 +10,7 @@ from cryptography import x509
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.csr import EnrollmentData, check_csr
 from ksef_mcu.crypto.keys import KeyKind, encrypt_private_key, generate_private_key, public_key_sha256_fingerprint
 
@@ -56,7 +57,8 @@ def test_creates_base64_der_next_to_the_key(runner: CliRunner, files: Path) -> N
     info = check_csr(text, EnrollmentData.from_api(ENROLLMENT))
     assert info.signature_algorithm == "ecdsa-with-SHA256"
     assert info.spki_sha256 in out
-    assert "Hasło do klucza prywatnego" in out
+    assert "Hasło do klucza prywatnego" in err  # prompts go to stderr: stdout is only the result
+    assert "Hasło" not in out
     assert "Base64 DER w jednej linii" in out
     assert "Podmiot: CN=Anna Testowa, SN=Testowa, GN=Anna, C=PL, serialNumber=TINPL-5265877635" in out
 
@@ -66,9 +68,9 @@ def test_pem_and_rsa_pss(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "Anna.key").write_bytes(encrypt_private_key(key, PASSWORD))
     (tmp_path / "pw").write_text(PASSWORD, encoding="utf-8")
     (tmp_path / "data.json").write_text(json.dumps(ENROLLMENT), encoding="utf-8")
-    out_file = tmp_path / "wniosek.pem"
+    out_file = tmp_path / "wnioski" / "Anna.csr"  # --out is a folder (created), the file is named after the key
     code, out, err = _create(
-        runner, tmp_path, "--pem", "--rsa-pss", "--out", str(out_file), "--password-file", str(tmp_path / "pw")
+        runner, tmp_path, "--pem", "--rsa-pss", "--out", str(out_file.parent), "--password-file", str(tmp_path / "pw")
     )
     assert code == 0, err
     request = x509.load_pem_x509_csr(out_file.read_bytes())
@@ -86,7 +88,7 @@ def test_unencrypted_key_needs_no_password(runner: CliRunner, files: Path) -> No
     (files / "Anna.key").write_bytes(plain)
     code, out, err = _create(runner, files)
     assert code == 0, err
-    assert "Hasło" not in out
+    assert "Hasło" not in out + err
 
 
 @pytest.mark.parametrize(
@@ -101,14 +103,14 @@ def test_unencrypted_key_needs_no_password(runner: CliRunner, files: Path) -> No
 def test_bad_enrollment_data(runner: CliRunner, files: Path, content: str, message: str) -> None:
     (files / "data.json").write_text(content, encoding="utf-8")
     code, _, err = _create(runner, files, "--password-file", str(files / "pw"))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert message in err
     assert not (files / "Anna.csr").exists()
 
 
 def test_wrong_password(runner: CliRunner, files: Path) -> None:
     code, _, err = _create(runner, files, password_input="Zle-haslo-12345A\n")
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Nieprawidłowe hasło do klucza prywatnego." in err
     assert not (files / "Anna.csr").exists()
 
@@ -116,23 +118,23 @@ def test_wrong_password(runner: CliRunner, files: Path) -> None:
 def test_certificate_given_as_key(runner: CliRunner, files: Path, offline_files: Any) -> None:
     (files / "Anna.key").write_bytes(offline_files.certificate_path.read_bytes())
     code, _, err = _create(runner, files)
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Plik zawiera certyfikat, a nie klucz prywatny." in err
 
 
 def test_missing_key_file(runner: CliRunner, files: Path) -> None:
     (files / "Anna.key").unlink()
     code, _, err = _create(runner, files)
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Nie znaleziono pliku klucza" in err
 
 
 def test_refuses_to_overwrite(runner: CliRunner, files: Path) -> None:
     (files / "Anna.csr").write_text("old", encoding="ascii")
     code, out, err = _create(runner, files, password_input=PASSWORD + "\n")
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "już istnieje" in err
-    assert "Hasło" not in out
+    assert "Hasło" not in out + err
     assert (files / "Anna.csr").read_text(encoding="ascii") == "old"
 
 

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.keys import KeyKind, key_kind, load_private_key, public_key_sha256_fingerprint
 
 PASSWORD = "Abcdefgh1234567!"
@@ -20,7 +21,7 @@ def _generate(runner: CliRunner, *arguments: str, password_input: str | None = N
 
 
 def test_generate_with_prompts(runner: CliRunner, tmp_path: Path) -> None:
-    code, out, _ = _generate(
+    code, out, err = _generate(
         runner, "Moj certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n{PASSWORD}\n"
     )
     assert code == 0, out
@@ -30,9 +31,14 @@ def test_generate_with_prompts(runner: CliRunner, tmp_path: Path) -> None:
     assert key_kind(key) is KeyKind.EC_P256
     assert "Typ klucza: EC P-256" in out
     assert public_key_sha256_fingerprint(key) in out
-    assert "Hasło do klucza prywatnego" in out
-    assert "Powtórz hasło" in out
-    assert PASSWORD not in out
+    # The rule comes before the first prompt; the prompts (on stderr, stdout is the result) are on lines of their own.
+    rule = err.index("od 15 do 32 znaków")
+    first = err.index("Hasło do klucza prywatnego:")
+    second = err.index("Powtórz hasło:")
+    assert rule < first < second
+    assert "\n" in err[first:second]
+    assert "Hasło" not in out
+    assert PASSWORD not in out + err
 
 
 def test_generate_rsa_with_password_file(runner: CliRunner, tmp_path: Path) -> None:
@@ -61,9 +67,9 @@ def test_bad_name_fails_before_asking_for_a_password(
     runner: CliRunner, tmp_path: Path, name: str, message: str
 ) -> None:
     code, out, err = _generate(runner, name, "--out", str(tmp_path))
-    assert code == 1
+    assert code == ExitCode.USAGE
     assert message in err
-    assert "Hasło" not in out
+    assert "Hasło" not in out + err
     assert list(tmp_path.iterdir()) == []
 
 
@@ -75,17 +81,41 @@ def test_bad_name_fails_before_asking_for_a_password(
         ("Abcdefgh12345678", "znak specjalny"),
     ],
 )
-def test_weak_password_is_refused(runner: CliRunner, tmp_path: Path, password: str, message: str) -> None:
-    code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{password}\n{password}\n")
-    assert code == 1
+def test_weak_password_is_asked_again(runner: CliRunner, tmp_path: Path, password: str, message: str) -> None:
+    answers = f"{password}\n{PASSWORD}\n{PASSWORD}\n"
+    code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=answers)
+    assert code == 0, err
     assert message in err
+    assert err.count("Hasło do klucza prywatnego:") == 2
+    assert load_private_key((tmp_path / "certyfikat.key").read_bytes(), PASSWORD)
+
+
+def test_a_weak_password_three_times_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input="krotkie1A!\n" * 3)
+    assert code == ExitCode.LOCAL
+    assert "od 15 do 32 znaków (ma 10)" in err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_mismatched_passwords(runner: CliRunner, tmp_path: Path) -> None:
-    code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n{PASSWORD}x\n")
-    assert code == 1
+def test_mismatched_passwords_are_asked_again(runner: CliRunner, tmp_path: Path) -> None:
+    answers = f"{PASSWORD}\n{PASSWORD}x\n{PASSWORD}\n{PASSWORD}\n"
+    code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=answers)
+    assert code == 0, err
     assert "Hasła nie są zgodne." in err
+    assert load_private_key((tmp_path / "certyfikat.key").read_bytes(), PASSWORD)
+    again = f"{PASSWORD}\n{PASSWORD}x\n" * 3
+    code, _, err = _generate(runner, "inny klucz", "--out", str(tmp_path), password_input=again)
+    assert code == ExitCode.LOCAL
+    assert "Hasła nie są zgodne." in err
+    assert not (tmp_path / "inny klucz.key").exists()
+
+
+def test_input_that_ends_at_a_password_prompt_cancels(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n")
+    assert code == ExitCode.CANCELLED
+    assert "Nie podano hasła" in err
+    assert "GetPassWarning" not in err
+    assert "may be echoed" not in err
     assert list(tmp_path.iterdir()) == []
 
 
@@ -93,29 +123,45 @@ def test_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
     existing = tmp_path / "certyfikat.key"
     existing.write_bytes(b"precious")
     code, out, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "już istnieje" in err
-    assert "Hasło" not in out  # refused before asking
+    assert "Hasło" not in out + err  # refused before asking
     assert existing.read_bytes() == b"precious"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["certyfikat.key"]
 
 
-def test_missing_output_directory(runner: CliRunner, tmp_path: Path) -> None:
-    code, out, err = _generate(
-        runner, "certyfikat", "--out", str(tmp_path / "nope"), password_input=f"{PASSWORD}\n{PASSWORD}\n"
+def test_a_missing_output_directory_is_created_private(runner: CliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "nowy" / "katalog"
+    code, _, err = _generate(runner, "certyfikat", "--out", str(folder), password_input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert code == 0, err
+    assert load_private_key((folder / "certyfikat.key").read_bytes(), PASSWORD)
+    assert folder.stat().st_mode & 0o777 == 0o700  # it holds a private key
+
+
+def test_a_refusal_leaves_no_directory_behind(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "slabe").write_text("krotkie", encoding="utf-8")
+    code, _, _ = _generate(
+        runner, "certyfikat", "--out", str(tmp_path / "nowy"), "--password-file", str(tmp_path / "slabe")
     )
-    assert code == 1
-    assert f"Katalog {tmp_path / 'nope'} nie istnieje." in err
-    assert "Hasło" not in out  # refused before asking
+    assert code == ExitCode.LOCAL
+    assert not (tmp_path / "nowy").exists()
+
+
+def test_out_that_is_a_file_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "plik").write_text("x", encoding="utf-8")
+    code, out, err = _generate(runner, "certyfikat", "--out", str(tmp_path / "plik"))
+    assert code == ExitCode.USAGE
+    assert f"{tmp_path / 'plik'} nie jest katalogiem." in err
+    assert "Hasło" not in out + err  # refused before asking
 
 
 def test_missing_or_empty_password_file(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), "--password-file", str(tmp_path / "none"))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "Nie znaleziono pliku z hasłem" in err
     (tmp_path / "empty").write_text("\n", encoding="utf-8")
     code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), "--password-file", str(tmp_path / "empty"))
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "jest pusty" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["empty"]
 
@@ -127,7 +173,7 @@ def test_unwritable_directory(runner: CliRunner, tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr("ksef_mcu.storage.files.tempfile.mkstemp", refuse)
     code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert f"Brak uprawnień do zapisu w katalogu {tmp_path}" in err
     assert list(tmp_path.iterdir()) == []
 
@@ -140,7 +186,7 @@ def test_failure_while_writing_leaves_nothing(
 
     monkeypatch.setattr("ksef_mcu.storage.files.os.write", disk_full)
     code, _, err = _generate(runner, "certyfikat", "--out", str(tmp_path), password_input=f"{PASSWORD}\n{PASSWORD}\n")
-    assert code == 1
+    assert code == ExitCode.LOCAL
     assert "No space left on device" in err
     assert list(tmp_path.iterdir()) == []
 

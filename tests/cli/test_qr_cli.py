@@ -9,6 +9,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.qr import InvoiceHash, parse_invoice_link, verify_offline_qr_link
 from ksef_mcu.qr_images import qr_matrix
 
@@ -63,7 +64,7 @@ class TestInvoice:
         out_file = tmp_path / "kod1.png"
         number = "8096529464-20260201-01004014E040-00"
         code, out, err = _run(
-            runner, "invoice", "--invoice", str(invoice), "--ksef-number", number, "--out", str(out_file)
+            runner, "invoice", "--invoice", str(invoice), "--ksef-number", number, "--output", str(out_file)
         )
         assert code == 0, err
         assert out.startswith("http://127.0.0.1:8000/qr/invoice/8096529464/01-02-2026/")
@@ -78,7 +79,7 @@ class TestInvoice:
 
     def test_svg_defaults_to_offline_label(self, runner: CliRunner, invoice: Path, tmp_path: Path) -> None:
         out_file = tmp_path / "kod1.svg"
-        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(out_file))
+        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--output", str(out_file))
         assert code == 0, err
         assert ">OFFLINE</text>" in out_file.read_text(encoding="utf-8")
 
@@ -121,17 +122,17 @@ class TestInvoice:
     )
     def test_errors(self, runner: CliRunner, arguments: list[str], message: str) -> None:
         code, _, err = _run(runner, "invoice", *arguments)
-        assert code == 1
+        assert code == ExitCode.USAGE
         assert message in err
 
     def test_unknown_image_format_and_existing_file(self, runner: CliRunner, invoice: Path, tmp_path: Path) -> None:
-        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(tmp_path / "kod.jpg"))
-        assert code == 1
+        code, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--output", str(tmp_path / "kod.jpg"))
+        assert code == ExitCode.USAGE
         assert "użyj rozszerzenia .png albo .svg" in err
         existing = tmp_path / "kod.png"
         existing.write_bytes(b"keep")
-        code, out, err = _run(runner, "invoice", "--invoice", str(invoice), "--out", str(existing))
-        assert code == 1
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice), "--output", str(existing))
+        assert code == ExitCode.LOCAL
         assert "już istnieje" in err
         assert out == ""
         assert existing.read_bytes() == b"keep"
@@ -144,7 +145,7 @@ class TestInvoice:
             encoding="utf-8",
         )
         code, _, err = _run(runner, "invoice", "--invoice", str(hostile))
-        assert code == 1
+        assert code == ExitCode.USAGE
         assert "Nie znaleziono NIP sprzedawcy" in err
 
 
@@ -164,12 +165,13 @@ class TestOffline:
             str(offline_files.key_path),
             "--env",
             "demo",
-            "--out",
+            "--output",
             str(out_file),
             password_input="Abcdefgh1234567!\n",
         )
         assert code == 0, err
-        link = out.splitlines()[1]  # after the password prompt
+        assert "Hasło do klucza prywatnego" in err
+        link = out.splitlines()[0]  # the password prompt went to stderr: stdout starts with the link
         parsed = verify_offline_qr_link(link, offline_files.certificate)
         assert link.startswith("https://qr-demo.ksef.mf.gov.pl/certificate/Nip/8096529464/8096529464/01D1732E43B9345E/")
         assert parsed.invoice_hash == InvoiceHash.of(invoice.read_bytes())
@@ -200,7 +202,7 @@ class TestOffline:
             "--ecdsa-der",
             "--base-url",
             "https://example.test/qr/",
-            "--out",
+            "--output",
             str(out_file),
         )
         assert code == 0, err
@@ -225,10 +227,10 @@ class TestOffline:
             str(authentication_files.key_path),
             "--password-file",
             str(authentication_files.password_path),
-            "--out",
+            "--output",
             str(out_file),
         )
-        assert code == 1
+        assert code == ExitCode.LOCAL
         assert "Certyfikat uwierzytelniający (Typ 1, Authentication) nie może podpisywać KODU II" in err
         assert "certificate/" not in out
         assert not out_file.exists()
@@ -246,7 +248,7 @@ class TestOffline:
             "--password-file",
             str(expired_offline_files.password_path),
         )
-        assert code == 1
+        assert code == ExitCode.LOCAL
         assert "wygasł" in err
 
     def test_refuses_key_of_another_certificate(
@@ -264,5 +266,5 @@ class TestOffline:
             "--password-file",
             str(authentication_files.password_path),
         )
-        assert code == 1
+        assert code == ExitCode.LOCAL
         assert "Klucz prywatny nie pasuje do certyfikatu offline." in err

@@ -10,6 +10,7 @@ from cryptography import x509
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app as cli
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.clock import SystemClock
 from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.certificates.ca import open_certificate_authority
@@ -70,7 +71,7 @@ def test_block_and_unblock(
     assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is x509.ReasonFlags.certificate_hold
 
     again = runner.invoke(cli, ["ca", "block", serial, *options])
-    assert again.exit_code == 1
+    assert again.exit_code == ExitCode.REFUSED
     assert "jest zablokowany" in again.output
 
     unblocked = runner.invoke(cli, ["ca", "unblock", serial, *options])
@@ -81,8 +82,11 @@ def test_block_and_unblock(
 
 def test_unknown_serial(database: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KSEF_MCU_SECRET", SECRET)
+    open_certificate_authority(  # the CA `serve` creates on its first start: `ca block` never creates one
+        KeyStore(tmp_path / "keys", SECRET), now=datetime.now(UTC), crl_url="http://x/ca/crl"
+    )
     result = CliRunner().invoke(
         cli, ["ca", "block", "0123456789ABCDEF", "--data-dir", str(tmp_path), "--database-url", database_url]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.REFUSED
     assert "Certyfikat o podanym numerze seryjnym nie istnieje." in result.output

@@ -12,6 +12,7 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from ksef_mcu.cli import app as cli
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.server.migrations import current_revision, downgrade_database, head_revision, metadata, upgrade_database
 from ksef_mcu.storage.database import Database
 from support.server import temporary_database
@@ -83,5 +84,5 @@ def test_cli_upgrade_and_current(db_backend: str, tmp_path: Path) -> None:
 def test_cli_reports_an_unreachable_database(tmp_path: Path) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     result = CliRunner().invoke(cli, ["db", "upgrade", "--database-url", url, "--data-dir", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.UNAVAILABLE
     assert "Błąd: migracja nie powiodła się (OperationalError)" in result.output

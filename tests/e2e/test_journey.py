@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.crypto.certificates import (
     KsefCertificateType,
     certificate_serial,
@@ -80,7 +81,7 @@ def test_the_whole_certificate_journey(tmp_path: Path) -> None:
         pw = ("--password-file", "haslo.txt")
 
         # 1. A self-signed test certificate (as the official test tools make them) logs in, in sandbox mode.
-        cli("cert", "self-signed", "--nip", nip, "--out", "logowanie-testowe", *pw)
+        cli("cert", "self-signed", "logowanie-testowe", "--nip", nip, *pw)
         cli("login", "--cert", "logowanie-testowe.crt", "--key", "logowanie-testowe.key", *pw)
         profile = tmp_path / "config" / "profiles" / "local.json"
         assert (profile.stat().st_mode & 0o777) == 0o600
@@ -106,7 +107,7 @@ def test_the_whole_certificate_journey(tmp_path: Path) -> None:
 
         # 5. A KOD II link signed with it verifies (and the certificate chains to the server's CA).
         qr_command = ["qr", "offline", "--cert", "Faktury offline.crt", "--key", "Faktury offline.key"]
-        qr_command += ["--invoice", "faktura.xml", "--base-url", f"{base_url}/qr", *pw, "--out", "kod2.png"]
+        qr_command += ["--invoice", "faktura.xml", "--base-url", f"{base_url}/qr", *pw, "--output", "kod2.png"]
         link = cli(*qr_command).stdout.splitlines()[0]
         parsed = verify_offline_qr_link(link, offline)
         assert parsed.certificate_serial == offline_serial
@@ -135,7 +136,6 @@ def test_the_whole_certificate_journey(tmp_path: Path) -> None:
         assert "Aktywny" in table
 
         # 7. "Pobierz certyfikat": both at once, named after the certificates.
-        (work / "pobrane").mkdir()
         cli("cert", "download", authentication_serial, offline_serial, "--out", "pobrane")
         assert (work / "pobrane" / "Logowanie firmy.crt").read_bytes() == (work / "Logowanie firmy.crt").read_bytes()
         assert (work / "pobrane" / "Faktury offline.crt").read_bytes() == (work / "Faktury offline.crt").read_bytes()
@@ -145,15 +145,19 @@ def test_the_whole_certificate_journey(tmp_path: Path) -> None:
         assert "został unieważniony" in revoked.stdout
         [item] = cli.listed("--serial", authentication_serial)
         assert item["status"] in ("Revoked", "Blocked")
-        assert "jest unieważniony" in cli("cert", "download", authentication_serial, expect=1).stderr
+        assert "jest unieważniony" in cli("cert", "download", authentication_serial, expect=ExitCode.REFUSED).stderr
         crl = x509.load_der_x509_crl(httpx.get(f"{base_url}/ca/crl", timeout=10).content)
         assert crl.get_revoked_certificate_by_serial_number(authentication.serial_number) is not None
 
         # 9. The revoked certificate can no longer log in; the offline one never could.
-        refused = cli("login", "--cert", "Logowanie firmy.crt", "--key", "Logowanie firmy.key", *pw, expect=1)
+        refused = cli(
+            "login", "--cert", "Logowanie firmy.crt", "--key", "Logowanie firmy.key", *pw, expect=ExitCode.REFUSED
+        )
         assert "460" in refused.stderr
         assert "odwołany" in refused.stderr
-        offline_login = cli("login", "--cert", "Faktury offline.crt", "--key", "Faktury offline.key", *pw, expect=1)
+        offline_login = cli(
+            "login", "--cert", "Faktury offline.crt", "--key", "Faktury offline.key", *pw, expect=ExitCode.LOCAL
+        )
         assert "certyfikat offline" in offline_login.stderr.lower()
 
         cli("logout")

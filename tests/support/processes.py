@@ -25,8 +25,11 @@ def free_port() -> int:
 
 
 def clean_environment(**overrides: str) -> dict[str, str]:
-    """The current environment without any KSEF_MCU_* variable, plus `overrides` (names without the prefix)."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("KSEF_MCU_")}
+    """The current environment without any KSEF_MCU_* variable (but the CLI's language, which is not a setting),
+    plus `overrides` (names without the prefix)."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("KSEF_MCU_") or key == "KSEF_MCU_LANG"
+    }
     environment.update({f"KSEF_MCU_{key.upper()}": value for key, value in overrides.items()})
     return environment
 

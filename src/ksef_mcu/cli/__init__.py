@@ -1,52 +1,58 @@
 """The `ksef-mcu` command line.
 
-Each command group lives in its own module and registers itself on `app`; this module only assembles them.
-User-facing text is Polish, like KSeF.
+One room per command group (`server`: serve, worker, db; `ca`; `login`; `keys`; `csr`; `cert/`; `qr`; `testdata`);
+each has `register(parent)`, which adds its commands or its group to the top-level command. This module only builds
+that command and calls them in order. The frame (help, usage errors, `-h`, `--lang`) is `_frame`'s; user-facing text
+is Polish, like KSeF.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from ksef_mcu import __version__
-
-app = typer.Typer(
-    name="ksef-mcu",
-    help="ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
-)
+from ksef_mcu.cli import ca, cert, csr, keys, login, qr, server, testdata
+from ksef_mcu.cli._frame import add_command, new_group
 
 
-from ksef_mcu.cli import server as _server  # noqa: E402 - command groups register on `app`
-
-_server.register(app)
-
-from ksef_mcu.cli import certificates as _certificates  # noqa: E402
-
-_certificates.register(app)
-
-from ksef_mcu.cli import login as _login  # noqa: E402
-
-_login.register(app)
-
-
-@app.command("version")
 def version() -> None:
     """Pokaż wersję programu."""
     typer.echo(__version__)
 
 
-from ksef_mcu.cli import cert, cert_remote, csr, keys, qr, testdata  # noqa: E402, F401 - groups register themselves
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit
 
-app.add_typer(keys.app)
-app.add_typer(csr.app)
-app.add_typer(cert.app)  # `cert_remote` adds the commands that talk to KSeF (request, status, list, ...) to this group
-app.add_typer(qr.app)
-app.add_typer(testdata.app)
+
+def options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", help="Pokaż wersję programu i zakończ.", is_eager=True, callback=_show_version),
+    ] = False,
+) -> None:
+    """ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne."""
+
+
+def build() -> typer.Typer:
+    """The `ksef-mcu` command with every group registered (in the order `--help` lists them)."""
+    command = new_group("ksef-mcu", "ksef-mcu: certyfikaty KSeF (MCU) — serwer, klient i narzędzia lokalne.")
+    command.callback()(options)
+    server.register(command)
+    ca.register(command)
+    login.register(command)
+    add_command(command, "version", version)
+    for room in (keys, csr, cert, qr, testdata):
+        room.register(command)
+    return command
+
+
+app = build()
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(prog_name="ksef-mcu")

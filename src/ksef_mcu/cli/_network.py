@@ -1,5 +1,5 @@
 """What every networked command shares: the `--env`/`--base-url` options, the client built from the saved login
-profile (tokens refreshed and saved back automatically), spinners, and Polish labels for KSeF's enums.
+profile (tokens refreshed and saved back automatically), spinners, and dates typed on the command line.
 """
 
 from __future__ import annotations
@@ -7,29 +7,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import httpx
 import typer
 from rich.markup import escape
-from rich.status import Status
 
-from ksef_mcu.cli._common import console, error_console, fail
+from ksef_mcu.cli._common import ExitCode, console, error_console, fail
+from ksef_mcu.cli._lazy import client as client_api
+from ksef_mcu.cli._lazy import client_environments, httpx, rich_status
 from ksef_mcu.cli._profiles import Profile, delete_profile, load_profile, save_profile
-from ksef_mcu.client import (
-    CertificateStatus,
-    CertificateType,
-    Environment,
-    KsefClient,
-    KsefInvalidInputError,
-    KsefNotAuthenticatedError,
-    SystemWarning,
-    TokenState,
-)
-from ksef_mcu.client.environments import normalize_base_url
+from ksef_mcu.formatting import polish_date
 
 ENVIRONMENT_VARIABLE = "KSEF_MCU_ENV"
 BASE_URL_VARIABLE = "KSEF_MCU_API_URL"
@@ -70,20 +60,10 @@ BaseUrlOption = Annotated[
     ),
 ]
 
-WARSAW = "Europe/Warsaw"
-
-
-def polish_zone() -> dt.tzinfo:
-    """Poland's time zone (dates the user types are Polish calendar dates); UTC if the system has no zone data."""
-    try:
-        return ZoneInfo(WARSAW)
-    except ZoneInfoNotFoundError:
-        return dt.UTC
-
 
 def today() -> dt.date:
     """Today's date in Poland."""
-    return dt.datetime.now(polish_zone()).date()
+    return polish_date(dt.datetime.now(dt.UTC))
 
 
 def parse_date(text: str, option: str) -> dt.date:
@@ -91,45 +71,11 @@ def parse_date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        fail(f"Nieprawidłowa data w {option}: {text!r} (oczekiwano RRRR-MM-DD, np. 2026-03-01).")
+        fail(f"Nieprawidłowa data w {option}: {text!r} (oczekiwano RRRR-MM-DD, np. 2026-03-01).", ExitCode.USAGE)
 
 
-def start_of_day(day: dt.date) -> dt.datetime:
-    """Midnight of `day` in Poland, as a timezone-aware moment."""
-    return dt.datetime.combine(day, dt.time(0), tzinfo=polish_zone())
-
-
-def format_moment(moment: dt.datetime | None) -> str:
-    """A moment in Polish local time, `2026-03-01 14:05`; `—` when absent (KSeF's `0001-01-01` means never)."""
-    if moment is None or moment.year <= 1:
-        return "—"
-    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d %H:%M")
-
-
-def format_day(moment: dt.datetime) -> str:
-    """The Polish calendar day of a moment, `2026-03-01`."""
-    return moment.astimezone(polish_zone()).strftime("%Y-%m-%d")
-
-
-TYPE_LABELS = {
-    CertificateType.AUTHENTICATION: "Uwierzytelnienie (Typ 1)",
-    CertificateType.OFFLINE: "Offline (Typ 2)",
-}
-STATUS_LABELS = {
-    CertificateStatus.ACTIVE: "[green]Aktywny[/]",
-    CertificateStatus.BLOCKED: "[yellow]Zablokowany[/]",
-    CertificateStatus.REVOKED: "[red]Unieważniony[/]",
-    CertificateStatus.EXPIRED: "[dim]Wygasły[/]",
-}
-STATUS_REASONS = {
-    CertificateStatus.BLOCKED: "jest zablokowany (trwa jego unieważnianie)",
-    CertificateStatus.REVOKED: "jest unieważniony",
-    CertificateStatus.EXPIRED: "wygasł",
-}
-
-
-def login_hint(environment: Environment) -> str:
-    flag = "" if environment is Environment.LOCAL else f" --env {environment.value}"
+def login_hint(environment: client_api.Environment) -> str:
+    flag = "" if environment is client_api.Environment.LOCAL else f" --env {environment.value}"
     return f"ksef-mcu login{flag} --cert PLIK.crt --key PLIK.key"
 
 
@@ -137,13 +83,13 @@ def login_hint(environment: Environment) -> str:
 class Session:
     """A client for one environment plus the login profile its tokens come from (kept in sync on refresh)."""
 
-    environment: Environment
+    environment: client_api.Environment
     base_url: str
-    client: KsefClient
+    client: client_api.KsefClient
     profile: Profile | None = None
-    warnings: list[SystemWarning] = field(default_factory=list)
+    warnings: list[client_api.SystemWarning] = field(default_factory=list)
 
-    def on_tokens_changed(self, tokens: TokenState | None) -> None:
+    def on_tokens_changed(self, tokens: client_api.TokenState | None) -> None:
         if tokens is None:
             return  # `logout` deletes the profile itself, after telling the server
         if self.profile is not None and tokens != self.profile.tokens:
@@ -153,7 +99,7 @@ class Session:
     def on_system_warning(self, warnings: object, method: str, path: str) -> None:
         if isinstance(warnings, (list, tuple)):
             for warning in warnings:
-                if isinstance(warning, SystemWarning):
+                if isinstance(warning, client_api.SystemWarning):
                     self.warnings.append(warning)
                     error_console.print(f"[yellow]Ostrzeżenie KSeF:[/] {escape(str(warning))}")
 
@@ -163,13 +109,23 @@ class Session:
         save_profile(profile)
 
 
-def resolve_base_url(environment: Environment, base_url: str | None, profile: Profile | None) -> str:
+_LOCALHOST = re.compile(r"^(https?://)localhost(?=[:/]|$)", re.IGNORECASE)
+
+
+def same_host_as_local_server(url: str) -> str:
+    """`localhost` written as `127.0.0.1`, the address `ksef-mcu serve` listens on and `--env local` uses: one server,
+    one spelling, so a login made through one is the login of the other (and `localhost` never resolves to `::1`,
+    where the server is not listening)."""
+    return _LOCALHOST.sub(r"\g<1>127.0.0.1", url.strip())
+
+
+def resolve_base_url(environment: client_api.Environment, base_url: str | None, profile: Profile | None) -> str:
     """`--base-url` if given, else the server the profile logged in to, else the environment's own address."""
     try:
         if base_url:
-            return normalize_base_url(base_url)
-    except KsefInvalidInputError as error:
-        fail(error.message)
+            return client_environments.normalize_base_url(same_host_as_local_server(base_url))
+    except client_api.KsefInvalidInputError as error:
+        fail(error.message, ExitCode.USAGE)
     if profile is not None:
         return profile.base_url
     return environment.api_base_url
@@ -177,7 +133,7 @@ def resolve_base_url(environment: Environment, base_url: str | None, profile: Pr
 
 @contextlib.contextmanager
 def connect(
-    environment: EnvironmentChoice | Environment | str, base_url: str | None, *, login_required: bool = True
+    environment: EnvironmentChoice | client_api.Environment | str, base_url: str | None, *, login_required: bool = True
 ) -> Iterator[Session]:
     """A client for `environment` using the saved login; fails (before any request) when a login is required and
     there is none, or when `--base-url` points at another server than the one logged in to.
@@ -185,7 +141,7 @@ def connect(
     A refresh the server refuses (session ended or expired) removes the useless profile and tells the user to log
     in again.
     """
-    env = Environment.parse(str(environment))
+    env = client_api.Environment.parse(str(environment))
     profile = load_profile(env)
     url = resolve_base_url(env, base_url, profile)
     if login_required:
@@ -194,10 +150,11 @@ def connect(
         if profile.base_url != url:
             fail(
                 f"Profil środowiska {env.value} jest zalogowany do {profile.base_url}, a wskazano {url}. "
-                f"Zaloguj się do tego serwera: {login_hint(env)} --base-url {url}"
+                f"Zaloguj się do tego serwera: {login_hint(env)} --base-url {url}",
+                ExitCode.USAGE,
             )
     holder: list[Session] = []
-    client = KsefClient(
+    client = client_api.KsefClient(
         env,
         base_url=url,
         tokens=profile.tokens if login_required and profile is not None else None,
@@ -213,16 +170,16 @@ def connect(
     holder.append(session)
     try:
         yield session
-    except KsefNotAuthenticatedError as error:
+    except client_api.KsefNotAuthenticatedError as error:
         if session.profile is not None:
             delete_profile(env)
-        fail(f"{error.message} Zaloguj się ponownie: {login_hint(env)}")
+        fail(f"{error.message} Zaloguj się ponownie: {login_hint(env)}", ExitCode.REFUSED)
     finally:
         client.close()
 
 
 @contextlib.contextmanager
-def spinner(text: str) -> Iterator[Status]:
+def spinner(text: str) -> Iterator[rich_status.Status]:
     """A spinner with `text` on stderr while the block runs (nothing when stderr is not a terminal)."""
     with error_console.status(text, spinner="dots") as status:
         yield status

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ksef_mcu.cli._common import error_console, fail, write_private_file_replacing
-from ksef_mcu.client import Environment, KsefClientError, TokenState
+from ksef_mcu.cli._lazy import client
 
 CONFIG_DIR_VARIABLE = "KSEF_MCU_CONFIG_DIR"
 PROFILE_VERSION = 1
@@ -35,7 +35,7 @@ def config_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".config") / "ksef-mcu"
 
 
-def profile_path(environment: Environment) -> Path:
+def profile_path(environment: client.Environment) -> Path:
     """The profile file of `environment`."""
     return config_dir() / "profiles" / f"{environment.value}.json"
 
@@ -101,12 +101,12 @@ def _aware(text: str) -> datetime:
 class Profile:
     """A login to one KSeF environment: the server it was made against, the tokens, and who logged in."""
 
-    environment: Environment
+    environment: client.Environment
     base_url: str
-    tokens: TokenState
+    tokens: client.TokenState
     login: LoginInfo
 
-    def with_tokens(self, tokens: TokenState) -> Profile:
+    def with_tokens(self, tokens: client.TokenState) -> Profile:
         return replace(self, tokens=tokens)
 
     def to_json(self) -> bytes:
@@ -129,9 +129,9 @@ class Profile:
         if not isinstance(base_url, str) or not base_url:
             raise ValueError("no base URL")
         return cls(
-            environment=Environment.parse(str(document.get("environment"))),
+            environment=client.Environment.parse(str(document.get("environment"))),
             base_url=base_url,
-            tokens=TokenState.from_dict(document.get("tokens") or {}),
+            tokens=client.TokenState.from_dict(document.get("tokens") or {}),
             login=LoginInfo.from_dict(document.get("login")),
         )
 
@@ -143,7 +143,7 @@ def _ensure_private_directory(directory: Path) -> None:
         fail(f"Nie można utworzyć katalogu konfiguracji {directory}: {error.strerror or error}")
 
 
-def load_profile(environment: Environment) -> Profile | None:
+def load_profile(environment: client.Environment) -> Profile | None:
     """The saved login to `environment`, or None when there is none. A damaged file is an error (never guessed)."""
     path = profile_path(environment)
     try:
@@ -165,7 +165,7 @@ def load_profile(environment: Environment) -> Profile | None:
         error_console.print(f"[yellow]Uwaga:[/] profil {path} był dostępny dla innych; zmieniono uprawnienia na 0600.")
     try:
         profile = Profile.from_json(path.read_bytes())
-    except (ValueError, KeyError, TypeError, KsefClientError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, client.KsefClientError, UnicodeDecodeError):
         fail(
             f"Profil {path} jest uszkodzony albo pochodzi z innej wersji programu. "
             f"Zaloguj się ponownie (ksef-mcu login --env {environment.value} …) albo usuń ten plik."
@@ -186,7 +186,7 @@ def save_profile(profile: Profile) -> Path:
     return path
 
 
-def delete_profile(environment: Environment) -> bool:
+def delete_profile(environment: client.Environment) -> bool:
     """Remove the profile of `environment`; True when there was one."""
     path = profile_path(environment)
     try:

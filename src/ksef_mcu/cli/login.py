@@ -6,12 +6,11 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
-from cryptography import x509
 from rich.markup import escape
 
 from ksef_mcu.cli._common import (
+    ExitCode,
     ask_key_password,
     console,
     describe_client_error,
@@ -19,36 +18,26 @@ from ksef_mcu.cli._common import (
     error_console,
     fail,
     format_name,
+    print_json,
     print_rows,
     read_input_file,
     read_password_file,
     report_errors,
 )
+from ksef_mcu.cli._frame import add_command
+from ksef_mcu.cli._lazy import certificates, client, compat, crypto_errors, httpx, x509
 from ksef_mcu.cli._network import (
     BaseUrlOption,
     EnvironmentChoice,
     EnvironmentOption,
     Session,
     connect,
-    format_moment,
     login_hint,
     print_done,
     spinner,
 )
 from ksef_mcu.cli._profiles import LoginInfo, Profile, delete_profile, load_profile, profile_path
-from ksef_mcu.client import (
-    AuthenticationOperationStatus,
-    CertificateCredentials,
-    ContextIdentifier,
-    ContextIdentifierType,
-    Environment,
-    KsefClientError,
-    KsefInvalidInputError,
-    SubjectIdentifierTypeXml,
-)
-from ksef_mcu.crypto.certificates import SubjectIdentifierType, certificate_serial, read_subject_identifier
-from ksef_mcu.crypto.compat import tolerate_ksef_quirks
-from ksef_mcu.crypto.errors import PasswordRequiredError, WrongPasswordError
+from ksef_mcu.formatting import format_moment
 
 IDENTIFIER_LABELS = {
     "Nip": "NIP",
@@ -66,73 +55,89 @@ def _labelled(kind: str, value: str) -> str:
 
 def _read_credentials(
     cert: Path | None, key: Path | None, pkcs12: Path | None, password_file: Path | None
-) -> CertificateCredentials:
-    """The login certificate and key: `--cert` + `--key`, or `--pkcs12`; a password is asked only when needed."""
+) -> client.CertificateCredentials:
+    """The login certificate and key: `--cert` + `--key`, or `--pkcs12`; a password is asked only when needed.
+
+    Files that cannot log in (wrong password, a key of another certificate, an Offline certificate) are local
+    problems (exit code 3)."""
+    try:
+        return _load_credentials(cert, key, pkcs12, password_file)
+    except client.KsefInvalidInputError as error:
+        fail(error.message, ExitCode.LOCAL)
+
+
+def _load_credentials(
+    cert: Path | None, key: Path | None, pkcs12: Path | None, password_file: Path | None
+) -> client.CertificateCredentials:
     if pkcs12 is not None:
         if cert is not None or key is not None:
-            fail("Podaj plik PKCS#12 (--pkcs12) albo parę --cert i --key, nie jedno i drugie.")
+            fail("Podaj plik PKCS#12 (--pkcs12) albo parę --cert i --key, nie jedno i drugie.", ExitCode.USAGE)
         data = read_input_file(pkcs12, "pliku PKCS#12")
         password = read_password_file(password_file) if password_file is not None else None
         try:
-            return CertificateCredentials.from_pkcs12(data, password)
-        except KsefInvalidInputError as error:
-            if password is not None or not isinstance(error.__cause__, (PasswordRequiredError, WrongPasswordError)):
+            return client.CertificateCredentials.from_pkcs12(data, password)
+        except client.KsefInvalidInputError as error:
+            if password is not None or not isinstance(
+                error.__cause__, (crypto_errors.PasswordRequiredError, crypto_errors.WrongPasswordError)
+            ):
                 raise
-        return CertificateCredentials.from_pkcs12(data, ask_key_password(None, "Hasło do pliku PKCS#12"))
+        return client.CertificateCredentials.from_pkcs12(data, ask_key_password(None, "Hasło do pliku PKCS#12"))
     if cert is None or key is None:
-        fail("Podaj certyfikat i klucz: --cert PLIK.crt --key PLIK.key (albo --pkcs12 PLIK.p12).")
+        fail("Podaj certyfikat i klucz: --cert PLIK.crt --key PLIK.key (albo --pkcs12 PLIK.p12).", ExitCode.USAGE)
     certificate_data = read_input_file(cert, "pliku certyfikatu")
     key_data = read_input_file(key, "pliku klucza")
     password = read_password_file(password_file) if password_file is not None else None
     try:
-        return CertificateCredentials.from_files_content(certificate_data, key_data, password)
-    except KsefInvalidInputError as error:
-        if password is not None or not isinstance(error.__cause__, PasswordRequiredError):
+        return client.CertificateCredentials.from_files_content(certificate_data, key_data, password)
+    except client.KsefInvalidInputError as error:
+        if password is not None or not isinstance(error.__cause__, crypto_errors.PasswordRequiredError):
             raise
-    return CertificateCredentials.from_files_content(certificate_data, key_data, ask_key_password(None))
+    return client.CertificateCredentials.from_files_content(certificate_data, key_data, ask_key_password(None))
 
 
 def _context(
-    credentials: CertificateCredentials,
+    credentials: client.CertificateCredentials,
     nip: str | None,
     internal_id: str | None,
     nip_vat_ue: str | None,
     peppol_id: str | None,
-) -> ContextIdentifier:
+) -> client.ContextIdentifier:
     """The login context from the options; without one, the NIP the certificate itself names."""
     given = [
-        (ContextIdentifierType.NIP, nip),
-        (ContextIdentifierType.INTERNAL_ID, internal_id),
-        (ContextIdentifierType.NIP_VAT_UE, nip_vat_ue),
-        (ContextIdentifierType.PEPPOL_ID, peppol_id),
+        (client.ContextIdentifierType.NIP, nip),
+        (client.ContextIdentifierType.INTERNAL_ID, internal_id),
+        (client.ContextIdentifierType.NIP_VAT_UE, nip_vat_ue),
+        (client.ContextIdentifierType.PEPPOL_ID, peppol_id),
     ]
     chosen = [(kind, value) for kind, value in given if value is not None]
     if len(chosen) > 1:
-        fail("Podaj jeden kontekst logowania: --nip, --internal-id, --nip-vat-ue albo --peppol-id.")
+        fail("Podaj jeden kontekst logowania: --nip, --internal-id, --nip-vat-ue albo --peppol-id.", ExitCode.USAGE)
     if chosen:
         kind, value = chosen[0]
-        return ContextIdentifier(kind, value.strip())
+        return client.ContextIdentifier(kind, value.strip())
     identifier = credentials.subject_identifier
-    if identifier.type is SubjectIdentifierType.NIP:
-        return ContextIdentifier(ContextIdentifierType.NIP, identifier.value)
+    if identifier.type is certificates.SubjectIdentifierType.NIP:
+        return client.ContextIdentifier(client.ContextIdentifierType.NIP, identifier.value)
     fail(
         "Certyfikat nie zawiera numeru NIP, więc podaj kontekst logowania: --nip NIP firmy (albo --internal-id, "
-        "--nip-vat-ue, --peppol-id)."
+        "--nip-vat-ue, --peppol-id).",
+        ExitCode.USAGE,
     )
 
 
 def _is_self_signed(certificate: x509.Certificate) -> bool:
-    with tolerate_ksef_quirks():
+    with compat.tolerate_ksef_quirks():
         return certificate.issuer == certificate.subject
 
 
 _LOGIN_PROGRESS = {100: "Uwierzytelnianie w toku (KSeF sprawdza podpis i certyfikat)…"}
 
 
-def _login_progress(status: AuthenticationOperationStatus) -> str:
+def _login_progress(status: client.AuthenticationOperationStatus) -> str:
     return _LOGIN_PROGRESS.get(status.status.code, f"Uwierzytelnianie: {status.status.description}…")
 
 
+@report_errors
 def login(
     *,
     cert: Annotated[
@@ -176,19 +181,19 @@ def login(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Zaloguj się do KSeF certyfikatem (podpis XAdES) i zapamiętaj tokeny w profilu środowiska."""
-    env = Environment.parse(str(environment))
+    env = client.Environment.parse(str(environment))
     previous = load_profile(env)
     credentials = _read_credentials(cert, key, pkcs12, password_file)
     context = _context(credentials, nip, internal_id, nip_vat_ue, peppol_id)
     now = dt.datetime.now(dt.UTC)
     try:
         credentials.check_valid_at(now)
-    except KsefInvalidInputError as error:
-        fail(error.message)
+    except client.KsefInvalidInputError as error:
+        fail(error.message, ExitCode.LOCAL)  # the certificate file is expired or not yet valid
     self_signed = _is_self_signed(credentials.certificate)
-    if verify_chain is None and self_signed and env in (Environment.LOCAL, Environment.TEST):
+    if verify_chain is None and self_signed and env in (client.Environment.LOCAL, client.Environment.TEST):
         verify_chain = False
-    if self_signed and env in (Environment.DEMO, Environment.PROD):
+    if self_signed and env in (client.Environment.DEMO, client.Environment.PROD):
         error_console.print(
             f"[yellow]Uwaga:[/] certyfikat jest samopodpisany — środowisko {env.value} go nie przyjmie "
             "(samopodpisane certyfikaty działają tylko w local i test)."
@@ -203,19 +208,22 @@ def login(
                 credentials,
                 context,
                 subject_identifier_type=(
-                    SubjectIdentifierTypeXml.CERTIFICATE_FINGERPRINT
+                    client.SubjectIdentifierTypeXml.CERTIFICATE_FINGERPRINT
                     if fingerprint
-                    else SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT
+                    else client.SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT
                 ),
                 verify_certificate_chain=verify_chain,
                 on_progress=lambda progress: status.update(_login_progress(progress)),
             )
-        identifier = read_subject_identifier(credentials.certificate)
+        identifier = certificates.read_subject_identifier(credentials.certificate)
         if fingerprint:
-            identifier_type, identifier_value = SubjectIdentifierType.FINGERPRINT.value, credentials.fingerprint
+            identifier_type, identifier_value = (
+                certificates.SubjectIdentifierType.FINGERPRINT.value,
+                credentials.fingerprint,
+            )
         else:
             identifier_type, identifier_value = identifier.type.value, identifier.value
-        with tolerate_ksef_quirks():
+        with compat.tolerate_ksef_quirks():
             subject = format_name(credentials.certificate.subject)
         profile = Profile(
             environment=env,
@@ -227,7 +235,7 @@ def login(
                 identifier_value=identifier_value,
                 context_type=context.type.value,
                 context_value=context.value,
-                certificate_serial=certificate_serial(credentials.certificate),
+                certificate_serial=certificates.certificate_serial(credentials.certificate),
                 certificate_fingerprint=credentials.fingerprint,
                 certificate_valid_to=credentials.certificate.not_valid_after_utc,
                 logged_in_at=now,
@@ -246,7 +254,7 @@ def _end_previous_session(session: Session, previous: Profile) -> None:
     session.client.tokens = previous.tokens
     try:
         session.client.auth.logout()
-    except (KsefClientError, httpx.TransportError) as error:
+    except (client.KsefClientError, httpx.TransportError) as error:
         reason = (
             describe_transport_error(error) if isinstance(error, httpx.TransportError) else describe_client_error(error)
         )
@@ -281,16 +289,15 @@ def _print_profile(profile: Profile) -> None:
 @report_errors
 def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL, base_url: BaseUrlOption = None) -> None:
     """Wyloguj się: zakończ sesję w KSeF i usuń zapisane tokeny tego środowiska."""
-    env = Environment.parse(str(environment))
+    env = client.Environment.parse(str(environment))
     profile = load_profile(env)
     if profile is None:
-        console.print(f"Nie jesteś zalogowany do środowiska {env.value}.")
-        return
+        fail(f"Nie jesteś zalogowany do środowiska {env.value} — nie ma czego wylogować.")
     ended = True
     with connect(env, base_url) as session:
         try:
             session.client.auth.logout()
-        except KsefClientError as error:  # the local tokens are removed anyway
+        except client.KsefClientError as error:  # the local tokens are removed anyway
             ended = False
             error_console.print(
                 f"[yellow]Nie udało się zakończyć sesji w KSeF:[/] {escape(describe_client_error(error))}"
@@ -307,22 +314,53 @@ def logout(environment: EnvironmentOption = EnvironmentChoice.LOCAL, base_url: B
         print_done(f"Usunięto zapisane tokeny ({env.value}); sesja w KSeF wygaśnie sama.")
 
 
+def _session_active(profile: Profile, now: dt.datetime) -> bool:
+    refresh = profile.tokens.refresh_token
+    return profile.tokens.access_token.is_valid(now) or (refresh is not None and refresh.is_valid(now))
+
+
+def _profile_json(profile: Profile, now: dt.datetime) -> dict[str, object]:
+    """Who is logged in, for scripts; never the tokens themselves."""
+    info = profile.login
+    refresh = profile.tokens.refresh_token
+    return {
+        "environment": profile.environment.value,
+        "baseUrl": profile.base_url,
+        "subject": info.subject,
+        "identifier": {"type": info.identifier_type, "value": info.identifier_value},
+        "context": {"type": info.context_type, "value": info.context_value},
+        "certificateSerial": info.certificate_serial,
+        "certificateFingerprint": info.certificate_fingerprint,
+        "certificateValidTo": info.certificate_valid_to,
+        "loggedInAt": info.logged_in_at,
+        "accessTokenValidUntil": profile.tokens.access_token.valid_until,
+        "sessionValidUntil": refresh.valid_until if refresh is not None else None,
+        "sessionActive": _session_active(profile, now),
+        "profile": str(profile_path(profile.environment)),
+    }
+
+
 @report_errors
-def whoami(environment: EnvironmentOption = EnvironmentChoice.LOCAL) -> None:
+def whoami(
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    as_json: Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów); bez tokenów.")] = False,
+) -> None:
     """Pokaż, kto jest zalogowany w danym środowisku (bez łączenia z KSeF)."""
-    env = Environment.parse(str(environment))
+    env = client.Environment.parse(str(environment))
     profile = load_profile(env)
     if profile is None:
         fail(f"Nie jesteś zalogowany do środowiska {env.value}. Zaloguj się: {login_hint(env)}")
-    _print_profile(profile)
     now = dt.datetime.now(dt.UTC)
-    refresh = profile.tokens.refresh_token
-    if not profile.tokens.access_token.is_valid(now) and (refresh is None or not refresh.is_valid(now)):
+    if as_json:
+        print_json(_profile_json(profile, now))
+        return
+    _print_profile(profile)
+    if not _session_active(profile, now):
         error_console.print(f"[yellow]Sesja wygasła — zaloguj się ponownie:[/] {login_hint(env)}")
 
 
-def register(app: typer.Typer) -> None:
-    """Add `login`, `logout` and `whoami` to the top-level command."""
-    app.command("login")(report_errors(login))
-    app.command("logout")(logout)
-    app.command("whoami")(whoami)
+def register(parent: typer.Typer) -> None:
+    """Add `login`, `logout` and `whoami` to the `ksef-mcu` command."""
+    add_command(parent, "login", login)
+    add_command(parent, "logout", logout)
+    add_command(parent, "whoami", whoami)

@@ -9,39 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from lxml import etree
 
 from ksef_mcu.cli._common import (
+    ExitCode,
     ask_key_password,
+    check_new_file,
     console,
+    ensure_directory,
     fail,
     load_key_file,
     read_input_file,
-    refuse_existing,
     report_errors,
     write_new_file,
 )
-from ksef_mcu.crypto.certificates import load_certificate
-from ksef_mcu.crypto.errors import PasswordRequiredError
-from ksef_mcu.crypto.qr import (
-    LABEL_CERTIFICATE,
-    LABEL_OFFLINE,
-    QR_BASE_URLS,
-    ContextIdentifierType,
-    EcdsaSignatureEncoding,
-    InvoiceHash,
-    QrEnvironment,
-    build_invoice_link,
-    build_offline_qr_link,
-    check_ksef_number,
-)
-from ksef_mcu.qr_images import render_qr_png, render_qr_svg
-
-app = typer.Typer(
-    name="qr",
-    help="Kody QR KSeF: KOD I (weryfikacja faktury) i KOD II (weryfikacja wystawcy faktury offline).",
-    no_args_is_help=True,
-)
+from ksef_mcu.cli._frame import add_command, new_group
+from ksef_mcu.cli._lazy import certificates, crypto_errors, etree, qr_crypto, qr_images
 
 
 class ImageFormat(enum.StrEnum):
@@ -55,12 +37,14 @@ class ImageFormat(enum.StrEnum):
 class InvoiceFacts:
     """What KOD I needs from an invoice file: its hash, and (when the XML has them) seller NIP and P_1 date."""
 
-    invoice_hash: InvoiceHash
+    invoice_hash: qr_crypto.InvoiceHash
     seller_nip: str | None
     issue_date: dt.date | None
 
 
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+def _safe_parser() -> etree.XMLParser:
+    """No DTDs, no entities, no network, no huge trees."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def read_invoice_facts(path: Path) -> InvoiceFacts:
@@ -71,7 +55,7 @@ def read_invoice_facts(path: Path) -> InvoiceFacts:
     root = None
     if b"<!DOCTYPE" not in data.upper():  # FA(3) has no DTD; a file with one is only hashed, never parsed
         try:
-            root = etree.fromstring(data, _SAFE_XML)
+            root = etree.fromstring(data, _safe_parser())
         except etree.XMLSyntaxError:
             root = None
     if root is not None:
@@ -84,34 +68,42 @@ def read_invoice_facts(path: Path) -> InvoiceFacts:
                 issue_date = dt.date.fromisoformat((dates[0].text or "").strip())
             except ValueError:
                 issue_date = None
-    return InvoiceFacts(InvoiceHash.of(data), nip, issue_date)
+    return InvoiceFacts(qr_crypto.InvoiceHash.of(data), nip, issue_date)
 
 
-def _base_url(environment: QrEnvironment, base_url: str | None) -> str:
-    return base_url if base_url is not None else QR_BASE_URLS[environment]
+def _base_url(environment: LinkEnvironment, base_url: str | None) -> str:
+    return base_url if base_url is not None else qr_crypto.QR_BASE_URLS[qr_crypto.QrEnvironment(environment.value)]
 
 
 def _image_format(out: Path) -> ImageFormat:
     try:
         return ImageFormat(out.suffix.lower())
     except ValueError:
-        fail(f"Nieobsługiwany format obrazu „{out.suffix or out.name}”: użyj rozszerzenia .png albo .svg.")
+        fail(
+            f"Nieobsługiwany format obrazu „{out.suffix or out.name}”: użyj rozszerzenia .png albo .svg.",
+            ExitCode.USAGE,
+        )
 
 
 def _write_image(out: Path, link: str, label: str) -> None:
     image_format = _image_format(out)
-    data = render_qr_png(link, label) if image_format is ImageFormat.PNG else render_qr_svg(link, label)
+    data = (
+        qr_images.render_qr_png(link, label)
+        if image_format is ImageFormat.PNG
+        else qr_images.render_qr_svg(link, label)
+    )
+    ensure_directory(out.parent)
     write_new_file(out, data, mode=0o644)
     console.print(f"[green]Zapisano kod QR:[/] {out} (podpis pod kodem: {label})")
 
 
 def _invoice_inputs(invoice: Path | None, invoice_hash: str | None) -> InvoiceFacts:
     if (invoice is None) == (invoice_hash is None):
-        fail("Podaj plik faktury (--invoice) albo jej skrót SHA-256 (--hash) — dokładnie jedno z nich.")
+        fail("Podaj plik faktury (--invoice) albo jej skrót SHA-256 (--hash) — dokładnie jedno z nich.", ExitCode.USAGE)
     if invoice is not None:
         return read_invoice_facts(invoice)
     assert invoice_hash is not None  # noqa: S101 - exactly one of the two was given
-    return InvoiceFacts(InvoiceHash.parse(invoice_hash), None, None)
+    return InvoiceFacts(qr_crypto.InvoiceHash.parse(invoice_hash), None, None)
 
 
 def _inputs(
@@ -120,11 +112,11 @@ def _inputs(
     """What both codes start from: a writable image path (checked before any work), the invoice and the seller."""
     if out is not None:
         _image_format(out)
-        refuse_existing(out)
+        check_new_file(out, hint="Usuń go albo wskaż inny plik (--output).")
     facts = _invoice_inputs(invoice, invoice_hash)
     seller_nip = nip or facts.seller_nip
     if seller_nip is None:
-        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.")
+        fail("Nie znaleziono NIP sprzedawcy w pliku faktury — podaj go opcją --nip.", ExitCode.USAGE)
     return facts, seller_nip
 
 
@@ -139,16 +131,38 @@ HashOption = Annotated[
     typer.Option("--hash", help="Skrót SHA-256 faktury (Base64 z API albo Base64URL) zamiast pliku faktury."),
 ]
 NipOption = Annotated[str | None, typer.Option("--nip", help="NIP sprzedawcy (domyślnie z Podmiot1 w pliku faktury).")]
+
+
+class LinkEnvironment(enum.StrEnum):
+    """`--env`: whose verification host the link names (the values of `crypto.qr.QrEnvironment`)."""
+
+    LOCAL = "local"
+    TEST = "test"
+    DEMO = "demo"
+    PROD = "prod"
+
+
+class ContextType(enum.StrEnum):
+    """`--context-type` (the values of `crypto.qr.ContextIdentifierType`)."""
+
+    NIP = "Nip"
+    INTERNAL_ID = "InternalId"
+    NIP_VAT_UE = "NipVatUe"
+    PEPPOL_ID = "PeppolId"
+
+
 EnvironmentOption = Annotated[
-    QrEnvironment, typer.Option("--env", help="Środowisko KSeF, którego adres ma link.", case_sensitive=False)
+    LinkEnvironment, typer.Option("--env", help="Środowisko KSeF, którego adres ma link.", case_sensitive=False)
 ]
 BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", help="Własny adres bazowy linków (zamiast adresu środowiska).")
 ]
-OutOption = Annotated[Path | None, typer.Option("--out", help="Zapisz obraz kodu QR: plik .png albo .svg.")]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Zapisz obraz kodu QR do pliku .png albo .svg.", show_default=False),
+]
 
 
-@app.command("invoice")
 @report_errors
 def invoice_code(
     *,
@@ -163,29 +177,30 @@ def invoice_code(
         str | None,
         typer.Option("--ksef-number", help="Numer KSeF faktury — napis pod kodem (bez niego: OFFLINE)."),
     ] = None,
-    environment: EnvironmentOption = QrEnvironment.LOCAL,
+    environment: EnvironmentOption = LinkEnvironment.LOCAL,
     base_url: BaseUrlOption = None,
-    out: OutOption = None,
+    output: OutputOption = None,
 ) -> None:
     """KOD I: link do weryfikacji faktury w KSeF (i obraz z numerem KSeF albo napisem OFFLINE)."""
-    facts, seller_nip = _inputs(out, invoice, invoice_hash, nip)
+    facts, seller_nip = _inputs(output, invoice, invoice_hash, nip)
     if issue_date is not None:
         try:
             date = dt.date.fromisoformat(issue_date)
         except ValueError:
-            fail(f"Nieprawidłowa data {issue_date!r}: oczekiwano RRRR-MM-DD.")
+            fail(f"Nieprawidłowa data {issue_date!r}: oczekiwano RRRR-MM-DD.", ExitCode.USAGE)
     elif facts.issue_date is not None:
         date = facts.issue_date
     else:
-        fail("Nie znaleziono daty wystawienia (P_1) w pliku faktury — podaj ją opcją --date RRRR-MM-DD.")
-    label = check_ksef_number(ksef_number) if ksef_number is not None else LABEL_OFFLINE
-    link = build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
+        fail(
+            "Nie znaleziono daty wystawienia (P_1) w pliku faktury — podaj ją opcją --date RRRR-MM-DD.", ExitCode.USAGE
+        )
+    label = qr_crypto.check_ksef_number(ksef_number) if ksef_number is not None else qr_crypto.LABEL_OFFLINE
+    link = qr_crypto.build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
     typer.echo(link)
-    if out is not None:
-        _write_image(out, link, label)
+    if output is not None:
+        _write_image(output, link, label)
 
 
-@app.command("offline")
 @report_errors
 def offline_code(
     *,
@@ -195,9 +210,9 @@ def offline_code(
     invoice_hash: HashOption = None,
     nip: NipOption = None,
     context_type: Annotated[
-        ContextIdentifierType,
+        ContextType,
         typer.Option("--context-type", help="Typ kontekstu, w którym wystawiono fakturę.", case_sensitive=False),
-    ] = ContextIdentifierType.NIP,
+    ] = ContextType.NIP,
     context_value: Annotated[
         str | None, typer.Option("--context-value", help="Identyfikator kontekstu (domyślnie NIP sprzedawcy).")
     ] = None,
@@ -207,29 +222,58 @@ def offline_code(
     password_file: Annotated[
         Path | None, typer.Option("--password-file", help="Plik z hasłem do klucza (zamiast pytania o hasło).")
     ] = None,
-    environment: EnvironmentOption = QrEnvironment.LOCAL,
+    environment: EnvironmentOption = LinkEnvironment.LOCAL,
     base_url: BaseUrlOption = None,
-    out: OutOption = None,
+    output: OutputOption = None,
 ) -> None:
     """KOD II: link potwierdzający wystawcę faktury offline, podpisany certyfikatem Offline (napis CERTYFIKAT)."""
-    facts, seller_nip = _inputs(out, invoice, invoice_hash, nip)
+    facts, seller_nip = _inputs(output, invoice, invoice_hash, nip)
     certificate_data = read_input_file(cert, "pliku certyfikatu")
     try:
-        certificate = load_certificate(certificate_data)
-    except PasswordRequiredError:
-        certificate = load_certificate(certificate_data, ask_key_password(password_file, "Hasło do pliku PKCS#12"))
+        certificate = certificates.load_certificate(certificate_data)
+    except crypto_errors.PasswordRequiredError:
+        certificate = certificates.load_certificate(
+            certificate_data, ask_key_password(password_file, "Hasło do pliku PKCS#12")
+        )
     private_key = load_key_file(key, password_file)
-    link = build_offline_qr_link(
-        _base_url(environment, base_url),
-        context_type=context_type,
-        context_value=context_value if context_value is not None else seller_nip,
+    link_base = _base_url(environment, base_url)
+    context = context_value if context_value is not None else seller_nip
+    # The options first (a bad NIP or context is a usage error), then the files (a certificate or key that cannot
+    # sign KOD II is a local problem).
+    qr_crypto.unsigned_offline_qr_link(
+        link_base,
+        context_type=qr_crypto.ContextIdentifierType(context_type.value),
+        context_value=context,
         seller_nip=seller_nip,
+        certificate_serial=certificates.certificate_serial(certificate),
         invoice=facts.invoice_hash,
-        certificate=certificate,
-        key=private_key,
-        ecdsa_encoding=EcdsaSignatureEncoding.DER if ecdsa_der else EcdsaSignatureEncoding.P1363,
-        now=dt.datetime.now(dt.UTC),
     )
+    try:
+        link = qr_crypto.build_offline_qr_link(
+            link_base,
+            context_type=qr_crypto.ContextIdentifierType(context_type.value),
+            context_value=context,
+            seller_nip=seller_nip,
+            invoice=facts.invoice_hash,
+            certificate=certificate,
+            key=private_key,
+            ecdsa_encoding=qr_crypto.EcdsaSignatureEncoding.DER
+            if ecdsa_der
+            else qr_crypto.EcdsaSignatureEncoding.P1363,
+            now=dt.datetime.now(dt.UTC),
+        )
+    except crypto_errors.QrError as error:
+        fail(error.message, ExitCode.LOCAL)
     typer.echo(link)
-    if out is not None:
-        _write_image(out, link, LABEL_CERTIFICATE)
+    if output is not None:
+        _write_image(output, link, qr_crypto.LABEL_CERTIFICATE)
+
+
+def register(parent: typer.Typer) -> None:
+    """Add the `qr` group to the `ksef-mcu` command."""
+    group = new_group(
+        "qr", "Kody QR KSeF: KOD I (weryfikacja faktury) i KOD II (weryfikacja wystawcy faktury offline)."
+    )
+    add_command(group, "invoice", invoice_code)
+    add_command(group, "offline", offline_code)
+    parent.add_typer(group)

@@ -8,38 +8,34 @@ as if granted by a ZAW-FA form, and blocking logins into a context. Only `local`
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from ksef_mcu.cli._common import fail, report_errors
+from ksef_mcu import identifiers
+from ksef_mcu.cli._common import ExitCode, fail, report_errors
+from ksef_mcu.cli._frame import Choice, add_command, new_group
+from ksef_mcu.cli._lazy import client
 from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentOption, connect, print_done, spinner
-from ksef_mcu.client import Environment
-from ksef_mcu.identifiers import check_nip, check_pesel
 
-app = typer.Typer(
-    name="testdata",
-    help="Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity.",
-    no_args_is_help=True,
+
+class SubjectType(enum.StrEnum):
+    """`subjectType` of `POST /testdata/subject`."""
+
+    VAT_GROUP = "VatGroup"
+    JST = "JST"
+    ENFORCEMENT_AUTHORITY = "EnforcementAuthority"
+
+
+SUBJECT_TYPE_CHOICE = Choice(
+    {
+        "grupa-vat": SubjectType.VAT_GROUP,
+        "jst": SubjectType.JST,
+        "organ-egzekucyjny": SubjectType.ENFORCEMENT_AUTHORITY,
+    },
+    also={"vat-group": SubjectType.VAT_GROUP, "enforcement-authority": SubjectType.ENFORCEMENT_AUTHORITY},
 )
-subject_app = typer.Typer(name="subject", help="Podmioty: grupa VAT, JST, organ egzekucyjny.", no_args_is_help=True)
-person_app = typer.Typer(name="person", help="Osoby fizyczne z powiązaniem NIP–PESEL.", no_args_is_help=True)
-permissions_app = typer.Typer(name="permissions", help="Uprawnienia (jak z formularza ZAW-FA).", no_args_is_help=True)
-context_app = typer.Typer(name="context", help="Blokada uwierzytelniania w kontekście.", no_args_is_help=True)
-app.add_typer(subject_app)
-app.add_typer(person_app)
-app.add_typer(permissions_app)
-app.add_typer(context_app)
-
-
-class SubjectTypeChoice(enum.StrEnum):
-    VAT_GROUP = "vat-group"
-    JST = "jst"
-    ENFORCEMENT_AUTHORITY = "enforcement-authority"
-
-    @property
-    def api(self) -> str:
-        return {"vat-group": "VatGroup", "jst": "JST", "enforcement-authority": "EnforcementAuthority"}[self.value]
 
 
 class PermissionChoice(enum.StrEnum):
@@ -59,14 +55,17 @@ class PermissionChoice(enum.StrEnum):
 def _description(text: str, option: str = "--description") -> str:
     value = text.strip()
     if not 5 <= len(value) <= 256:
-        fail(f"Opis ({option}) musi mieć od 5 do 256 znaków.")
+        fail(f"Opis ({option}) musi mieć od 5 do 256 znaków.", ExitCode.USAGE)
     return value
 
 
-def _refuse_official_production(environment: EnvironmentChoice) -> Environment:
-    env = Environment.parse(environment.value)
-    if env in (Environment.DEMO, Environment.PROD):
-        fail(f"Dane testowe są dostępne tylko w środowisku test i na własnym serwerze (local), nie w {env.value}.")
+def _refuse_official_production(environment: EnvironmentChoice) -> client.Environment:
+    env = client.Environment.parse(environment.value)
+    if env in (client.Environment.DEMO, client.Environment.PROD):
+        fail(
+            f"Dane testowe są dostępne tylko w środowisku test i na własnym serwerze (local), nie w {env.value}.",
+            ExitCode.USAGE,
+        )
     return env
 
 
@@ -76,12 +75,19 @@ def _post(environment: EnvironmentChoice, base_url: str | None, path: str, body:
         session.client.request("POST", path, json=body, authenticated=False)
 
 
-@subject_app.command("create")
 @report_errors
 def subject_create(
     *,
     nip: Annotated[str, typer.Argument(help="NIP podmiotu.")],
-    subject_type: Annotated[SubjectTypeChoice, typer.Option("--type", case_sensitive=False, help="Rodzaj podmiotu.")],
+    subject_type: Annotated[
+        SubjectType,
+        typer.Option(
+            "--type",
+            parser=SUBJECT_TYPE_CHOICE.parse,
+            metavar=SUBJECT_TYPE_CHOICE.metavar,
+            help="Rodzaj podmiotu: grupa VAT, jednostka samorządu terytorialnego (JST) albo organ egzekucyjny.",
+        ),
+    ],
     description: Annotated[str, typer.Option("--description", help="Opis (5–256 znaków).")] = "Podmiot testowy",
     subunits: Annotated[
         list[str] | None,
@@ -96,22 +102,21 @@ def subject_create(
         unit_nip, _, unit_description = entry.partition("=")
         units.append(
             {
-                "subjectNip": check_nip(unit_nip.strip()),
+                "subjectNip": identifiers.check_nip(unit_nip.strip()),
                 "description": _description(unit_description or f"Jednostka {unit_nip.strip()}", "--subunit"),
             }
         )
     body: dict[str, Any] = {
-        "subjectNip": check_nip(nip),
-        "subjectType": subject_type.api,
+        "subjectNip": identifiers.check_nip(nip),
+        "subjectType": subject_type.value,
         "description": _description(description),
     }
     if units:
         body["subunits"] = units
     _post(environment, base_url, "/testdata/subject", body, "Tworzenie podmiotu")
-    print_done(f"Utworzono podmiot {nip} ({subject_type.api}).")
+    print_done(f"Utworzono podmiot {nip} ({subject_type.value}).")
 
 
-@subject_app.command("remove")
 @report_errors
 def subject_remove(
     nip: Annotated[str, typer.Argument(help="NIP podmiotu.")],
@@ -119,11 +124,16 @@ def subject_remove(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Usuń podmiot (z jednostkami podrzędnymi)."""
-    _post(environment, base_url, "/testdata/subject/remove", {"subjectNip": check_nip(nip)}, "Usuwanie podmiotu")
+    _post(
+        environment,
+        base_url,
+        "/testdata/subject/remove",
+        {"subjectNip": identifiers.check_nip(nip)},
+        "Usuwanie podmiotu",
+    )
     print_done(f"Usunięto podmiot {nip}.")
 
 
-@person_app.command("create")
 @report_errors
 def person_create(
     *,
@@ -137,8 +147,8 @@ def person_create(
 ) -> None:
     """Utwórz osobę fizyczną: powiązanie NIP–PESEL i prawa właściciela w kontekście NIP."""
     body = {
-        "nip": check_nip(nip),
-        "pesel": check_pesel(pesel),
+        "nip": identifiers.check_nip(nip),
+        "pesel": identifiers.check_pesel(pesel),
         "isBailiff": bailiff,
         "isDeceased": deceased,
         "description": _description(description),
@@ -147,7 +157,6 @@ def person_create(
     print_done(f"Utworzono osobę: PESEL {pesel}, NIP {nip}. Może logować się certyfikatem z PESEL w kontekście {nip}.")
 
 
-@person_app.command("remove")
 @report_errors
 def person_remove(
     nip: Annotated[str, typer.Argument(help="NIP osoby.")],
@@ -155,23 +164,23 @@ def person_remove(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Usuń osobę i wszystkie jej uprawnienia."""
-    _post(environment, base_url, "/testdata/person/remove", {"nip": check_nip(nip)}, "Usuwanie osoby")
+    _post(environment, base_url, "/testdata/person/remove", {"nip": identifiers.check_nip(nip)}, "Usuwanie osoby")
     print_done(f"Usunięto osobę o NIP {nip}.")
 
 
 def _authorized(nip: str | None, pesel: str | None, fingerprint: str | None) -> dict[str, str]:
     given = [(kind, value) for kind, value in (("Nip", nip), ("Pesel", pesel), ("Fingerprint", fingerprint)) if value]
     if len(given) != 1:
-        fail("Wskaż dokładnie jednego uprawnionego: --nip, --pesel albo --fingerprint.")
+        fail("Wskaż dokładnie jednego uprawnionego: --nip, --pesel albo --fingerprint.", ExitCode.USAGE)
     kind, value = given[0]
     if kind == "Nip":
-        value = check_nip(value)
+        value = identifiers.check_nip(value)
     elif kind == "Pesel":
-        value = check_pesel(value)
+        value = identifiers.check_pesel(value)
     else:
         value = value.strip().upper()
         if len(value) != 64 or any(character not in "0123456789ABCDEF" for character in value):
-            fail("Odcisk certyfikatu (--fingerprint) to 64 cyfry szesnastkowe SHA-256.")
+            fail("Odcisk certyfikatu (--fingerprint) to 64 cyfry szesnastkowe SHA-256.", ExitCode.USAGE)
     return {"type": kind, "value": value}
 
 
@@ -183,7 +192,6 @@ AuthorizedFingerprint = Annotated[
 ]
 
 
-@permissions_app.command("grant")
 @report_errors
 def permissions_grant(
     *,
@@ -202,7 +210,7 @@ def permissions_grant(
     """Nadaj uprawnienia w kontekście NIP (symulacja ZAW-FA)."""
     text = _description(description)
     body = {
-        "contextIdentifier": {"type": "Nip", "value": check_nip(context_nip)},
+        "contextIdentifier": {"type": "Nip", "value": identifiers.check_nip(context_nip)},
         "authorizedIdentifier": _authorized(nip, pesel, fingerprint),
         "permissions": [
             {"permissionType": permission.api, "description": text} for permission in dict.fromkeys(permissions)
@@ -213,7 +221,6 @@ def permissions_grant(
     print_done(f"Nadano uprawnienia {names} w kontekście NIP {context_nip}.")
 
 
-@permissions_app.command("revoke")
 @report_errors
 def permissions_revoke(
     *,
@@ -226,7 +233,7 @@ def permissions_revoke(
 ) -> None:
     """Odbierz uprawnienia nadane danymi testowymi w kontekście NIP."""
     body = {
-        "contextIdentifier": {"type": "Nip", "value": check_nip(context_nip)},
+        "contextIdentifier": {"type": "Nip", "value": identifiers.check_nip(context_nip)},
         "authorizedIdentifier": _authorized(nip, pesel, fingerprint),
     }
     _post(environment, base_url, "/testdata/permissions/revoke", body, "Odbieranie uprawnień")
@@ -245,9 +252,11 @@ def _context(nip: str | None, internal_id: str | None, nip_vat_ue: str | None, p
         if value
     ]
     if len(given) != 1:
-        fail("Wskaż dokładnie jeden kontekst: --nip, --internal-id, --nip-vat-ue albo --peppol-id.")
+        fail("Wskaż dokładnie jeden kontekst: --nip, --internal-id, --nip-vat-ue albo --peppol-id.", ExitCode.USAGE)
     kind, value = given[0]
-    return {"contextIdentifier": {"type": kind, "value": check_nip(value) if kind == "Nip" else value.strip()}}
+    return {
+        "contextIdentifier": {"type": kind, "value": identifiers.check_nip(value) if kind == "Nip" else value.strip()}
+    }
 
 
 ContextNip = Annotated[str | None, typer.Option("--nip", help="Kontekst: NIP.")]
@@ -256,7 +265,6 @@ ContextNipVatUe = Annotated[str | None, typer.Option("--nip-vat-ue", help="Konte
 ContextPeppolId = Annotated[str | None, typer.Option("--peppol-id", help="Kontekst: identyfikator Peppol.")]
 
 
-@context_app.command("block")
 @report_errors
 def context_block(
     *,
@@ -273,7 +281,6 @@ def context_block(
     print_done(f"Zablokowano uwierzytelnianie w kontekście {body['contextIdentifier']['value']}.")
 
 
-@context_app.command("unblock")
 @report_errors
 def context_unblock(
     *,
@@ -290,15 +297,6 @@ def context_unblock(
     print_done(f"Odblokowano uwierzytelnianie w kontekście {body['contextIdentifier']['value']}.")
 
 
-limits_app = typer.Typer(
-    name="limits",
-    help="Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).",
-    no_args_is_help=True,
-)
-app.add_typer(limits_app)
-
-
-@limits_app.command("set")
 @report_errors
 def limits_set(
     *,
@@ -313,7 +311,7 @@ def limits_set(
 ) -> None:
     """Zmień limity certyfikatów zalogowanego podmiotu (np. żeby sprawdzić komunikat o wyczerpanym limicie)."""
     if max_enrollments is None and max_certificates is None:
-        fail("Podaj --max-enrollments albo --max-certificates (albo oba).")
+        fail("Podaj --max-enrollments albo --max-certificates (albo oba).", ExitCode.USAGE)
     body: dict[str, Any] = {}
     if max_enrollments is not None:
         body["enrollment"] = {"maxEnrollments": max_enrollments}
@@ -325,7 +323,6 @@ def limits_set(
     print_done("Zmieniono limity certyfikatów; sprawdź je: ksef-mcu cert limits")
 
 
-@limits_app.command("reset")
 @report_errors
 def limits_reset(
     environment: EnvironmentOption = EnvironmentChoice.LOCAL,
@@ -336,3 +333,35 @@ def limits_reset(
     with connect(env, base_url) as session, spinner("Przywracanie limitów…"):
         session.client.request("DELETE", "/testdata/limits/subject/certificate")
     print_done("Przywrócono domyślne limity certyfikatów.")
+
+
+def register(parent: typer.Typer) -> None:
+    """Add the `testdata` group (subjects, persons, permissions, contexts, limits) to the `ksef-mcu` command."""
+    group = new_group(
+        "testdata", "Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity."
+    )
+    subgroups: list[tuple[str, str, dict[str, Callable[..., None]]]] = [
+        (
+            "subject",
+            "Podmioty: grupa VAT, JST, organ egzekucyjny.",
+            {"create": subject_create, "remove": subject_remove},
+        ),
+        ("person", "Osoby fizyczne z powiązaniem NIP–PESEL.", {"create": person_create, "remove": person_remove}),
+        (
+            "permissions",
+            "Uprawnienia (jak z formularza ZAW-FA).",
+            {"grant": permissions_grant, "revoke": permissions_revoke},
+        ),
+        ("context", "Blokada uwierzytelniania w kontekście.", {"block": context_block, "unblock": context_unblock}),
+        (
+            "limits",
+            "Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).",
+            {"set": limits_set, "reset": limits_reset},
+        ),
+    ]
+    for name, text, commands in subgroups:
+        subgroup = new_group(name, text)
+        for verb, function in commands.items():
+            add_command(subgroup, verb, function)
+        group.add_typer(subgroup)
+    parent.add_typer(group)

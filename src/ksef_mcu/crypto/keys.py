@@ -26,7 +26,7 @@ from typing import TypeAlias
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.hazmat.primitives.serialization.pkcs12 import PKCS12KeyAndCertificates
@@ -413,3 +413,22 @@ def load_pkcs12(data: bytes, password: str | None = None) -> tuple[PrivateKey, x
         if public_key_sha256_fingerprint(certificate) == fingerprint:
             return key, certificate
     raise CertificateError("Plik PKCS#12 nie zawiera certyfikatu pasującego do klucza prywatnego.")
+
+
+PKCS12_KDF_ROUNDS = 100_000
+"""PBKDF2 iterations protecting an exported PKCS#12 (AES-256-CBC with HMAC-SHA256: what OpenSSL 3 writes)."""
+
+
+def build_pkcs12(key: PrivateKey, certificate: x509.Certificate, password: str, *, name: str) -> bytes:
+    """A PKCS#12 (`.p12`) file holding `key` and its `certificate`, encrypted with `password`; `name` is the
+    friendly name programs show. Raises `CertificateError` when the key does not belong to the certificate."""
+    if public_key_sha256_fingerprint(key) != public_key_sha256_fingerprint(certificate):
+        raise CertificateError("Klucz prywatny nie pasuje do certyfikatu.")
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(PKCS12_KDF_ROUNDS)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+        .build(password.encode("utf-8"))
+    )
+    return pkcs12.serialize_key_and_certificates(name.encode("utf-8"), key, certificate, None, encryption)
