@@ -1,0 +1,20 @@
+/**
+ * Save text the page made (the `.key` file, later the `.crt`) as a download, without any request to a server:
+ * a Blob URL clicked through a temporary link, revoked right after.
+ */
+
+/** Offer `text` as a download named `fileName`. */
+export function saveTextFile(fileName, text, type = "application/octet-stream") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  link.hidden = true;
+  document.body.append(link);
+  try {
+    link.click();
+  } finally {
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 0);
+  }
+}
