@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
+import hashlib
 import http.server
 import threading
 import urllib.parse
@@ -35,6 +37,7 @@ CHROMIUM_ARGS = (
 )
 STATIC_DIR = Path(ksef_mcu.__file__).resolve().parent / "server" / "web" / "static"
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "web" / "harness"
+_WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #: The policy the MCU screens will send: scripts only from our own origin, nothing inline, no eval.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self'; style-src 'self'; "
@@ -92,11 +95,39 @@ class _StaticHandler(http.server.SimpleHTTPRequestHandler):
     }
 
     def do_GET(self) -> None:
-        if urllib.parse.urlsplit(self.path).path == "/favicon.ico":  # asked for by every page; none here
+        path = urllib.parse.urlsplit(self.path).path
+        if path == "/favicon.ico":  # asked for by every page; none here
             self.send_response(204)
             self.end_headers()
+        elif path == "/sink/websocket" and self.headers.get("Upgrade", "").lower() == "websocket":
+            self._accept_websocket()
+        else:
+            super().do_GET()
+
+    def do_POST(self) -> None:
+        """`/sink/...` takes anything (for testing the request recorder); nothing else accepts a POST."""
+        if not urllib.parse.urlsplit(self.path).path.startswith("/sink/"):
+            self.send_error(405)
             return
-        super().do_GET()
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+    def _accept_websocket(self) -> None:
+        """A WebSocket that takes frames and ignores them (RFC 6455 handshake only), for the recorder's tests."""
+        digest = hashlib.sha1(self.headers["Sec-WebSocket-Key"].encode() + _WEBSOCKET_GUID).digest()
+        self.protocol_version = "HTTP/1.1"  # browsers accept the upgrade only from an HTTP/1.1 status line
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", base64.b64encode(digest).decode())
+        super().end_headers()
+        self.wfile.flush()
+        self.connection.settimeout(5)
+        with contextlib.suppress(OSError):
+            while self.connection.recv(4096):
+                pass
+        self.close_connection = True
 
     def translate_path(self, path: str) -> str:
         clean = urllib.parse.urlsplit(path).path
@@ -124,6 +155,9 @@ def static_site(mounts: dict[str, Path] | None = None) -> Iterator[str]:
         "Handler", (_StaticHandler,), {"mounts": mounts or {"/static/": STATIC_DIR, "/harness/": HARNESS_DIR}}
     )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    # Chromium keeps idle (pre)connections open; never wait for their threads when shutting down.
+    server.daemon_threads = True
+    server.block_on_close = False
     thread = threading.Thread(target=server.serve_forever, name="static-site", daemon=True)
     thread.start()
     try:
@@ -151,7 +185,8 @@ class BrowserError(Exception):
 _CALL = """async (arg) => {
   const k = window.ksef;
   try {
-    return { ok: await (async () => { %s })() };
+    const timeout = new Promise((_, fail) => setTimeout(() => fail(new Error("no answer within 60 s")), 60000));
+    return { ok: await Promise.race([(async () => { %s })(), timeout]) };
   } catch (error) {
     const { name, message } = error;
     return { error: { name, message, code: error.code ?? null, details: error.details ?? [] } };
@@ -202,11 +237,11 @@ class RecordedRequest:
 
 @dataclass
 class RequestRecorder:
-    """Every HTTP request and WebSocket frame a browser context sends, from `start()` on.
+    """Every HTTP request, WebSocket opened and WebSocket frame sent by a browser context's pages, from `start()` on.
 
-    Attach it to a context before the page acts; `network_requests` leaves out `blob:`/`data:` URLs, which never
-    leave the browser. `assert_no_secrets` is the check the screens' tests reuse: private key, password and
-    PKCS#8 structures must never appear in anything sent.
+    Attach it to a context before its pages are opened; `network_requests` leaves out `blob:`/`data:` URLs, which
+    never leave the browser (a WebSocket counts as a request, method `WEBSOCKET`). `assert_no_secrets` is the check
+    the screens' tests reuse: private key, password and PKCS#8 structures must never appear in anything sent.
     """
 
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -229,6 +264,7 @@ class RequestRecorder:
         self.requests.append(RecordedRequest(request.method, request.url, dict(request.headers), body))
 
     def _on_websocket(self, websocket: WebSocket) -> None:
+        self.requests.append(RecordedRequest("WEBSOCKET", websocket.url, {}, b""))
         websocket.on("framesent", self._on_frame)
 
     def _on_frame(self, payload: str | bytes) -> None:

@@ -19,7 +19,9 @@ import { passwordRuleFailures } from "./rules.js";
  */
 export async function generateKeyAndCsr({ kind = KeyKind.EC_P256, password, enrollmentData }) {
   const failures = passwordRuleFailures(password);
-  if (failures.length) throw new WebCryptoError("password-rule", failures.join(" "), failures);
+  if (failures.length) {
+    throw new WebCryptoError("password-rule", `Hasło nie spełnia wymagań: ${failures.join(" ")}`, failures);
+  }
   enrollmentDataFromApi(enrollmentData);
   const keyPair = await generateKeyPair(kind);
   const [privateKeyInfo, spki] = await Promise.all([
