@@ -8,8 +8,9 @@ DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck imports unit test-postgres bench bench-server clean install
+.PHONY: run test lint typecheck imports unit chromium test-postgres bench bench-server bench-web clean install
 
 install: $(STAMP)
 
@@ -34,8 +35,19 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download needs the internet).
+# Installed here when missing and we are root; otherwise `make test` stops with a message — browser tests never skip.
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  fi; \
+	  test -x $(CHROMIUM) || { echo "The browser tests need Chromium at $(CHROMIUM): run 'apt-get install chromium' as root." >&2; exit 1; }; \
+	}
 
 test: lint typecheck imports unit
 
@@ -48,6 +60,10 @@ test-postgres: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/xades.py
+
+# Browser cryptography (seconds): "Generuj" in Chromium — key pair, .key file and CSR — for EC P-256 and RSA 2048.
+bench-web: $(STAMP) chromium
+	$(BIN)/python bench/web.py
 
 # Server throughput (minutes): logins/s and certificates/s over HTTP against real `ksef-mcu serve` processes, on
 # SQLite and on PostgreSQL (KSEF_MCU_BENCH_POSTGRES_URL, default the local `test` database).
