@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ksef_mcu.crypto.errors import CertificateError, XadesError, XadesRejection
 from ksef_mcu.crypto.xades.signer import PreparedSignature, SignatureTemplate
-from ksef_mcu.crypto.xades.verifier import verify_signature_value
+from ksef_mcu.crypto.xades.verifier import _verify_signature_value  # the verifier's own SignatureValue check
 
 __all__ = ["PreparedSignature", "complete_signature", "prepare_signature"]
 
@@ -53,5 +53,5 @@ def complete_signature(prepared: PreparedSignature, signature_value: bytes) -> b
             f"Wartość podpisu ECDSA musi mieć postać R||S o długości {2 * template.curve_bytes} bajtów "
             f"(ma {len(signature_value)}).",
         )
-    verify_signature_value(signature_value, prepared.signed_info, prepared.signature_method, public_key)
+    _verify_signature_value(signature_value, prepared.signed_info, prepared.signature_method, public_key)
     return template.assemble(prepared, signature_value)

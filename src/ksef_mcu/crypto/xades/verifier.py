@@ -729,9 +729,7 @@ def _check_ec_key_value(value: etree._Element, public_key: PublicKey) -> None:
         raise _fail(XadesRejection.KEY_VALUE_MISMATCH)
 
 
-def verify_signature_value(value: bytes, data: bytes, method: SignatureMethod, key: PublicKey) -> None:
-    """Check a SignatureValue over `data` (ECDSA values are r||s). Raises `XadesError` (SIGNATURE_VALUE_MALFORMED or
-    SIGNATURE_MISMATCH)."""
+def _verify_signature_value(value: bytes, data: bytes, method: SignatureMethod, key: PublicKey) -> None:
     algorithm = method.hash_algorithm()
     try:
         if isinstance(key, rsa.RSAPublicKey):
@@ -858,7 +856,7 @@ def verify_auth_token_request(xml: bytes, *, now: datetime) -> VerifiedLogin:
 
     # SignedInfo is canonicalized in its document context: inclusive C14N sees the namespaces of its ancestors.
     canonical_signed_info = signed_info.c14n.apply(signed_info.element, keep_comments=True)
-    verify_signature_value(signature_value, canonical_signed_info, signed_info.method, public_key)
+    _verify_signature_value(signature_value, canonical_signed_info, signed_info.method, public_key)
     _check_digest(
         roles[_Role.SIGNED_PROPERTIES], c14n_by_role[_Role.SIGNED_PROPERTIES].apply(properties.signed_properties)
     )
