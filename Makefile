@@ -10,8 +10,9 @@ DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck imports unit test-postgres bench bench-server clean install install-runtime fmt
+.PHONY: run test lint typecheck imports unit chromium test-postgres bench bench-server bench-web clean install install-runtime fmt
 
 # What runs the product (requirements/runtime.txt): `make run` installs only this.
 install-runtime: $(RUNTIME_STAMP)
@@ -49,8 +50,19 @@ typecheck: $(DEV_STAMP)
 imports: $(DEV_STAMP)
 	$(BIN)/lint-imports
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser download needs the internet).
+# Installed here when missing and we are root; otherwise `make test` stops with a message — browser tests never skip.
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  fi; \
+	  test -x $(CHROMIUM) || { echo "The browser tests need Chromium at $(CHROMIUM): run 'apt-get install chromium' as root." >&2; exit 1; }; \
+	}
 
 test: lint typecheck imports unit
 
@@ -64,6 +76,10 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/xades.py
 	$(BIN)/python bench/cli_startup.py
+
+# Browser cryptography (seconds): "Generuj" in Chromium — key pair, .key file and CSR — for EC P-256 and RSA 2048.
+bench-web: $(DEV_STAMP) chromium
+	$(BIN)/python bench/web.py
 
 # Server throughput (minutes): logins/s and certificates/s over HTTP against real `ksef-mcu serve` processes, on
 # SQLite and on PostgreSQL (KSEF_MCU_BENCH_POSTGRES_URL, default the local `test` database).

@@ -371,3 +371,22 @@ def test_every_error_is_part_of_the_crypto_error_tree() -> None:
     for error in (EncryptionError, SymmetricKeyDecryptionError, InvoiceDecryptionError, ContentMismatchError):
         assert issubclass(error, KsefCryptoError)
     assert issubclass(KsefTokenError, KsefCryptoError)
+
+
+@pytest.mark.parametrize(
+    ("position", "value", "what"),
+    [
+        (25, 0x01, "a non-zero unused-bits count"),
+        (26, 0x06, "the hybrid point form"),
+        (26, 0x07, "the hybrid point form"),
+    ],
+)
+def test_ec_token_with_a_non_canonical_ephemeral_key_is_refused(position: int, value: int, what: str) -> None:
+    # The same point written another way still parses (cryptography is lenient there): such bytes are not what any
+    # official client writes, so a token carrying them counts as altered (found by the tamper property test).
+    encrypted = bytearray(encrypt_ksef_token("token-abc", 1_700_000_000_000, EC_KEY.public_key()))
+    assert encrypted[24:27] == b"\x42\x00\x04"  # BIT STRING length, unused bits, uncompressed point
+    encrypted[position] = value if position == 25 else value | (encrypted[position + 64] & 1)
+    with pytest.raises(KsefTokenError) as caught:
+        decrypt_ksef_token(bytes(encrypted), EC_KEY)
+    assert caught.value.detail == "Nieprawidłowy token", what

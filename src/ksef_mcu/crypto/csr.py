@@ -338,6 +338,10 @@ def inspect_csr_der(der: bytes) -> CsrInfo:
         raise _error(INVALID_CSR, "Nieobsługiwana wersja żądania PKCS#10 (dozwolona tylko v1).") from error
     except ValueError as error:
         raise _error(INVALID_CSR, "Dane nie są żądaniem PKCS#10 w formacie DER.") from error
+    except (KeyError, TypeError) as error:
+        # cryptography raises these for a subject value of an unknown ASN.1 string type (e.g. tag 13) or a BIT STRING
+        # outside x500UniqueIdentifier; without this clause they escaped as an internal error.
+        raise _error(INVALID_CSR, "Podmiot CSR zawiera wartość atrybutu nieobsługiwanego typu ASN.1.") from error
     try:
         public_key = request.public_key()
     except (UnsupportedAlgorithm, ValueError) as error:

@@ -469,6 +469,11 @@ def _decrypt_ec_token(encrypted: bytes, private_key: ec.EllipticCurvePrivateKey)
         raise _token_error("Nie można odczytać klucza publicznego nadawcy z zaszyfrowanego tokena.") from None
     if not isinstance(ephemeral, ec.EllipticCurvePublicKey) or not isinstance(ephemeral.curve, ec.SECP256R1):
         raise _token_error("Klucz publiczny nadawcy w zaszyfrowanym tokenie nie jest kluczem EC P-256.")
+    # The parser tolerates non-canonical encodings of the same point (a non-zero unused-bits count, the "hybrid" point
+    # form); every official client writes DER with the uncompressed point, so anything else is refused as altered.
+    canonical = ephemeral.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if canonical != encrypted[:spki_length]:
+        raise _token_error("Klucz publiczny nadawcy w zaszyfrowanym tokenie nie jest zapisany kanonicznie (DER).")
     shared_secret = private_key.exchange(ec.ECDH(), ephemeral)
     nonce = encrypted[spki_length : spki_length + GCM_NONCE_BYTES]
     body = encrypted[spki_length + GCM_NONCE_BYTES :]

@@ -13,8 +13,12 @@ The signature (unprefixed XML-DSig namespace, appended as the last child of Auth
         xades:SignedProperties Id="SignedProperties"
           SigningTime (now - 1 minute, like the C# client), SigningCertificate/Cert/(CertDigest SHA-256, IssuerSerial)
 
-Speed: everything that depends only on the key and certificate (certificate base64 and digest, issuer/serial, the
-canonical and serialized forms of SignedProperties around the signing time) is computed once in `XadesSigner`.
+One implementation serves both ways of signing: `SignatureTemplate` (built from the certificate alone) prepares the
+canonical SignedInfo bytes for a request and later assembles the signature around a SignatureValue. `XadesSigner`
+holds the private key and does both at once; `two_step` lets someone else (the browser) make the SignatureValue.
+
+Speed: everything that depends only on the certificate (certificate base64 and digest, issuer/serial, the canonical
+and serialized forms of SignedProperties around the signing time) is computed once per `SignatureTemplate`.
 A signature then costs one parse and one exclusive canonicalization of the request, two SHA-256 digests, string
 assembly and the private-key operation; the signature is spliced into the request bytes as they came.
 """
@@ -24,10 +28,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from xml.sax.saxutils import escape
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -88,49 +94,79 @@ def format_signing_time(now: datetime) -> str:
     return (now - SIGNING_TIME_BACKDATE).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class XadesSigner:
-    """Signs AuthTokenRequest documents with one key and its certificate (both loaded once by the caller).
+def signature_method_for(public_key: object) -> SignatureMethod:
+    """The SignatureMethod written for `public_key`: rsa-sha256 for RSA (2048 bits or more), ecdsa-sha256/384/512 for
+    EC P-256/P-384/P-521. Raises `CertificateError` for any other key."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size < MIN_RSA_KEY_BITS:
+            raise CertificateError(
+                f"Klucz RSA ma {public_key.key_size} bitów; do podpisu XAdES wymagane jest co najmniej "
+                f"{MIN_RSA_KEY_BITS}."
+            )
+        return SignatureMethod.RSA_SHA256
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        method = _EC_METHODS.get(public_key.curve.key_size)
+        if method is None or public_key.curve.name not in ("secp256r1", "secp384r1", "secp521r1"):
+            raise CertificateError(
+                f"Krzywa {public_key.curve.name} nie jest obsługiwana; użyj klucza EC P-256 (lub P-384, P-521)."
+            )
+        return method
+    raise CertificateError("Do podpisu XAdES potrzebny jest klucz RSA lub EC.")
 
-    `key` is an RSA (at least 2048 bits) or EC (P-256, P-384 or P-521) private key; `certificate` must carry its
-    public key. Raises `CertificateError` otherwise. Instances are immutable and safe to share between threads.
+
+@dataclass(frozen=True, slots=True)
+class PreparedSignature:
+    """A signature ready for its SignatureValue: `signed_info` is exactly the byte string to sign.
+
+    Made by `SignatureTemplate.prepare`; deterministic in (request, certificate, `now`), so a server may keep it or
+    prepare it again from the same three when the SignatureValue arrives.
+    """
+
+    document: bytes
+    """The unsigned AuthTokenRequest, as given."""
+    signing_time: str
+    """SigningTime as written (`now` minus a minute, UTC, whole seconds)."""
+    signature_method: SignatureMethod
+    signed_info: bytes
+    """SignedInfo in inclusive canonical form (C14N 1.0, in the document's namespace context): what is signed."""
+    template: SignatureTemplate
+    """What the certificate contributes (KeyInfo, SignedProperties); assembles the signature."""
+    signed_info_body: str
+    """SignedInfo's children as serialized inside the Signature element (digests included)."""
+    root_name: str
+    """The qualified name of the document's root element as written (prefix included), where the signature goes."""
+
+
+class SignatureTemplate:
+    """Everything in the signature that depends only on the signing certificate; prepares and assembles signatures.
+
+    Raises `CertificateError` when the certificate's key cannot make a signature KSeF accepts (see
+    `signature_method_for`) or its issuer name cannot be written. Immutable and safe to share between threads.
     """
 
     __slots__ = (
-        "_curve_bytes",
-        "_key",
         "_object_prefix",
         "_object_suffix",
         "_properties_c14n_prefix",
         "_properties_c14n_suffix",
-        "_signature_method",
         "_signed_info_body",
         "_tail",
         "certificate",
+        "curve_bytes",
+        "signature_method",
     )
 
-    def __init__(self, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
-        self._key = key
+    def __init__(self, certificate: x509.Certificate) -> None:
         self.certificate = certificate
-        self._curve_bytes = 0
-        if isinstance(key, rsa.RSAPrivateKey):
-            if key.key_size < MIN_RSA_KEY_BITS:
-                raise CertificateError(
-                    f"Klucz RSA ma {key.key_size} bitów; do podpisu XAdES wymagane jest co najmniej {MIN_RSA_KEY_BITS}."
-                )
-            self._signature_method = SignatureMethod.RSA_SHA256
-        elif isinstance(key, ec.EllipticCurvePrivateKey):
-            method = _EC_METHODS.get(key.curve.key_size)
-            if method is None or key.curve.name not in ("secp256r1", "secp384r1", "secp521r1"):
-                raise CertificateError(
-                    f"Krzywa {key.curve.name} nie jest obsługiwana; użyj klucza EC P-256 (lub P-384, P-521)."
-                )
-            self._signature_method = method
-            self._curve_bytes = (key.curve.key_size + 7) // 8
-        else:
-            raise CertificateError("Do podpisu XAdES potrzebny jest klucz RSA lub EC.")
-        spki = Encoding.DER, PublicFormat.SubjectPublicKeyInfo
-        if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
-            raise CertificateError("Klucz prywatny nie pasuje do certyfikatu.")
+        try:
+            public_key = certificate.public_key()
+        except (ValueError, UnsupportedAlgorithm):
+            raise CertificateError("Nie można odczytać klucza publicznego certyfikatu.") from None
+        self.signature_method = signature_method_for(public_key)
+        # Bytes of r and of s in an ECDSA SignatureValue (0 for RSA).
+        self.curve_bytes = (
+            (public_key.curve.key_size + 7) // 8 if isinstance(public_key, ec.EllipticCurvePublicKey) else 0
+        )
 
         der = certificate.public_bytes(Encoding.DER)
         sha256 = DigestMethod.SHA256.value
@@ -172,7 +208,7 @@ class XadesSigner:
         exclusive = Canonicalization.EXCLUSIVE.value
         self._signed_info_body = (
             f'<CanonicalizationMethod Algorithm="{Canonicalization.C14N_1_0.value}"></CanonicalizationMethod>'
-            f'<SignatureMethod Algorithm="{self._signature_method.value}"></SignatureMethod>'
+            f'<SignatureMethod Algorithm="{self.signature_method.value}"></SignatureMethod>'
             f'<Reference URI=""><Transforms><Transform Algorithm="{Transform.ENVELOPED_SIGNATURE.value}"></Transform>'
             f'<Transform Algorithm="{exclusive}"></Transform></Transforms>'
             f'<DigestMethod Algorithm="{sha256}"></DigestMethod><DigestValue>{{}}</DigestValue></Reference>'
@@ -183,20 +219,8 @@ class XadesSigner:
         )
         self._tail = f"<KeyInfo><X509Data><X509Certificate>{_b64(der)}</X509Certificate></X509Data></KeyInfo>"
 
-    @property
-    def signature_method(self) -> SignatureMethod:
-        """The SignatureMethod this signer writes."""
-        return self._signature_method
-
-    def _sign(self, data: bytes) -> bytes:
-        key = self._key
-        if isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(self._signature_method.hash_algorithm())))
-        return r.to_bytes(self._curve_bytes, "big") + s.to_bytes(self._curve_bytes, "big")
-
-    def sign(self, xml: bytes, *, now: datetime) -> bytes:
-        """Return `xml` (an unsigned AuthTokenRequest, UTF-8) with the signature appended to its root.
+    def prepare(self, xml: bytes, *, now: datetime) -> PreparedSignature:
+        """Digest `xml` (an unsigned AuthTokenRequest, UTF-8) and SignedProperties for a signature made at `now`.
 
         `now` (timezone-aware) is the signing moment; SigningTime is written a minute earlier. Raises `XadesError`
         when `xml` is not a schema-valid AuthTokenRequest (a document that is already signed is not) or cannot be
@@ -205,10 +229,10 @@ class XadesSigner:
         signing_time = format_signing_time(now)
         tree = parse_document(xml)
         read_auth_token_request(tree.getroot())
-        return self._sign_tree(xml, tree, signing_time)
+        return self._prepare_tree(xml, tree, signing_time)
 
-    def sign_enveloped(self, xml: bytes, *, now: datetime, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
-        """Return any unsigned XML document (e.g. a UPO) with the same enveloped signature appended to its root.
+    def prepare_enveloped(self, xml: bytes, *, now: datetime, max_bytes: int = MAX_DOCUMENT_BYTES) -> PreparedSignature:
+        """Like `prepare`, for any unsigned XML document (e.g. a UPO): the same enveloped signature on its root.
 
         The caller is responsible for the content; `max_bytes` bounds the document. Raises `XadesError` when `xml`
         cannot be read or already carries a signature.
@@ -217,9 +241,9 @@ class XadesSigner:
         tree = parse_document(xml, max_bytes=max_bytes)
         if next(tree.getroot().iter(f"{{{DSIG_NS}}}Signature"), None) is not None:
             raise XadesError(XadesRejection.TOO_MANY_SIGNATURES, "Dokument jest już podpisany.")
-        return self._sign_tree(xml, tree, signing_time)
+        return self._prepare_tree(xml, tree, signing_time)
 
-    def _sign_tree(self, xml: bytes, tree: etree._ElementTree, signing_time: str) -> bytes:
+    def _prepare_tree(self, xml: bytes, tree: etree._ElementTree, signing_time: str) -> PreparedSignature:
         root = tree.getroot()
         document_digest = hashlib.sha256(canonicalize(tree, exclusive=True)).digest()
         properties_digest = hashlib.sha256(
@@ -240,32 +264,99 @@ class XadesSigner:
                     f"Przestrzeń nazw '{shown(uri)}' zawiera znaki, których nie da się jednoznacznie kanonikalizować.",
                 )
             declarations.append(f'xmlns:{prefix}="{uri}"')
-        canonical_signed_info = f"<SignedInfo {' '.join(declarations)}>{body}".encode()
-        signature_value = _b64(self._sign(canonical_signed_info))
+        return PreparedSignature(
+            document=xml,
+            signing_time=signing_time,
+            signature_method=self.signature_method,
+            signed_info=f"<SignedInfo {' '.join(declarations)}>{body}".encode(),
+            template=self,
+            signed_info_body=body,
+            root_name=f"{root.prefix}:{local_name(str(root.tag))}" if root.prefix else local_name(str(root.tag)),
+        )
 
+    def assemble(self, prepared: PreparedSignature, signature_value: bytes) -> bytes:
+        """The request of `prepared` with the signature carrying `signature_value` appended to its root.
+
+        `signature_value` is not checked here (`two_step.complete_signature` checks it); for ECDSA it is r||s.
+        """
         signature = (
-            f'<Signature Id="{SIGNATURE_ID}" xmlns="{DSIG_NS}"><SignedInfo>{body}'
-            f"<SignatureValue>{signature_value}</SignatureValue>{self._tail}"
-            f"{self._object_prefix}{signing_time}{self._object_suffix}</Signature>"
+            f'<Signature Id="{SIGNATURE_ID}" xmlns="{DSIG_NS}"><SignedInfo>{prepared.signed_info_body}'
+            f"<SignatureValue>{_b64(signature_value)}</SignatureValue>{self._tail}"
+            f"{self._object_prefix}{prepared.signing_time}{self._object_suffix}</Signature>"
         ).encode()
-        return _append_to_root(xml, tree, signature)
+        return _append_to_root(prepared.document, prepared.root_name, signature)
+
+
+class XadesSigner:
+    """Signs AuthTokenRequest documents with one key and its certificate (both loaded once by the caller).
+
+    `key` is an RSA (at least 2048 bits) or EC (P-256, P-384 or P-521) private key; `certificate` must carry its
+    public key. Raises `CertificateError` otherwise. Instances are immutable and safe to share between threads.
+    """
+
+    __slots__ = ("_key", "_template")
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
+        if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+            raise CertificateError("Do podpisu XAdES potrzebny jest klucz RSA lub EC.")
+        signature_method_for(key.public_key())
+        spki = Encoding.DER, PublicFormat.SubjectPublicKeyInfo
+        if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
+            raise CertificateError("Klucz prywatny nie pasuje do certyfikatu.")
+        self._key = key
+        self._template = SignatureTemplate(certificate)
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The signing certificate."""
+        return self._template.certificate
+
+    @property
+    def signature_method(self) -> SignatureMethod:
+        """The SignatureMethod this signer writes."""
+        return self._template.signature_method
+
+    def _sign(self, data: bytes) -> bytes:
+        key = self._key
+        if isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        size = self._template.curve_bytes
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(self._template.signature_method.hash_algorithm())))
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+    def sign(self, xml: bytes, *, now: datetime) -> bytes:
+        """Return `xml` (an unsigned AuthTokenRequest, UTF-8) with the signature appended to its root.
+
+        `now` (timezone-aware) is the signing moment; SigningTime is written a minute earlier. Raises `XadesError`
+        when `xml` is not a schema-valid AuthTokenRequest (a document that is already signed is not) or cannot be
+        read.
+        """
+        prepared = self._template.prepare(xml, now=now)
+        return self._template.assemble(prepared, self._sign(prepared.signed_info))
+
+    def sign_enveloped(self, xml: bytes, *, now: datetime, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
+        """Return any unsigned XML document (e.g. a UPO) with the same enveloped signature appended to its root.
+
+        The caller is responsible for the content; `max_bytes` bounds the document. Raises `XadesError` when `xml`
+        cannot be read or already carries a signature.
+        """
+        prepared = self._template.prepare_enveloped(xml, now=now, max_bytes=max_bytes)
+        return self._template.assemble(prepared, self._sign(prepared.signed_info))
 
 
 def _prefix_key(item: tuple[str | None, str]) -> str:
     return item[0] or ""
 
 
-def _append_to_root(xml: bytes, tree: etree._ElementTree, signature: bytes) -> bytes:
-    root = tree.getroot()
-    name = local_name(str(root.tag))
-    qualified_name = f"{root.prefix}:{name}" if root.prefix else name
+def _append_to_root(xml: bytes, qualified_name: str, signature: bytes) -> bytes:
     end_tag = re.search(rb"</" + re.escape(qualified_name.encode()) + rb"[ \t\r\n]*>[ \t\r\n]*\Z", xml)
     if end_tag is not None:
         # A well-formed document that ends with this end tag ends with the root's end tag (it cannot sit inside a
         # comment or processing instruction at the very end), so the request bytes are kept exactly as they came.
         return xml[: end_tag.start()] + signature + xml[end_tag.start() :]
     # Comments or processing instructions after the root: insert through the tree and serialize it again.
-    root.append(etree.fromstring(signature))
+    tree = parse_document(xml)
+    tree.getroot().append(etree.fromstring(signature))
     return etree.tostring(tree, encoding="utf-8", xml_declaration=xml.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml"))
 
 
