@@ -9,6 +9,13 @@ file next to the database (`<database>-writer.lock`, held with `flock`, plus a t
 at a time anyway, and its own busy handler waits by sleeping and polling, which collapses throughput as soon as a few
 threads or processes contend. The busy timeout remains for writers that do not take the lock (other tools). Read
 transactions start with a plain (deferred) `BEGIN` and never wait for writers.
+
+Every wait is bounded, so nothing stuck elsewhere (a worker stopped inside its transaction, a debugger, a VM pause,
+a network cut) holds a caller for longer than `lock_timeout`: the SQLite writer queue and busy handler, PostgreSQL's
+`lock_timeout`, and the wait for a pooled connection end in `DatabaseBusyError` (or the driver's lock-timeout error),
+which `storage.errors.classify_database_error` calls BUSY. PostgreSQL sessions also end transactions left idle for
+`idle_transaction_timeout` (their locks go with them) and use TCP keepalives, so a peer that vanished is noticed.
+Errors never carry the statement's values (`hide_parameters`).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
@@ -25,6 +33,8 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from ksef_mcu.storage.errors import DatabaseBusyError
 
 _WRITE_OPTION = "ksef_mcu_write"
 
@@ -37,8 +47,25 @@ def sqlite_path(url: str | URL) -> Path | None:
     return Path(parsed.database)
 
 
-def create_database_engine(url: str, *, busy_timeout: timedelta, pool_size: int = 10) -> Engine:
-    """An engine for `url` with the project's connection settings (see the module docstring)."""
+DEFAULT_LOCK_TIMEOUT = timedelta(seconds=10)
+DEFAULT_IDLE_TRANSACTION_TIMEOUT = timedelta(seconds=60)
+
+
+def _milliseconds(duration: timedelta) -> int:
+    return max(1, int(duration.total_seconds() * 1000))
+
+
+def create_database_engine(
+    url: str,
+    *,
+    busy_timeout: timedelta,
+    pool_size: int = 10,
+    lock_timeout: timedelta | None = None,
+    idle_transaction_timeout: timedelta = DEFAULT_IDLE_TRANSACTION_TIMEOUT,
+) -> Engine:
+    """An engine for `url` with the project's connection settings (see the module docstring). `lock_timeout`
+    (default: `busy_timeout`) bounds every wait for a lock or a pooled connection."""
+    lock_timeout = lock_timeout if lock_timeout is not None else busy_timeout
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = sqlite_path(parsed)
@@ -49,10 +76,34 @@ def create_database_engine(url: str, *, busy_timeout: timedelta, pool_size: int 
             connect_args={"check_same_thread": False, "timeout": busy_timeout.total_seconds()},
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=lock_timeout.total_seconds(),
+            hide_parameters=True,
         )
         _configure_sqlite(engine, busy_timeout)
         return engine
-    return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False)
+    options = (
+        f"-c lock_timeout={_milliseconds(lock_timeout)} "
+        f"-c idle_in_transaction_session_timeout={_milliseconds(idle_transaction_timeout)}"
+    )
+    connect_args: dict[str, object] = {
+        "options": options,
+        "connect_timeout": max(1, round(lock_timeout.total_seconds())),
+        # A peer that vanished (network cut, host gone) is noticed within ~20 s instead of the kernel's two hours.
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 2,
+    }
+    return create_engine(
+        parsed,
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=lock_timeout.total_seconds(),
+        # A connection the server closed (restart, idle timeout) is found before it is used, not by the request.
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
@@ -80,21 +131,43 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
 class _WriterLock:
     """One SQLite writer at a time across this process's threads and every process using the same database file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, timeout: timedelta) -> None:
         self._path = path.with_name(path.name + "-writer.lock")
         self._thread_lock = threading.Lock()
         self._descriptor: int | None = None
+        self._timeout = timeout.total_seconds()
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        with self._thread_lock:
+        """Hold the lock for the block; raises `DatabaseBusyError` when it is not free within the timeout."""
+        deadline = time.monotonic() + self._timeout
+        if not self._thread_lock.acquire(timeout=self._timeout):
+            raise DatabaseBusyError("the SQLite writer lock is held by another thread")
+        try:
             if self._descriptor is None:
                 self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+            self._lock_file(self._descriptor, deadline)
             try:
                 yield
             finally:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    @staticmethod
+    def _lock_file(descriptor: int, deadline: float) -> None:
+        # flock has no timeout: try without blocking, then poll with a growing pause (at most 20 ms, so a lock freed
+        # by another process is taken over quickly).
+        pause = 0.0005
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusyError("the SQLite writer lock is held by another process") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.02)
 
     def close(self) -> None:
         with self._thread_lock:
@@ -106,11 +179,12 @@ class _WriterLock:
 class Database:
     """A database (the server's, or another application's): an engine plus the unit-of-work helpers."""
 
-    def __init__(self, engine: Engine, *, in_threads: bool = False) -> None:
+    def __init__(self, engine: Engine, *, in_threads: bool = False, lock_timeout: timedelta | None = None) -> None:
         self.engine = engine
-        self._in_threads = in_threads and engine.dialect.name != "sqlite"
+        self._in_threads = in_threads
         path = sqlite_path(engine.url)
-        self._writer_lock = _WriterLock(path) if path is not None else None
+        timeout = lock_timeout if lock_timeout is not None else DEFAULT_LOCK_TIMEOUT
+        self._writer_lock = _WriterLock(path, timeout=timeout) if path is not None else None
 
     @classmethod
     def from_url(
@@ -120,8 +194,18 @@ class Database:
         busy_timeout: timedelta = timedelta(seconds=10),
         pool_size: int = 10,
         in_threads: bool = False,
+        lock_timeout: timedelta | None = None,
+        idle_transaction_timeout: timedelta = DEFAULT_IDLE_TRANSACTION_TIMEOUT,
     ) -> Database:
-        return cls(create_database_engine(url, busy_timeout=busy_timeout, pool_size=pool_size), in_threads=in_threads)
+        """`lock_timeout` (default: `busy_timeout`) bounds every wait for a lock or a pooled connection."""
+        engine = create_database_engine(
+            url,
+            busy_timeout=busy_timeout,
+            pool_size=pool_size,
+            lock_timeout=lock_timeout,
+            idle_transaction_timeout=idle_transaction_timeout,
+        )
+        return cls(engine, in_threads=in_threads, lock_timeout=lock_timeout or busy_timeout)
 
     @property
     def dialect(self) -> str:
@@ -169,10 +253,11 @@ class Database:
 
     @property
     def blocks_briefly(self) -> bool:
-        """Whether a unit of work is short enough to run on the event loop: SQLite works in-process, in
-        microseconds, and a PostgreSQL on the same host answers in a fraction of a millisecond. Only a database
-        configured `in_threads` (one behind a slow link) sends its callers to a worker thread."""
-        return not self._in_threads
+        """Whether units of work may run on an event loop. Never: a unit can wait for a lock another process holds
+        (bounded by `lock_timeout`, but seconds long), and a loop that waits answers nobody meanwhile. Async callers
+        run units of work in a thread (`ksef_mcu.server.http.deps.run_service`). Kept for callers written when this
+        depended on `in_threads`."""
+        return False
 
     def ping(self) -> None:
         """Run a trivial query; raises if the database is unreachable."""

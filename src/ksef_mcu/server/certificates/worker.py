@@ -356,10 +356,9 @@ class IssuanceWorker:
             while not stop.is_set():
                 wake.clear()  # before the batch: a wake-up during it makes the wait below return at once
                 try:
-                    # On the event loop, not in a thread: in `serve` the API runs its database work on this loop too,
-                    # and a thread would only fight it for the GIL (figures: docs/performance.md). A batch takes
-                    # milliseconds; requests wait that long at most.
-                    outcome = self.run_once()
+                    # In a thread, never on the event loop: the claim waits for subjects' locks (bounded by the
+                    # database's lock timeout), and in `serve` the loop answers the API meanwhile.
+                    outcome = await asyncio.to_thread(self.run_once)
                 except Exception:
                     logger.exception("issuance batch failed; retrying")
                     outcome = BatchOutcome()
@@ -386,7 +385,7 @@ class IssuanceWorker:
                             await _wait_any(stop, stop, timeout=window)  # woken by a request: its neighbours come too
                         break
                     try:
-                        if self.has_work():  # one indexed read
+                        if await asyncio.to_thread(self.has_work):  # one indexed read
                             break
                     except Exception:
                         logger.exception("looking for pending enrollments failed")

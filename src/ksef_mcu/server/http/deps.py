@@ -139,15 +139,12 @@ R = TypeVar("R")
 
 
 async def run_service(components: HttpComponents, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run one service call (one unit of work) from an async route.
+    """Run one service call (its units of work) from an async route, in a worker thread.
 
-    It runs right here on the event loop: the work is CPU plus statements of microseconds (SQLite) or a fraction of
-    a millisecond (a local PostgreSQL), and a thread hop plus the GIL contention it brings cost more than the overlap
-    saves. With `database_in_threads` (a database behind a slow link) it runs in a worker thread, so the network
-    round trips of one request overlap with the work of others.
+    Never on the event loop: a unit of work can wait for a lock another transaction holds (bounded by
+    `database_lock_timeout`), and while the loop waits it answers no other request — not even `/healthz`. (Sync
+    `def` routes are run in the same thread pool by FastAPI.) The cost of the hop: docs/performance.md.
     """
-    if components.database.blocks_briefly:
-        return function(*args, **kwargs)
     return await run_in_threadpool(function, *args, **kwargs)
 
 
