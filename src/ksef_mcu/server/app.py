@@ -44,6 +44,7 @@ def open_database(settings: ServerSettings) -> Database:
         in_threads=settings.database_in_threads,
         lock_timeout=settings.database_lock_timeout,
         idle_transaction_timeout=settings.database_idle_transaction_timeout,
+        threads=settings.database_threads,
     )
 
 

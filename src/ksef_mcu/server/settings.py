@@ -133,6 +133,8 @@ class ServerSettings(BaseSettings):
     database_idle_transaction_timeout: Duration = timedelta(seconds=60)
     """PostgreSQL ends a transaction left idle this long (a stopped process's), releasing its locks."""
     database_pool_size: int = Field(default=10, ge=1)
+    database_threads: int = Field(default=8, ge=1, le=64)
+    """Threads per process that run units of work for async routes and the issuance worker (`Database.call`)."""
     database_in_threads: bool = True
     """Kept for compatibility: units of work always run in worker threads, never on the event loop (a lock wait
     there would stall every request of the process; docs/performance.md has the cost)."""

@@ -20,15 +20,20 @@ Errors never carry the statement's values (`hide_parameters`).
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
@@ -37,6 +42,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from ksef_mcu.storage.errors import DatabaseBusyError
 
 _WRITE_OPTION = "ksef_mcu_write"
+DEFAULT_THREADS = 8
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def sqlite_path(url: str | URL) -> Path | None:
@@ -179,9 +188,19 @@ class _WriterLock:
 class Database:
     """A database (the server's, or another application's): an engine plus the unit-of-work helpers."""
 
-    def __init__(self, engine: Engine, *, in_threads: bool = False, lock_timeout: timedelta | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        in_threads: bool = False,
+        lock_timeout: timedelta | None = None,
+        threads: int = DEFAULT_THREADS,
+    ) -> None:
         self.engine = engine
         self._in_threads = in_threads
+        self._threads = threads
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
         path = sqlite_path(engine.url)
         timeout = lock_timeout if lock_timeout is not None else DEFAULT_LOCK_TIMEOUT
         self._writer_lock = _WriterLock(path, timeout=timeout) if path is not None else None
@@ -196,6 +215,7 @@ class Database:
         in_threads: bool = False,
         lock_timeout: timedelta | None = None,
         idle_transaction_timeout: timedelta = DEFAULT_IDLE_TRANSACTION_TIMEOUT,
+        threads: int = DEFAULT_THREADS,
     ) -> Database:
         """`lock_timeout` (default: `busy_timeout`) bounds every wait for a lock or a pooled connection."""
         engine = create_database_engine(
@@ -205,7 +225,7 @@ class Database:
             lock_timeout=lock_timeout,
             idle_transaction_timeout=idle_transaction_timeout,
         )
-        return cls(engine, in_threads=in_threads, lock_timeout=lock_timeout or busy_timeout)
+        return cls(engine, in_threads=in_threads, lock_timeout=lock_timeout or busy_timeout, threads=threads)
 
     @property
     def dialect(self) -> str:
@@ -259,12 +279,33 @@ class Database:
         depended on `in_threads`."""
         return False
 
+    async def call(self, function: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run `function` (units of work, and whatever else it does) in this database's threads, from async code.
+
+        The threads are the database's own, few (`threads`): a wait for a lock or a connection parks one of them and
+        never the event loop, and a small pool keeps the GIL hand-offs between the loop and the threads cheap (a
+        pool of dozens of runnable threads cost twice the CPU per request; docs/performance.md).
+        """
+        executor = self._executor
+        if executor is None:
+            with self._executor_lock:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="database")
+                executor = self._executor
+        context = contextvars.copy_context()
+        call = functools.partial(context.run, function, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
+
     def ping(self) -> None:
         """Run a trivial query; raises if the database is unreachable."""
         with self.read() as connection:
             connection.exec_driver_sql("SELECT 1")
 
     def dispose(self) -> None:
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True)
         self.engine.dispose()
         if self._writer_lock is not None:
             self._writer_lock.close()

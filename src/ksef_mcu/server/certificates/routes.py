@@ -38,7 +38,7 @@ from ksef_mcu.server.certificates.schemas import (
 )
 from ksef_mcu.server.certificates.service import CertificateService
 from ksef_mcu.server.http.deps import HttpComponents, get_components, json_response, run_service
-from ksef_mcu.server.http.schemas import StatusInfo
+from ksef_mcu.server.http.schemas import INT32_MAX, StatusInfo
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
 CRL_CONTENT_TYPE = "application/pkix-crl"
@@ -177,7 +177,7 @@ def query_certificates(
     principal: AccessPrincipal,
     body: QueryCertificatesRequest | None = None,
     page_size: Annotated[int, Query(alias="pageSize", ge=10, le=50)] = 10,
-    page_offset: Annotated[int, Query(alias="pageOffset", ge=0)] = 0,
+    page_offset: Annotated[int, Query(alias="pageOffset", ge=0, le=INT32_MAX)] = 0,
 ) -> QueryCertificatesResponse:
     body = body or QueryCertificatesRequest()
     page = services.certificates.query(

@@ -17,7 +17,7 @@ from pydantic import Field
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.identifiers import SubjectIdentifierType
 from ksef_mcu.server.certificates.model import CertificateStatus, RevocationReason
-from ksef_mcu.server.http.schemas import RequestModel, ResponseModel, StatusInfo, case_insensitive
+from ksef_mcu.server.http.schemas import Int32, RequestModel, ResponseModel, StatusInfo, case_insensitive
 
 CertificateType = Annotated[KsefCertificateType, case_insensitive(KsefCertificateType)]
 
@@ -123,11 +123,11 @@ class TestDataSubjectIdentifierType(enum.StrEnum):
 
 
 class EnrollmentSubjectLimitsOverride(RequestModel):
-    max_enrollments: int | None = Field(default=None, alias="maxEnrollments", ge=0)
+    max_enrollments: Int32 | None = Field(default=None, alias="maxEnrollments", ge=0)
 
 
 class CertificateSubjectLimitsOverride(RequestModel):
-    max_certificates: int | None = Field(default=None, alias="maxCertificates", ge=0)
+    max_certificates: Int32 | None = Field(default=None, alias="maxCertificates", ge=0)
 
 
 class SetSubjectLimitsRequest(RequestModel):

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Generic, ParamSpec, Protocol, TypeVar
 
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from ksef_mcu.clock import Clock
 from ksef_mcu.server.errors import UnauthorizedError
@@ -139,13 +138,13 @@ R = TypeVar("R")
 
 
 async def run_service(components: HttpComponents, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run one service call (its units of work) from an async route, in a worker thread.
+    """Run one service call (its units of work) from an async route, in the database's threads.
 
     Never on the event loop: a unit of work can wait for a lock another transaction holds (bounded by
-    `database_lock_timeout`), and while the loop waits it answers no other request — not even `/healthz`. (Sync
-    `def` routes are run in the same thread pool by FastAPI.) The cost of the hop: docs/performance.md.
+    `database_lock_timeout`), and while the loop waits it answers no other request — not even `/healthz`. Sync `def`
+    routes are run in a thread by FastAPI; the hot paths are async routes that come here (`Database.call`).
     """
-    return await run_in_threadpool(function, *args, **kwargs)
+    return await components.database.call(function, *args, **kwargs)
 
 
 def json_response(body: BaseModel, *, status_code: int = 200) -> Response:
