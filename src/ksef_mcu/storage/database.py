@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -42,6 +43,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from ksef_mcu.storage.errors import DatabaseBusyError
 
 _WRITE_OPTION = "ksef_mcu_write"
+_NO_WAIT_OPTION = "ksef_mcu_no_wait"
 DEFAULT_THREADS = 8
 
 P = ParamSpec("P")
@@ -130,11 +132,44 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
         finally:
             cursor.close()
 
+    busy_ms = int(busy_timeout.total_seconds() * 1000)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        options = connection.get_execution_options()
+        write = options.get(_WRITE_OPTION, False)
         # Straight to the driver: a Core execution here would cost more than the BEGIN itself.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
+        driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+        if not (write and options.get(_NO_WAIT_OPTION, False)):
+            driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            return
+        # On the event loop: a writer that bypasses our queue (another tool) must not make the loop wait.
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            raise _WouldBlock from None
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+
+class _WouldBlock(BaseException):
+    """A unit of work on the event loop would have to wait: `Database.call` runs the call again in a thread. A
+    signal, not an error: a `BaseException`, so no `except Exception` on the way swallows it."""
+
+
+@dataclass
+class _OnLoop:
+    """Marks a call `Database.call` runs on the event loop, optimistically (see there)."""
+
+    wrote: bool = False
+    """A write unit of this call has committed: re-running the call elsewhere would repeat it, so a later unit that
+    would wait waits (bounded) instead of asking for a re-run."""
+
+
+_ON_LOOP: contextvars.ContextVar[_OnLoop | None] = contextvars.ContextVar("ksef_mcu_on_loop", default=None)
 
 
 class _WriterLock:
@@ -158,6 +193,27 @@ class _WriterLock:
             self._lock_file(self._descriptor, deadline)
             try:
                 yield
+            finally:
+                fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    @contextmanager
+    def held_now(self) -> Iterator[bool]:
+        """Hold the lock for the block if it is free right now; yields whether it was (then the block runs)."""
+        if not self._thread_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._descriptor is None:
+                self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(self._descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)
         finally:
@@ -235,6 +291,17 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A read-write transaction: committed when the block ends, rolled back if it raises."""
+        on_loop = _ON_LOOP.get()
+        if on_loop is not None and self._writer_lock is not None and not on_loop.wrote:
+            with self._writer_lock.held_now() as free:
+                if not free:
+                    raise _WouldBlock
+                with self.engine.connect() as connection:
+                    connection.execution_options(**{_WRITE_OPTION: True, _NO_WAIT_OPTION: True})
+                    with connection.begin():
+                        yield connection
+                on_loop.wrote = True
+            return
         queue = self._writer_lock.held() if self._writer_lock is not None else nullcontext()
         with queue, self.engine.connect() as connection:
             connection.execution_options(**{_WRITE_OPTION: True})
@@ -280,12 +347,28 @@ class Database:
         return False
 
     async def call(self, function: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run `function` (units of work, and whatever else it does) in this database's threads, from async code.
+        """Run `function` (units of work, and whatever else it does) from async code without ever making the event
+        loop wait for the database.
 
-        The threads are the database's own, few (`threads`): a wait for a lock or a connection parks one of them and
-        never the event loop, and a small pool keeps the GIL hand-offs between the loop and the threads cheap (a
-        pool of dozens of runnable threads cost twice the CPU per request; docs/performance.md).
+        PostgreSQL: in this database's threads (a statement can wait for a row lock or the network). They are the
+        database's own, few (`threads`): a wait parks one of them, and a small pool keeps the GIL hand-offs between
+        the loop and the threads cheap.
+
+        SQLite: first right on the loop, optimistically — its reads never wait (WAL) and a write unit only waits for
+        the writer lock, which is taken without waiting there. If it is held (by another process, or a thread of
+        this one), the unit raises before running a statement and the whole call is run again in a thread, where it
+        waits (bounded). Units of work are microseconds, and a thread hop per request cost about twice the CPU of
+        the request itself (docs/performance.md). Only the first write unit of a call can ask for the re-run
+        (nothing is repeated); a later one that finds the lock held waits, bounded, where it is.
         """
+        if self._writer_lock is not None and _ON_LOOP.get() is None:
+            marker = _ON_LOOP.set(_OnLoop())
+            try:
+                return function(*args, **kwargs)
+            except _WouldBlock:
+                pass
+            finally:
+                _ON_LOOP.reset(marker)
         executor = self._executor
         if executor is None:
             with self._executor_lock:
