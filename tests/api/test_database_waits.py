@@ -155,3 +155,37 @@ async def test_busy_answer_in_problem_details(
     assert body["status"] == 503
     assert body["title"] == "Service Unavailable"
     assert len(body["traceId"]) == 32
+
+
+async def test_sqlite_writer_outside_the_queue(
+    short_wait_client: httpx.AsyncClient, database_url: str, db_backend: str
+) -> None:
+    """Another tool (the sqlite3 shell, a backup script) holding SQLite's write lock without our writer queue: the
+    event loop does not wait in SQLite's busy handler either."""
+    if db_backend != "sqlite":
+        pytest.skip("SQLite's own write lock")
+    import sqlite3
+
+    from ksef_mcu.storage.database import sqlite_path
+
+    client = short_wait_client
+    _, token = await owner(client)
+    csr = create_csr(ec_key(), await enrollment_data(client, token))
+    path = sqlite_path(database_url)
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        body = {"certificateName": "Zablokowany", "certificateType": "Authentication", "csr": csr}
+        stuck = asyncio.ensure_future(client.post("/v2/certificates/enrollments", json=body, headers=bearer(token)))
+        await asyncio.sleep(0.2)
+        health, elapsed = await timed(client.get("/healthz"))
+        assert health.status_code == 200
+        assert elapsed < PROMPT
+        assert not stuck.done()
+        response = await stuck
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
