@@ -164,6 +164,19 @@ OWNER_EFFECTIVE_PERMISSIONS: tuple[Permission, ...] = (
 """What `Owner` implies: every invoice and administrative permission except `VatUeManage` (and enforcement, which
 comes only with the bailiff flag)."""
 
+EU_ADMINISTRATOR_EFFECTIVE_PERMISSIONS: tuple[Permission, ...] = (
+    Permission.VAT_UE_MANAGE,
+    Permission.INVOICE_WRITE,
+    Permission.INVOICE_READ,
+    Permission.INTROSPECTION,
+)
+"""What `VatUeManage` (the EU entity's administrator, `uprawnienia.md`) implies in its NIP-VAT UE context."""
+
+_IMPLIED: dict[Permission, tuple[Permission, ...]] = {
+    Permission.OWNER: OWNER_EFFECTIVE_PERMISSIONS,
+    Permission.VAT_UE_MANAGE: EU_ADMINISTRATOR_EFFECTIVE_PERMISSIONS,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ContextPermissions:
@@ -174,10 +187,10 @@ class ContextPermissions:
 
     @property
     def effective(self) -> tuple[Permission, ...]:
-        """The permissions with `Owner` expanded, without duplicates, in a stable order."""
+        """The permissions with `Owner` and `VatUeManage` expanded, without duplicates, in a stable order."""
         expanded: list[Permission] = []
         for permission in self.permissions:
-            implied = OWNER_EFFECTIVE_PERMISSIONS if permission is Permission.OWNER else (permission,)
+            implied = _IMPLIED.get(permission, (permission,))
             expanded.extend(p for p in implied if p not in expanded)
         return tuple(expanded)
 
