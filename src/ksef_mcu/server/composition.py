@@ -35,8 +35,9 @@ from ksef_mcu.server.keys import ServerKeys
 from ksef_mcu.server.permissions.required import required_permissions
 from ksef_mcu.server.permissions.service import PermissionService
 from ksef_mcu.server.settings import ServerSettings
-from ksef_mcu.server.testdata.permissions import TestDataEntityRegister, TestDataPermissionResolver
+from ksef_mcu.server.testdata.permissions import TestDataBindings, TestDataEntityRegister, TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
+from ksef_mcu.server.tokens.service import KsefTokenService
 from ksef_mcu.storage.database import Database
 
 if TYPE_CHECKING:
@@ -150,8 +151,9 @@ class ServerComponents:
     certificates: CertificateService
     issuance: IssuanceWorker | None
     """The in-process issuance worker, or None when only `ksef-mcu worker` processes issue."""
-    # permissions
+    # permissions and KSeF tokens
     permission_service: PermissionService
+    ksef_tokens: KsefTokenService
     required_permissions: Callable[[str], tuple[str, ...] | None] = required_permissions
     """`METHOD /v2/path` → the permissions the operation requires (`permissions/required.py`); `AccessPrincipal`
     checks it on every call."""
@@ -184,7 +186,7 @@ def build_components(
     trust = TrustStore([StaticTrustAnchors.from_pem_files(settings.trust_anchors)])
     login_hooks = LoginHooks(permissions=TestDataPermissionResolver())
     authentication = AuthenticationService(
-        settings=settings, database=database, clock=clock, tokens=tokens, trust=trust, hooks=login_hooks
+        settings=settings, database=database, clock=clock, tokens=tokens, trust=trust, hooks=login_hooks, keys=keys
     )
 
     authority = open_certificate_authority(
@@ -207,6 +209,9 @@ def build_components(
     trust.add_provider(authority)
 
     permission_service = PermissionService(database, clock, register=TestDataEntityRegister())
+    ksef_tokens = KsefTokenService(database, clock, bindings=TestDataBindings())
+    # `POST /auth/ksef-token` checks the tokens made here; redemption and refresh see them revoked.
+    login_hooks.ksef_tokens = ksef_tokens
 
     if issuance is not None:
         lifecycle.add_worker("issuance", issuance.run)
@@ -236,6 +241,7 @@ def build_components(
         certificates=certificates,
         issuance=issuance,
         permission_service=permission_service,
+        ksef_tokens=ksef_tokens,
     )
 
 

@@ -266,6 +266,8 @@ class AuthenticationRecord:
     refresh_token_valid_until: datetime | None = None
     last_token_refresh_at: datetime | None = None
     revoked_at: datetime | None = None
+    ksef_token_reference: str | None = None
+    """The KSeF token a `Token` login used (its reference number)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,3 +281,5 @@ class Principal:
     permissions: tuple[str, ...] = ()
     allowed_ips: AllowedIps | None = None
     token_id: str = ""
+    ksef_token: str | None = None
+    """The reference number of the KSeF token the caller logged in with (None for other methods)."""

@@ -153,3 +153,23 @@ class TestDataEntityRegister:
             EntityRole(role, unit.description, unit.created_date, parent_nip=nip, entity_nip=unit.nip)
             for unit in testdata.subunits(nip)
         ]
+
+
+class TestDataBindings:
+    """The tokens module's `SubjectBindings` from test data: a `/testdata/person`'s NIP and PESEL are one person."""
+
+    __test__ = False
+
+    def identities(self, connection: Connection, subject: SubjectIdentifier) -> list[SubjectIdentifier]:
+        testdata = TestDataRepository(connection)
+        found = [subject]
+        if subject.type is SubjectIdentifierType.NIP:
+            person = testdata.person(subject.value)
+            if person is not None:
+                found.append(SubjectIdentifier(SubjectIdentifierType.PESEL, person.pesel))
+        elif subject.type is SubjectIdentifierType.PESEL:
+            found.extend(
+                SubjectIdentifier(SubjectIdentifierType.NIP, person.nip)
+                for person in testdata.persons_with_pesel(subject.value)
+            )
+        return found
