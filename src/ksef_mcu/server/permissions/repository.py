@@ -286,6 +286,10 @@ class PermissionGrantRepository:
         )
         return [_record(row) for row in rows]
 
+    def find_for_subject(self, context: Identifier, authorized: Identifier) -> list[GrantRecord]:
+        """Every grant `authorized` holds in `context` (any source and kind)."""
+        return self.find(GrantFilter(context=context, authorized=authorized))
+
     def delegable(self, intermediaries: Iterable[Identifier]) -> set[tuple[str, str, str, str]]:
         """(intermediary value, context type, context value, permission) of every delegable entity grant the
         `intermediaries` (NIPs) hold."""

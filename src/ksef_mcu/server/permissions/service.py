@@ -496,7 +496,10 @@ class PermissionService:
                     OperationStatusCode.NOT_PERMITTED,
                     f"Do odebrania tego uprawnienia potrzebne jest jedno z: {', '.join(needed)}.",
                 ), []
-            repository.delete(permission_id)
+            if not repository.delete(permission_id):  # another revocation got there first
+                return _outcome(
+                    OperationStatusCode.FAILED, f"Uprawnienie o identyfikatorze {permission_id} zostało już odebrane."
+                ), []
             return _SUCCEEDED, [permission_id]
 
         return self._run(principal, OperationKind.REVOKE, grant_kind, decide)
