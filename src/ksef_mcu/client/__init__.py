@@ -80,13 +80,13 @@ from ksef_mcu.client.models import (
 )
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
-from ksef_mcu.crypto.certificates import SubjectIdentifier
 from ksef_mcu.crypto.names import CertificateNameRule
-from ksef_mcu.crypto.xades import (
+from ksef_mcu.crypto.xades import AuthTokenNamespace
+from ksef_mcu.identifiers import (
     AllowedIps,
-    AuthTokenNamespace,
     ContextIdentifier,
     ContextIdentifierType,
+    SubjectIdentifier,
     SubjectIdentifierTypeXml,
 )
 

@@ -50,15 +50,9 @@ from ksef_mcu.client.validation import (
 )
 from ksef_mcu.crypto.encryption import EncryptionError, encrypt_ksef_token
 from ksef_mcu.crypto.errors import XadesError
-from ksef_mcu.crypto.xades import (
-    AllowedIps,
-    AuthTokenNamespace,
-    ContextIdentifier,
-    ContextIdentifierType,
-    SubjectIdentifierTypeXml,
-    build_auth_token_request,
-)
+from ksef_mcu.crypto.xades import AuthTokenNamespace, build_auth_token_request
 from ksef_mcu.crypto.xades.request import check_allowed_ips, check_context_value
+from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, ContextIdentifierType, SubjectIdentifierTypeXml
 
 __all__ = [
     "DEFAULT_AUTH_NAMESPACE",
