@@ -229,3 +229,31 @@ async def test_listing_pages_and_filters(client: httpx.AsyncClient, contract: Co
     assert [t["referenceNumber"] for t in revoked.json()["tokens"]] == [made[0]]
     bad = await client.get("/v2/tokens", headers={**bearer(tokens.access_token), "x-continuation-token": "%%%"})
     assert bad.json()["exception"]["exceptionDetailList"][0]["exceptionCode"] == 21418
+
+
+class UnclassifiedRoute:
+    """A `/v2` operation nobody entered in the required-permissions table."""
+
+    name = "unclassified"
+
+    def install(self, app: FastAPI, components: ServerComponents) -> None:
+        router = APIRouter()
+
+        @router.get("/v2/unclassified")
+        async def unclassified(principal: AccessPrincipal) -> Response:
+            return Response(status_code=200)
+
+        app.router.routes.extend(router.routes)
+
+
+async def test_an_operation_without_an_entry_in_the_table_is_refused(
+    app_factory: Any, settings: ServerSettings
+) -> None:
+    async with running(app_factory(settings, modules=[UnclassifiedRoute()])) as client:
+        _, tokens = await owner(client)
+        response = await client.get("/v2/unclassified", headers=bearer(tokens.access_token))
+        assert response.status_code == 403
+        assert response.json()["reasonCode"] == "missing-permissions"
+        assert (
+            response.json()["detail"] == "Operacja nie ma określonych wymaganych uprawnień, więc nie jest udostępniana."
+        )
