@@ -20,16 +20,13 @@ import logging
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ksef_mcu.server.errors import InputValidationError, PayloadTooLargeError
-
-if TYPE_CHECKING:
-    from ksef_mcu.server.http.problems import ScopedErrorHandlers
 
 __all__ = ["BODY_LIMIT_SCOPE_KEY", "BodyLimits", "BodyTooLarge", "RequestGuard", "TrustedProxies", "log_unexpected"]
 
@@ -137,6 +134,14 @@ def log_unexpected(request_line: str, trace_id: str, error: BaseException) -> No
     )
 
 
+class ResponderLookup(Protocol):
+    """What the guard asks of `problems.ScopedErrorHandlers` (a protocol: `problems` imports this module)."""
+
+    def responder_for(self, path: str) -> Any: ...
+
+    def path_of(self, scope: Scope) -> str: ...
+
+
 class RequestGuard:
     """See the module docstring. Installed once, outermost, by `ScopedErrorHandlers.install`."""
 
@@ -144,7 +149,7 @@ class RequestGuard:
         self,
         app: ASGIApp,
         *,
-        handlers: ScopedErrorHandlers,
+        handlers: ResponderLookup,
         body_limits: BodyLimits,
         trusted_proxies: TrustedProxies,
         no_store_prefixes: Sequence[str] = ("/",),
