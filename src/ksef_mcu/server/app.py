@@ -20,6 +20,7 @@ from ksef_mcu.server.certificates.routes import ca_router, certificates_router, 
 from ksef_mcu.server.composition import ServerModule, build_components
 from ksef_mcu.server.health import health_router
 from ksef_mcu.server.http.guard import BodyLimits, TrustedProxies
+from ksef_mcu.server.http.openapi import install_openapi
 from ksef_mcu.server.http.problems import KsefErrors, ScopedErrorHandlers
 from ksef_mcu.server.http.system_warning import SystemWarningEcho
 from ksef_mcu.server.keys import ServerKeys, open_server_keys
@@ -112,6 +113,7 @@ def create_app(
     # `/v2/foo/` is not `/v2/foo`: no redirect (Starlette builds its target from the request's Host header, which a
     # caller can forge), a 404 like any unknown path.
     app.router.redirect_slashes = False
+    install_openapi(app)
     if settings.mode is ServerMode.SANDBOX:
         app.add_middleware(SystemWarningEcho)
     # Routes go straight into the app's route list: FastAPI matches an included router through an extra layer on

@@ -14,7 +14,14 @@ from fastapi import Depends, Request
 from ksef_mcu.server.auth.model import Principal
 from ksef_mcu.server.auth.tokens import TokenKind, TokenService, VerifiedToken
 from ksef_mcu.server.errors import ForbiddenError, UnauthorizedError
-from ksef_mcu.server.http.deps import HttpComponents, bearer_of, client_ip_of, components_of, endpoint_of
+from ksef_mcu.server.http.deps import (
+    HttpComponents,
+    bearer_of,
+    client_ip_of,
+    components_of,
+    endpoint_of,
+    requires_bearer,
+)
 
 __all__ = ["AccessPrincipal", "TokenComponents", "access_principal", "token_of_kinds"]
 
@@ -43,6 +50,7 @@ def _verified(request: Request, components: TokenComponents, ip: str, *kinds: To
         raise
 
 
+@requires_bearer
 async def access_principal(request: Request) -> Principal:
     """The caller behind a valid access token; enforces its IP policy and the per-(context, IP) rate limit."""
     components: TokenComponents = components_of(request)
@@ -83,6 +91,7 @@ AccessPrincipal = Annotated[Principal, Depends(access_principal)]
 def token_of_kinds(*kinds: TokenKind) -> Callable[..., Coroutine[Any, Any, VerifiedToken]]:
     """A dependency accepting a bearer token of one of `kinds` (rate-limited like protected endpoints)."""
 
+    @requires_bearer
     async def dependency(request: Request) -> VerifiedToken:
         components: TokenComponents = components_of(request)
         ip = client_ip_of(request)

@@ -33,8 +33,10 @@ __all__ = [
     "endpoint_of",
     "get_components",
     "json_response",
+    "needs_bearer",
     "public_call",
     "rate_limit_by_ip",
+    "requires_bearer",
     "run_service",
 ]
 
@@ -85,6 +87,21 @@ def endpoint_of(request: Request) -> str:
 # every dependency on every request, and on the login path that bookkeeping cost more than the work.
 
 
+_BEARER_MARK = "__ksef_mcu_reads_bearer__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires_bearer(dependency: F) -> F:
+    """Mark a dependency that reads `Authorization: Bearer …`: the operations using it are described with the
+    `Bearer` security scheme and 401/403 answers (`http.openapi`)."""
+    setattr(dependency, _BEARER_MARK, True)
+    return dependency
+
+
+def needs_bearer(dependency: Callable[..., Any]) -> bool:
+    return bool(getattr(dependency, _BEARER_MARK, False))
+
+
 async def get_components(request: Request) -> Any:
     """Dependency: the components (annotate with the domain's `Protocol` of what it reads)."""
     return components_of(request)
@@ -97,6 +114,7 @@ async def client_ip(request: Request) -> str:
 ClientIp = Annotated[str, Depends(client_ip)]
 
 
+@requires_bearer
 async def bearer_token(request: Request) -> str:
     return bearer_of(request)
 
