@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -79,7 +80,7 @@ def issuance(postgres_url: str, processes: int, count: int) -> float:
     return result.rate
 
 
-def plot(points: dict[str, dict[int, float]], raw: float, out: Path) -> None:
+def plot(points: dict[str, dict[int, float]], loads: dict[str, dict[int, float]], raw: float, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -91,7 +92,7 @@ def plot(points: dict[str, dict[int, float]], raw: float, out: Path) -> None:
         axis.plot(xs, [series[x] for x in xs], marker="o", color="#1f5f8b")
         for x in xs:
             axis.annotate(
-                f"{series[x]:.0f}\n({series[x] / raw:.3f}× raw)",
+                f"{series[x]:.0f}\n({series[x] / raw:.4f}× raw)\nload {loads[label][x]:.1f}",
                 (x, series[x]),
                 textcoords="offset points",
                 xytext=(0, 8),
@@ -103,7 +104,10 @@ def plot(points: dict[str, dict[int, float]], raw: float, out: Path) -> None:
         axis.set_ylabel(label)
         axis.set_ylim(0, max(series.values()) * 1.35)
         axis.grid(alpha=0.3)
-    figure.suptitle(f"ksef-mcu on PostgreSQL, 2 shared cores; raw OpenSSL ECDSA P-256 signing: {raw:.0f}/s per core")
+    figure.suptitle(
+        f"ksef-mcu on PostgreSQL, 2 shared cores ({datetime.now(UTC):%Y-%m-%d}); "
+        f"raw OpenSSL ECDSA P-256 signing: {raw:.0f}/s per core"
+    )
     figure.tight_layout()
     figure.savefig(out)
 
@@ -122,9 +126,11 @@ def main() -> None:
     raw_before = raw_signing_rate()
     print(f"raw OpenSSL ECDSA P-256 signing: {raw_before:.0f}/s (load average {os.getloadavg()[0]:.2f})", flush=True)
     points: dict[str, dict[int, float]] = {"logins/s": {}, "certificates/s": {}}
+    loads: dict[str, dict[int, float]] = {"logins/s": {}, "certificates/s": {}}
     for processes in COUNTS:
         rate = logins(arguments.postgres_url, processes, arguments.logins)
         points["logins/s"][processes] = rate
+        loads["logins/s"][processes] = os.getloadavg()[0]
         print(
             f"logins, {processes} API processes: {rate:7.1f}/s  ({rate / raw_before:.4f}× raw signing; "
             f"load average {os.getloadavg()[0]:.2f})",
@@ -133,6 +139,7 @@ def main() -> None:
     for processes in COUNTS:
         rate = issuance(arguments.postgres_url, processes, arguments.count)
         points["certificates/s"][processes] = rate
+        loads["certificates/s"][processes] = os.getloadavg()[0]
         print(
             f"issuance, {processes} API processes + {processes} workers: {rate:7.1f} cert/s  "
             f"({rate / raw_before:.4f}× raw signing; load average {os.getloadavg()[0]:.2f})",
@@ -140,7 +147,7 @@ def main() -> None:
         )
     raw_after = raw_signing_rate()
     print(f"raw OpenSSL ECDSA P-256 signing after the run: {raw_after:.0f}/s", flush=True)
-    plot(points, (raw_before + raw_after) / 2, arguments.out)
+    plot(points, loads, (raw_before + raw_after) / 2, arguments.out)
     print(f"plotted: {arguments.out}")
 
 
