@@ -35,7 +35,9 @@ from ksef_mcu.server.keys import ServerKeys
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.server.testdata.permissions import TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
+from ksef_mcu.server.web.service import WEB_SECRET_PURPOSE, WebLogins
 from ksef_mcu.storage.database import Database
+from ksef_mcu.web.signing import SignedSerializer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -148,6 +150,8 @@ class ServerComponents:
     certificates: CertificateService
     issuance: IssuanceWorker | None
     """The in-process issuance worker, or None when only `ksef-mcu worker` processes issue."""
+    # the web screens
+    web_logins: WebLogins
 
     @property
     def permissions(self) -> PermissionResolver:
@@ -202,6 +206,16 @@ def build_components(
         "housekeeping",
         periodic("housekeeping", settings.housekeeping_interval.total_seconds(), lambda: _housekeeping(authentication)),
     )
+    challenges = ChallengeService(database, clock, lifetime=settings.challenge_lifetime)
+    testdata = TestDataService(database, clock)
+    web_logins = WebLogins(
+        clock=clock,
+        challenges=challenges,
+        authentication=authentication,
+        testdata=testdata,
+        signer=SignedSerializer(keys.derived_secret(WEB_SECRET_PURPOSE), "ksef-certificate-login"),
+        state_lifetime=settings.challenge_lifetime,
+    )
     return ServerComponents(
         settings=settings,
         clock=clock,
@@ -212,13 +226,14 @@ def build_components(
         tokens=tokens,
         trust=trust,
         login_hooks=login_hooks,
-        challenges=ChallengeService(database, clock, lifetime=settings.challenge_lifetime),
+        challenges=challenges,
         authentication=authentication,
-        testdata=TestDataService(database, clock),
+        testdata=testdata,
         authority=authority,
         enrollment=enrollment,
         certificates=certificates,
         issuance=issuance,
+        web_logins=web_logins,
     )
 
 
