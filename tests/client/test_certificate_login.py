@@ -178,6 +178,19 @@ def test_a_pkcs12_with_the_wrong_password_is_refused(
     assert "hasło" in info.value.message.lower()
 
 
+def test_a_pkcs12_given_as_the_certificate_file_says_how_to_load_it(
+    person_key: ec.EllipticCurvePrivateKey, person_certificate: x509.Certificate
+) -> None:
+    # The one loader (ksef_mcu.crypto.credentials) recognises the file instead of reporting an unreadable certificate.
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"x", person_key, person_certificate, None, serialization.BestAvailableEncryption(b"right")
+    )
+    with pytest.raises(KsefInvalidInputError) as info:
+        CertificateCredentials.from_files_content(p12, encrypt_private_key(person_key, PASSWORD), PASSWORD)
+    assert info.value.field == "certificate"
+    assert "PKCS#12" in info.value.message
+
+
 def test_an_expired_certificate_or_a_bad_context_sends_nothing(
     fake: FakeKsef, clock: FakeClock, person_key: ec.EllipticCurvePrivateKey, person_certificate: x509.Certificate
 ) -> None:

@@ -23,7 +23,7 @@ REFERENCE = "20251010-EH-1B6C9EB000-4B15D3AEB9-89"
 LIFECYCLE = {"close", "aclose"}
 
 
-TAGS = ["client", "auth", "certificates", "security", "testdata", "enrollment"]
+TAGS = ["client", "auth", "certificates", "security", "testdata", "enrollment", "permissions", "ksef_tokens"]
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_the_client_has_the_same_tags_on_both_faces(clients: tuple[KsefClient, A
     sync_client, async_client = clients
     sync_tags = {name for name, value in vars(sync_client).items() if isinstance(value, Face)}
     async_tags = {name for name, value in vars(async_client).items() if isinstance(value, Face)}
-    assert sync_tags == async_tags == {"auth", "certificates", "security", "testdata"}
+    assert sync_tags == async_tags == {"auth", "certificates", "security", "testdata", "permissions", "ksef_tokens"}
 
 
 @pytest.mark.parametrize("tag", TAGS)

@@ -44,6 +44,7 @@ def _row(reference_number: str, **overrides: Any) -> dict[str, Any]:
         "refresh_token_valid_until": None,
         "last_token_refresh_at": None,
         "revoked_at": None,
+        "ksef_token_reference": None,
     }
     values.update(overrides)
     return values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,7 @@ IDENTIFIER_LABELS = {
     "InternalId": "identyfikator wewnętrzny",
     "NipVatUe": "NIP-VAT UE",
     "PeppolId": "identyfikator Peppol",
+    "Token": "token KSeF",
 }
 
 
@@ -177,12 +179,31 @@ def login(
             show_default=False,
         ),
     ] = None,
+    token: Annotated[
+        bool,
+        typer.Option(
+            "--token",
+            help="Zaloguj się tokenem KSeF zamiast certyfikatem: z pliku --token-file albo ze zmiennej "
+            f"{TOKEN_VARIABLE}.",
+        ),
+    ] = False,
+    token_file: Annotated[
+        Path | None, typer.Option("--token-file", help="Plik z tokenem KSeF (jedna linia; token nie jest wypisywany).")
+    ] = None,
     environment: EnvironmentOption = EnvironmentChoice.LOCAL,
     base_url: BaseUrlOption = None,
 ) -> None:
-    """Zaloguj się do KSeF certyfikatem (podpis XAdES) i zapamiętaj tokeny w profilu środowiska."""
+    """Zaloguj się do KSeF certyfikatem (podpis XAdES) albo tokenem KSeF i zapamiętaj tokeny w profilu środowiska."""
     env = client.Environment.parse(str(environment))
     previous = load_profile(env)
+    if token or token_file is not None:
+        if cert is not None or key is not None or pkcs12 is not None or fingerprint:
+            fail(
+                "Podaj certyfikat (--cert/--key, --pkcs12) albo token KSeF (--token), nie jedno i drugie.",
+                ExitCode.USAGE,
+            )
+        _login_with_token(env, previous, _read_token(token_file), nip=nip, internal_id=internal_id, base_url=base_url)
+        return
     credentials = _read_credentials(cert, key, pkcs12, password_file)
     context = _context(credentials, nip, internal_id, nip_vat_ue, peppol_id)
     now = dt.datetime.now(dt.UTC)
@@ -245,6 +266,88 @@ def login(
             _end_previous_session(session, previous)
         session.attach(profile)
     print_done(f"Zalogowano do KSeF ({env.value}).")
+    _print_profile(profile)
+
+
+TOKEN_VARIABLE = "KSEF_MCU_TOKEN"  # noqa: S105 - the name of an environment variable
+
+
+def _read_token(token_file: Path | None) -> str:
+    """The KSeF token from `--token-file`, else from `KSEF_MCU_TOKEN`; never printed."""
+    if token_file is not None:
+        text = read_input_file(token_file, "pliku z tokenem").decode("utf-8", errors="replace")
+    else:
+        text = os.environ.get(TOKEN_VARIABLE, "")
+        if not text.strip():
+            fail(
+                f"Podaj token KSeF: w pliku (--token-file PLIK) albo w zmiennej środowiskowej {TOKEN_VARIABLE}.",
+                ExitCode.USAGE,
+            )
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) != 1:
+        fail("Plik z tokenem KSeF musi zawierać dokładnie jedną niepustą linię (sam token).", ExitCode.LOCAL)
+    return lines[0]
+
+
+def _token_context(token: str, nip: str | None, internal_id: str | None) -> client.ContextIdentifier:
+    """The context from `--nip`/`--internal-id`, else the one the token names (`ref|nip-NIP|…`)."""
+    if nip is not None and internal_id is not None:
+        fail("Podaj jeden kontekst logowania: --nip albo --internal-id.", ExitCode.USAGE)
+    if nip is not None:
+        return client.ContextIdentifier(client.ContextIdentifierType.NIP, nip.strip())
+    if internal_id is not None:
+        return client.ContextIdentifier(client.ContextIdentifierType.INTERNAL_ID, internal_id.strip())
+    parts = token.split("|")
+    if len(parts) == 3 and "-" in parts[1]:
+        kind, _, value = parts[1].partition("-")
+        types = {"nip": client.ContextIdentifierType.NIP, "internalid": client.ContextIdentifierType.INTERNAL_ID}
+        if kind.lower() in types:
+            return client.ContextIdentifier(types[kind.lower()], value)
+    fail("Z tokena nie da się odczytać kontekstu: podaj --nip NIP firmy (albo --internal-id).", ExitCode.USAGE)
+
+
+def _login_with_token(
+    env: client.Environment,
+    previous: Profile | None,
+    token: str,
+    *,
+    nip: str | None,
+    internal_id: str | None,
+    base_url: str | None,
+) -> None:
+    context = _token_context(token, nip, internal_id)
+    now = dt.datetime.now(dt.UTC)
+    reference = token.split("|", 1)[0]
+    with connect(env, base_url, login_required=False) as session:
+        console.print(
+            f"Logowanie tokenem KSeF do KSeF ({env.value}, {escape(session.base_url)}) w kontekście "
+            f"{_labelled(context.type.value, context.value)}…"
+        )
+        with spinner("Wysyłanie zaszyfrowanego tokena…") as status:
+            tokens = session.client.auth.login_with_ksef_token(
+                token, context, on_progress=lambda progress: status.update(_login_progress(progress))
+            )
+        refresh = tokens.refresh_token
+        profile = Profile(
+            environment=env,
+            base_url=session.base_url,
+            tokens=tokens,
+            login=LoginInfo(
+                subject=f"Token KSeF {reference}",
+                identifier_type="Token",
+                identifier_value=reference,
+                context_type=context.type.value,
+                context_value=context.value,
+                certificate_serial="",
+                certificate_fingerprint="",
+                certificate_valid_to=refresh.valid_until if refresh is not None else tokens.access_token.valid_until,
+                logged_in_at=now,
+            ),
+        )
+        if previous is not None and previous.base_url == session.base_url:
+            _end_previous_session(session, previous)
+        session.attach(profile)
+    print_done(f"Zalogowano do KSeF tokenem KSeF ({env.value}).")
     _print_profile(profile)
 
 

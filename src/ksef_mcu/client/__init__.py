@@ -21,6 +21,8 @@ from ksef_mcu.client.client import (
     CertificatesApi,
     Enrollment,
     KsefClient,
+    KsefTokensApi,
+    PermissionsApi,
     SecurityApi,
     TestdataApi,
     system_clock,
@@ -56,6 +58,13 @@ from ksef_mcu.client.models import (
     CertificateQuery,
     CertificateStatus,
     CertificateType,
+    GeneratedKsefToken,
+    GrantedPermission,
+    KsefTokenInfo,
+    KsefTokenPermission,
+    KsefTokenStatus,
+    PermissionsOperation,
+    PermissionsOperationStatus,
     PublicKeyCertificate,
     PublicKeyCertificateUsage,
     RetrievedCertificate,
@@ -71,13 +80,13 @@ from ksef_mcu.client.models import (
 )
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
-from ksef_mcu.crypto.certificates import SubjectIdentifier
 from ksef_mcu.crypto.names import CertificateNameRule
-from ksef_mcu.crypto.xades import (
+from ksef_mcu.crypto.xades import AuthTokenNamespace
+from ksef_mcu.identifiers import (
     AllowedIps,
-    AuthTokenNamespace,
     ContextIdentifier,
     ContextIdentifierType,
+    SubjectIdentifier,
     SubjectIdentifierTypeXml,
 )
 
@@ -108,6 +117,8 @@ __all__ = [
     "ContextIdentifierType",
     "Enrollment",
     "Environment",
+    "GeneratedKsefToken",
+    "GrantedPermission",
     "KsefApiError",
     "KsefAuthError",
     "KsefAuthenticationFailedError",
@@ -122,6 +133,13 @@ __all__ = [
     "KsefPollingTimeoutError",
     "KsefRateLimitError",
     "KsefResponseError",
+    "KsefTokenInfo",
+    "KsefTokenPermission",
+    "KsefTokenStatus",
+    "KsefTokensApi",
+    "PermissionsApi",
+    "PermissionsOperation",
+    "PermissionsOperationStatus",
     "PollPolicy",
     "PublicKeyCertificate",
     "PublicKeyCertificateUsage",

@@ -105,7 +105,7 @@ class ApiRequest:
     path: str
     auth: Auth | str = Auth.NONE  # Auth.NONE, Auth.ACCESS, or an explicit bearer token (authentication/refresh)
     idempotent: bool = False
-    params: Mapping[str, str | int] | None = None
+    params: Mapping[str, str | int | list[str]] | None = None
     json: Any = None
     content: bytes | None = None
     content_type: str | None = None
@@ -122,7 +122,7 @@ class HttpRequestSpec:
     method: str
     url: str
     headers: dict[str, str]
-    params: dict[str, str | int] | None
+    params: dict[str, str | int | list[str]] | None
     json: Any
     content: bytes | None
 

@@ -20,8 +20,10 @@ from ksef_mcu.client._faces import AsyncDriver
 from ksef_mcu.client._operations.auth import AuthOperations
 from ksef_mcu.client._operations.base import DEFAULT_TIMEOUT, BaseKsefClient, ClientOptions, client_state
 from ksef_mcu.client._operations.certificates import CertificatesOperations, EnrollmentOperations
+from ksef_mcu.client._operations.permissions import PermissionsOperations
 from ksef_mcu.client._operations.security import SecurityOperations
 from ksef_mcu.client._operations.testdata import TestdataOperations
+from ksef_mcu.client._operations.tokens import TokensOperations
 from ksef_mcu.client.environments import Environment
 from ksef_mcu.client.errors import KsefInvalidInputError
 
@@ -30,6 +32,8 @@ __all__ = [
     "AsyncCertificatesApi",
     "AsyncEnrollment",
     "AsyncKsefClient",
+    "AsyncKsefTokensApi",
+    "AsyncPermissionsApi",
     "AsyncSecurityApi",
     "AsyncTestdataApi",
 ]
@@ -53,6 +57,14 @@ class AsyncCertificatesApi(CertificatesOperations[AsyncDriver, AsyncEnrollment])
 
 class AsyncSecurityApi(SecurityOperations[AsyncDriver]):
     """The Ministry of Finance's public keys (coroutines)."""
+
+
+class AsyncPermissionsApi(PermissionsOperations[AsyncDriver]):
+    """Permissions: grant, revoke, follow the operations, query."""
+
+
+class AsyncKsefTokensApi(TokensOperations[AsyncDriver]):
+    """KSeF tokens: generate, list, read, revoke."""
 
 
 class AsyncTestdataApi(TestdataOperations[AsyncDriver]):
@@ -90,6 +102,8 @@ class AsyncKsefClient(BaseKsefClient[AsyncDriver]):
         self.certificates = AsyncCertificatesApi(self)
         self.security = AsyncSecurityApi(self)
         self.testdata = AsyncTestdataApi(self)
+        self.permissions = AsyncPermissionsApi(self)
+        self.ksef_tokens = AsyncKsefTokensApi(self)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (a caller's `http_client` is left open)."""

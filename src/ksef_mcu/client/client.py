@@ -28,8 +28,10 @@ from ksef_mcu.client._operations.certificates import (
     CertificatesOperations,
     EnrollmentOperations,
 )
+from ksef_mcu.client._operations.permissions import PermissionsOperations
 from ksef_mcu.client._operations.security import SecurityOperations
 from ksef_mcu.client._operations.testdata import TestdataOperations
+from ksef_mcu.client._operations.tokens import TokensOperations
 from ksef_mcu.client.environments import Environment
 from ksef_mcu.client.errors import KsefInvalidInputError
 
@@ -44,6 +46,8 @@ __all__ = [
     "ClientOptions",
     "Enrollment",
     "KsefClient",
+    "KsefTokensApi",
+    "PermissionsApi",
     "SecurityApi",
     "TestdataApi",
     "system_clock",
@@ -68,6 +72,14 @@ class CertificatesApi(CertificatesOperations[SyncDriver, Enrollment]):
 
 class SecurityApi(SecurityOperations[SyncDriver]):
     """The Ministry of Finance's public keys."""
+
+
+class PermissionsApi(PermissionsOperations[SyncDriver]):
+    """Permissions: grant, revoke, follow the operations, query."""
+
+
+class KsefTokensApi(TokensOperations[SyncDriver]):
+    """KSeF tokens: generate, list, read, revoke."""
 
 
 class TestdataApi(TestdataOperations[SyncDriver]):
@@ -110,6 +122,8 @@ class KsefClient(BaseKsefClient[SyncDriver]):
         self.certificates = CertificatesApi(self)
         self.security = SecurityApi(self)
         self.testdata = TestdataApi(self)
+        self.permissions = PermissionsApi(self)
+        self.ksef_tokens = KsefTokensApi(self)
 
     def close(self) -> None:
         """Close the HTTP connections (a caller's `http_client` is left open)."""

@@ -16,18 +16,20 @@ from cryptography import x509
 from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.crypto.certificates import (
     KsefCertificateType,
-    SubjectIdentifier,
     ValidityState,
-    classify_certificate,
-    key_matches_certificate,
-    load_certificate,
     read_subject_identifier,
     sha256_fingerprint,
     validity_state,
 )
-from ksef_mcu.crypto.errors import KsefCryptoError
-from ksef_mcu.crypto.keys import PrivateKey, load_pkcs12, load_private_key
+from ksef_mcu.crypto.credentials import (
+    CertificateWithKey,
+    load_certificate_with_key,
+    load_pkcs12_certificate_with_key,
+)
+from ksef_mcu.crypto.errors import CertificateError, KsefCryptoError
+from ksef_mcu.crypto.keys import PrivateKey
 from ksef_mcu.crypto.xades import XadesSigner
+from ksef_mcu.identifiers import SubjectIdentifier
 
 __all__ = [
     "CertificateCredentials",
@@ -47,43 +49,47 @@ class CertificateCredentials:
     signer: XadesSigner = field(repr=False, compare=False)
 
     @classmethod
-    def from_key_and_certificate(cls, key: PrivateKey, certificate: x509.Certificate) -> CertificateCredentials:
-        """Credentials from already loaded objects (checks that they belong together and may log in)."""
-        if not key_matches_certificate(key, certificate):
+    def from_certificate_with_key(cls, loaded: CertificateWithKey) -> CertificateCredentials:
+        """Credentials from a pair loaded by `ksef_mcu.crypto.credentials` (checks that it belongs together and may
+        log in: any certificate but an Offline one)."""
+        if not loaded.key_matches:
             raise KsefInvalidInputError("Klucz prywatny nie pasuje do certyfikatu.", field="key")
-        if classify_certificate(certificate) is KsefCertificateType.OFFLINE:
+        if loaded.certificate_type is KsefCertificateType.OFFLINE:
             raise KsefInvalidInputError(
                 "To certyfikat offline (Typ 2): służy tylko do podpisywania kodów QR, nie do logowania. "
                 "Użyj certyfikatu uwierzytelniającego (Typ 1).",
                 field="certificate",
             )
         try:
-            signer = XadesSigner(key, certificate)
+            signer = XadesSigner(loaded.key, loaded.certificate)
         except KsefCryptoError as error:
             raise KsefInvalidInputError(error.message, field="key") from error
-        return cls(certificate=certificate, key=key, signer=signer)
+        return cls(certificate=loaded.certificate, key=loaded.key, signer=signer)
+
+    @classmethod
+    def from_key_and_certificate(cls, key: PrivateKey, certificate: x509.Certificate) -> CertificateCredentials:
+        """Credentials from already loaded objects (checks that they belong together and may log in)."""
+        return cls.from_certificate_with_key(CertificateWithKey.describe(certificate, key))
 
     @classmethod
     def from_files_content(cls, certificate: bytes, key: bytes, password: str | None = None) -> CertificateCredentials:
         """Credentials from the contents of a certificate file and a private-key file (`password` opens the key)."""
         try:
-            loaded_certificate = load_certificate(certificate)
+            loaded = load_certificate_with_key(certificate, key, password)
+        except CertificateError as error:
+            raise KsefInvalidInputError(error.message, field="certificate") from error
         except KsefCryptoError as error:
-            raise KsefInvalidInputError(f"Certyfikat: {error.message}", field="certificate") from error
-        try:
-            loaded_key = load_private_key(key, password)
-        except KsefCryptoError as error:
-            raise KsefInvalidInputError(f"Klucz prywatny: {error.message}", field="key") from error
-        return cls.from_key_and_certificate(loaded_key, loaded_certificate)
+            raise KsefInvalidInputError(error.message, field="key") from error
+        return cls.from_certificate_with_key(loaded)
 
     @classmethod
     def from_pkcs12(cls, data: bytes, password: str | None = None) -> CertificateCredentials:
         """Credentials from the contents of a PKCS#12 (`.p12`/`.pfx`) file."""
         try:
-            key, certificate = load_pkcs12(data, password)
+            loaded = load_pkcs12_certificate_with_key(data, password)
         except KsefCryptoError as error:
             raise KsefInvalidInputError(f"Plik PKCS#12: {error.message}", field="pkcs12") from error
-        return cls.from_key_and_certificate(key, certificate)
+        return cls.from_certificate_with_key(loaded)
 
     @property
     def fingerprint(self) -> str:

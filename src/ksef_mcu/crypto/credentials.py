@@ -77,6 +77,22 @@ class CertificateWithKey:
     key_matches: bool
     """Whether the private key is the certificate's key pair."""
 
+    @classmethod
+    def describe(cls, certificate: x509.Certificate, key: PrivateKey) -> CertificateWithKey:
+        """What an already loaded certificate and key are (nothing is refused: see `require`)."""
+        return cls(
+            certificate=certificate,
+            key=key,
+            certificate_type=classify_certificate(certificate),
+            subject=certificate.subject,
+            subject_identifier=read_subject_identifier(certificate),
+            serial_number=certificate_serial(certificate),
+            fingerprint=sha256_fingerprint(certificate),
+            valid_from=certificate.not_valid_before_utc,
+            valid_to=certificate.not_valid_after_utc,
+            key_matches=key_matches_certificate(key, certificate),
+        )
+
     def validity_at(self, now: dt.datetime) -> ValidityState:
         """Where `now` (timezone-aware) falls relative to the validity period."""
         return validity_state(self.certificate, now)
@@ -104,21 +120,6 @@ class CertificateWithKey:
         return self
 
 
-def _describe(certificate: x509.Certificate, key: PrivateKey) -> CertificateWithKey:
-    return CertificateWithKey(
-        certificate=certificate,
-        key=key,
-        certificate_type=classify_certificate(certificate),
-        subject=certificate.subject,
-        subject_identifier=read_subject_identifier(certificate),
-        serial_number=certificate_serial(certificate),
-        fingerprint=sha256_fingerprint(certificate),
-        valid_from=certificate.not_valid_before_utc,
-        valid_to=certificate.not_valid_after_utc,
-        key_matches=key_matches_certificate(key, certificate),
-    )
-
-
 def load_certificate_with_key(certificate: bytes, key: bytes, password: str | None) -> CertificateWithKey:
     """Load a certificate file's and a key file's contents; `password` opens the key.
 
@@ -137,11 +138,11 @@ def load_certificate_with_key(certificate: bytes, key: bytes, password: str | No
         loaded_key = load_private_key(key, password)
     except KeyFileError as error:
         raise type(error)(f"Klucz prywatny: {error.message}") from error
-    return _describe(loaded_certificate, loaded_key)
+    return CertificateWithKey.describe(loaded_certificate, loaded_key)
 
 
 def load_pkcs12_certificate_with_key(data: bytes, password: str | None) -> CertificateWithKey:
     """Load a PKCS#12 file's contents (the certificate that belongs to its key). Raises a `KeyFileError` or a
     `CertificateError` whose message names the PKCS#12 file."""
     key, certificate = load_pkcs12(data, password)
-    return _describe(certificate, key)
+    return CertificateWithKey.describe(certificate, key)

@@ -22,9 +22,11 @@ from ksef_mcu.server.health import health_router
 from ksef_mcu.server.http.problems import KsefErrors, ScopedErrorHandlers
 from ksef_mcu.server.http.system_warning import SystemWarningEcho
 from ksef_mcu.server.keys import ServerKeys, open_server_keys
+from ksef_mcu.server.permissions.routes import permission_routers
 from ksef_mcu.server.security.routes import security_router
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from ksef_mcu.server.testdata.routes import testdata_router
+from ksef_mcu.server.tokens.routes import tokens_router
 from ksef_mcu.server.web.module import install_screens
 from ksef_mcu.server.web.service import WEB_SECRET_PURPOSE
 from ksef_mcu.storage.database import Database
@@ -49,6 +51,7 @@ def open_database(settings: ServerSettings) -> Database:
 def _routers(settings: ServerSettings) -> list[APIRouter]:
     """Every domain's routes, in matching order: /auth/sessions before /auth/{referenceNumber}."""
     routers = [health_router, sessions_router, auth_router, security_router, certificates_router, limits_router]
+    routers += [*permission_routers, tokens_router]
     if settings.mode is ServerMode.SANDBOX:
         routers += [testdata_router, testdata_limits_router]
     return [*routers, ca_router]

@@ -32,9 +32,12 @@ from ksef_mcu.server.certificates.service import CertificateService
 from ksef_mcu.server.certificates.worker import IssuanceWorker
 from ksef_mcu.server.http.ratelimit import RateLimiter
 from ksef_mcu.server.keys import ServerKeys
+from ksef_mcu.server.permissions.required import required_permissions
+from ksef_mcu.server.permissions.service import PermissionService
 from ksef_mcu.server.settings import ServerSettings
-from ksef_mcu.server.testdata.permissions import TestDataPermissionResolver
+from ksef_mcu.server.testdata.permissions import TestDataBindings, TestDataEntityRegister, TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
+from ksef_mcu.server.tokens.service import KsefTokenService
 from ksef_mcu.server.web.service import WEB_SECRET_PURPOSE, WebLogins
 from ksef_mcu.storage.database import Database
 from ksef_mcu.web.signing import SignedSerializer
@@ -150,8 +153,14 @@ class ServerComponents:
     certificates: CertificateService
     issuance: IssuanceWorker | None
     """The in-process issuance worker, or None when only `ksef-mcu worker` processes issue."""
+    # permissions and KSeF tokens
+    permission_service: PermissionService
+    ksef_tokens: KsefTokenService
     # the web screens
     web_logins: WebLogins
+    required_permissions: Callable[[str], tuple[str, ...] | None] = required_permissions
+    """`METHOD /v2/path` → the permissions the operation requires (`permissions/required.py`); `AccessPrincipal`
+    checks it on every call."""
 
     @property
     def permissions(self) -> PermissionResolver:
@@ -163,10 +172,13 @@ class ServerComponents:
         self.login_hooks.permissions = resolver
 
 
-def _housekeeping(authentication: AuthenticationService) -> None:
+def _housekeeping(authentication: AuthenticationService, permissions: PermissionService) -> None:
     challenges, operations = authentication.purge_expired()
     if challenges or operations:
         logger.info("housekeeping: deleted %d challenges and %d authentications", challenges, operations)
+    permission_operations = permissions.purge_expired()
+    if permission_operations:
+        logger.info("housekeeping: deleted %d permission operations", permission_operations)
 
 
 def build_components(
@@ -178,7 +190,7 @@ def build_components(
     trust = TrustStore([StaticTrustAnchors.from_pem_files(settings.trust_anchors)])
     login_hooks = LoginHooks(permissions=TestDataPermissionResolver())
     authentication = AuthenticationService(
-        settings=settings, database=database, clock=clock, tokens=tokens, trust=trust, hooks=login_hooks
+        settings=settings, database=database, clock=clock, tokens=tokens, trust=trust, hooks=login_hooks, keys=keys
     )
 
     authority = open_certificate_authority(
@@ -200,11 +212,20 @@ def build_components(
     login_hooks.certificate_authorities.append(certificates)
     trust.add_provider(authority)
 
+    permission_service = PermissionService(database, clock, register=TestDataEntityRegister())
+    ksef_tokens = KsefTokenService(database, clock, bindings=TestDataBindings())
+    # `POST /auth/ksef-token` checks the tokens made here; redemption and refresh see them revoked.
+    login_hooks.ksef_tokens = ksef_tokens
+
     if issuance is not None:
         lifecycle.add_worker("issuance", issuance.run)
     lifecycle.add_worker(
         "housekeeping",
-        periodic("housekeeping", settings.housekeeping_interval.total_seconds(), lambda: _housekeeping(authentication)),
+        periodic(
+            "housekeeping",
+            settings.housekeeping_interval.total_seconds(),
+            lambda: _housekeeping(authentication, permission_service),
+        ),
     )
     challenges = ChallengeService(database, clock, lifetime=settings.challenge_lifetime)
     testdata = TestDataService(database, clock)
@@ -233,6 +254,8 @@ def build_components(
         enrollment=enrollment,
         certificates=certificates,
         issuance=issuance,
+        permission_service=permission_service,
+        ksef_tokens=ksef_tokens,
         web_logins=web_logins,
     )
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
+
+from pydantic import TypeAdapter
 
 from ksef_mcu.client._core import (
     ApiRequest,
@@ -11,6 +14,7 @@ from ksef_mcu.client._core import (
     Flow,
     call,
     logger,
+    parse_adapter,
     parse_model,
     refresh_access_token,
 )
@@ -31,6 +35,11 @@ from ksef_mcu.client.models.auth import (
     AuthenticationSessionPage,
     AuthenticationTokens,
 )
+from ksef_mcu.client.models.security import (
+    PublicKeyCertificate,
+    PublicKeyCertificateUsage,
+    select_public_key_certificate,
+)
 from ksef_mcu.client.tokens import Token, TokenState
 from ksef_mcu.client.validation import (
     SESSIONS_PAGE_SIZE_MAX,
@@ -39,16 +48,11 @@ from ksef_mcu.client.validation import (
     validate_reference_number,
     validate_timeout,
 )
+from ksef_mcu.crypto.encryption import EncryptionError, encrypt_ksef_token
 from ksef_mcu.crypto.errors import XadesError
-from ksef_mcu.crypto.xades import (
-    AllowedIps,
-    AuthTokenNamespace,
-    ContextIdentifier,
-    ContextIdentifierType,
-    SubjectIdentifierTypeXml,
-    build_auth_token_request,
-)
+from ksef_mcu.crypto.xades import AuthTokenNamespace, build_auth_token_request
 from ksef_mcu.crypto.xades.request import check_allowed_ips, check_context_value
+from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, ContextIdentifierType, SubjectIdentifierTypeXml
 
 __all__ = [
     "DEFAULT_AUTH_NAMESPACE",
@@ -59,6 +63,7 @@ __all__ = [
     "certificate_signer",
 ]
 
+_PUBLIC_KEYS = TypeAdapter(list[PublicKeyCertificate])
 DEFAULT_LOGIN_TIMEOUT = 120.0  # seconds; DEMO/PROD may check OCSP/CRL for a while
 # The AuthTokenRequest namespace both official clients still send; KSeF accepts 2.0 and 2.1 alike (API 2.5.0).
 DEFAULT_AUTH_NAMESPACE = AuthTokenNamespace.V2_0
@@ -136,6 +141,65 @@ class AuthOperations(Face[D]):
                 on_progress=on_progress,
             )
         )
+
+    @operation
+    def login_with_ksef_token(
+        self,
+        token: str,
+        context: ContextIdentifier,
+        *,
+        allowed_ips: AllowedIps | None = None,
+        timeout: float = DEFAULT_LOGIN_TIMEOUT,
+        on_progress: Callable[[AuthenticationOperationStatus], None] | None = None,
+    ) -> Flow[TokenState]:
+        """Log in with a KSeF token into `context` (the context the token was generated in).
+
+        Challenge → the MF `KsefTokenEncryption` certificate (`GET /security/public-key-certificates`) →
+        `{token}|{timestampMs}` encrypted with RSA-OAEP SHA-256 → `POST /auth/ksef-token` → poll → redeem. The token
+        is never logged. Raises `KsefInvalidInputError` (empty token, no usable key), `KsefAuthenticationFailedError`
+        (450 invalid/revoked token, 415, …), `KsefApiError`.
+        """
+        timeout = validate_timeout(timeout)
+        try:
+            check_context_value(ContextIdentifierType(context.type), context.value)
+            if allowed_ips is not None:
+                check_allowed_ips(AuthTokenNamespace.V2_1, allowed_ips)
+        except XadesError as error:
+            raise KsefInvalidInputError(
+                error.details[0] if error.details else error.message, field="context"
+            ) from error
+        state = self._state
+        current = yield from _challenge(state)
+        keys_request = ApiRequest("GET", "/security/public-key-certificates", idempotent=True)
+        keys = parse_adapter((yield from call(state, keys_request)), _PUBLIC_KEYS, keys_request)
+        key = select_public_key_certificate(keys, PublicKeyCertificateUsage.KSEF_TOKEN_ENCRYPTION, now=state.now())
+        if key is None:
+            raise KsefInvalidInputError(
+                "KSeF nie udostępnia ważnego certyfikatu KsefTokenEncryption do zaszyfrowania tokena.", field="token"
+            )
+        try:
+            encrypted = encrypt_ksef_token(token, current.timestamp_ms, key.certificate)
+        except EncryptionError as error:
+            raise KsefInvalidInputError(str(error), field="token") from None
+        body: dict[str, object] = {
+            "challenge": current.challenge,
+            "contextIdentifier": {"type": context.type.value, "value": context.value},
+            "encryptedToken": base64.b64encode(encrypted).decode("ascii"),
+            "publicKeyId": key.public_key_id,
+        }
+        if allowed_ips is not None:
+            body["authorizationPolicy"] = {"allowedIps": allowed_ips.to_json()}
+        request = ApiRequest("POST", "/auth/ksef-token", json=body)
+        init = parse_model((yield from call(state, request)), AuthenticationInit, request)
+        yield from _wait_for_authentication(state, init, timeout=timeout, on_progress=on_progress)
+        redeemed = yield from _redeem_tokens(state, init.authentication_token.token)
+        tokens = TokenState(
+            access_token=Token(redeemed.access_token.token, redeemed.access_token.valid_until),
+            refresh_token=Token(redeemed.refresh_token.token, redeemed.refresh_token.valid_until),
+            reference_number=init.reference_number,
+        )
+        state.set_tokens(tokens)
+        return tokens
 
     @operation
     def submit_xades_signature(

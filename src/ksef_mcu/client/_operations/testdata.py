@@ -19,10 +19,9 @@ from ksef_mcu.client.models.testdata import (
     TestDataPermission,
     check_nip,
 )
-from ksef_mcu.crypto.certificates import SubjectIdentifier
 from ksef_mcu.crypto.errors import XadesError
-from ksef_mcu.crypto.xades import ContextIdentifier, ContextIdentifierType
 from ksef_mcu.crypto.xades.request import check_context_value
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier
 
 __all__ = ["TestdataOperations"]
 

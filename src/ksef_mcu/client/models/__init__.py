@@ -5,7 +5,9 @@
 - `certificates` — limits, enrollment data and status, retrieval, queries, revocation ("Certyfikaty")
 - `security` — the Ministry of Finance's public-key certificates ("Certyfikaty klucza publicznego")
 - `testdata` — test subjects, persons, permissions, context blocks, limits ("Dane testowe")
-- next: `sessions` (online sessions, invoices, UPO), `permissions`, `tokens` (KSeF tokens)
+- `permissions` — grant and revocation operations, the listed permissions and entity roles
+- `tokens` — KSeF tokens ("Tokeny KSeF")
+- next: `sessions` (online sessions, invoices, UPO)
 
 Responses are pydantic models: unknown JSON fields are ignored (KSeF adds fields without a version bump), while the
 fields the client relies on are checked — reference numbers are 36 characters, serials 16 upper-case hex digits,
@@ -50,6 +52,17 @@ from ksef_mcu.client.models.certificates import (
     parse_certificate_type,
 )
 from ksef_mcu.client.models.common import KsefModel, StatusInfo, TokenInfo
+from ksef_mcu.client.models.permissions import (
+    EntityRole,
+    EntityRolePage,
+    GrantedPermission,
+    Identifier,
+    PermissionPage,
+    PermissionsOperation,
+    PermissionsOperationStatus,
+    PermissionState,
+    PersonPermissionType,
+)
 from ksef_mcu.client.models.security import (
     PublicKeyCertificate,
     PublicKeyCertificateUsage,
@@ -64,6 +77,13 @@ from ksef_mcu.client.models.testdata import (
     Subunit,
     TestDataPermission,
     TestDataPermissionType,
+)
+from ksef_mcu.client.models.tokens import (
+    GeneratedKsefToken,
+    KsefTokenInfo,
+    KsefTokenPage,
+    KsefTokenPermission,
+    KsefTokenStatus,
 )
 
 __all__ = [
@@ -90,9 +110,23 @@ __all__ = [
     "CertificateType",
     "EnrollCertificateRequest",
     "EnrollmentSubmission",
+    "EntityRole",
+    "EntityRolePage",
+    "GeneratedKsefToken",
+    "GrantedPermission",
+    "Identifier",
     "KsefModel",
+    "KsefTokenInfo",
+    "KsefTokenPage",
+    "KsefTokenPermission",
+    "KsefTokenStatus",
+    "PermissionPage",
+    "PermissionState",
     "PermissionsGrantRequest",
+    "PermissionsOperation",
+    "PermissionsOperationStatus",
     "PersonCreateRequest",
+    "PersonPermissionType",
     "PublicKeyCertificate",
     "PublicKeyCertificateUsage",
     "RetrievedCertificate",

@@ -22,9 +22,10 @@ from ksef_mcu.client.models.common import (
     parse_enum,
 )
 from ksef_mcu.client.validation import normalize_serial_number, require_aware, validate_certificate_name
-from ksef_mcu.crypto.certificates import KsefCertificateType, SubjectIdentifierType
+from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.csr import EnrollmentData
 from ksef_mcu.crypto.errors import KsefCryptoError
+from ksef_mcu.identifiers import SubjectIdentifierType
 
 __all__ = [
     "CertificateEnrollmentData",

@@ -17,7 +17,7 @@ from typing import Any
 from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.client.models.common import parse_enum
 from ksef_mcu.client.validation import require_aware
-from ksef_mcu.crypto.certificates import SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.identifiers import NIP_PATTERN, PESEL_PATTERN, SubjectIdentifier, SubjectIdentifierType
 
 __all__ = [
     "CertificateLimitsOverride",
@@ -31,9 +31,7 @@ __all__ = [
 ]
 
 # The contract's `Nip` and `Pesel` patterns (open-api.json `components.schemas`).
-_NIP = re.compile(r"^[1-9]((\d[1-9])|([1-9]\d))\d{7}$")
-_PESEL = re.compile(r"^\d{2}(?:0[1-9]|1[0-2]|2[1-9]|3[0-2]|4[1-9]|5[0-2]|6[1-9]|7[0-2]|8[1-9]|9[0-2])\d{7}$")
-_FINGERPRINT = re.compile(r"^[0-9A-F]{64}$")
+_FINGERPRINT = re.compile(r"^[0-9A-F]{64}$")  # the upper-case hex the API returns; identifiers accept either case
 DESCRIPTION_MIN_LENGTH = 5
 DESCRIPTION_MAX_LENGTH = 256
 
@@ -62,14 +60,14 @@ class TestDataPermissionType(enum.StrEnum):
 
 def check_nip(nip: str, *, field: str = "nip") -> str:
     """`nip` if it has the contract's NIP form (10 digits, no dashes). Raises `KsefInvalidInputError`."""
-    if not isinstance(nip, str) or not _NIP.fullmatch(nip):
+    if not isinstance(nip, str) or not (nip.isascii() and NIP_PATTERN.fullmatch(nip)):
         raise KsefInvalidInputError(f"Nieprawidłowy NIP: {nip!r} (oczekiwano 10 cyfr bez kresek).", field=field)
     return nip
 
 
 def check_pesel(pesel: str, *, field: str = "pesel") -> str:
     """`pesel` if it has the contract's PESEL form (11 digits, a valid month code). Raises `KsefInvalidInputError`."""
-    if not isinstance(pesel, str) or not _PESEL.fullmatch(pesel):
+    if not isinstance(pesel, str) or not (pesel.isascii() and PESEL_PATTERN.fullmatch(pesel)):
         raise KsefInvalidInputError(f"Nieprawidłowy PESEL: {pesel!r} (oczekiwano 11 cyfr).", field=field)
     return pesel
 

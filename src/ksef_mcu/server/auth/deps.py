@@ -25,6 +25,12 @@ class TokenComponents(HttpComponents, Protocol):
     @property
     def tokens(self) -> TokenService: ...
 
+    @property
+    def required_permissions(self) -> Callable[[str], tuple[str, ...] | None]:
+        """`METHOD /v2/path/{template}` → the permissions of which a caller needs one (`()`: none), None when the
+        operation has no entry (then it is refused: an operation nobody classified is not served)."""
+        ...
+
 
 def _verified(components: TokenComponents, token: str, *kinds: TokenKind) -> VerifiedToken:
     return components.tokens.verify(token, kinds=kinds, now=components.clock.now())
@@ -41,9 +47,27 @@ async def access_principal(request: Request) -> Principal:
             reason_code="ip-not-allowed",
             security={"clientIp": ip},
         )
-    key = (endpoint_of(request), principal.context.type.value, principal.context.value, ip)
+    endpoint = endpoint_of(request)
+    key = (endpoint, principal.context.type.value, principal.context.value, ip)
     components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
+    _check_required_permissions(components, endpoint, principal)
     return principal
+
+
+def _check_required_permissions(components: TokenComponents, endpoint: str, principal: Principal) -> None:
+    required = components.required_permissions(endpoint)
+    if required is None:
+        raise ForbiddenError(
+            "Operacja nie ma określonych wymaganych uprawnień, więc nie jest udostępniana.",
+            reason_code="missing-permissions",
+            security={"requiredAnyOfPermissions": [], "presentPermissions": list(principal.permissions)},
+        )
+    if required and not any(permission in principal.permissions for permission in required):
+        raise ForbiddenError(
+            f"Brak wymaganych uprawnień w bieżącym kontekście: potrzebne jedno z: {', '.join(required)}.",
+            reason_code="missing-permissions",
+            security={"requiredAnyOfPermissions": list(required), "presentPermissions": list(principal.permissions)},
+        )
 
 
 AccessPrincipal = Annotated[Principal, Depends(access_principal)]

@@ -20,7 +20,7 @@ from cryptography import x509
 from sqlalchemy import Connection
 
 from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier
-from ksef_mcu.server.auth.model import CertificateProblem, ContextPermissions
+from ksef_mcu.server.auth.model import CertificateProblem, ContextPermissions, TokenProblem
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +67,39 @@ class PermissionResolver(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class KsefTokenVerdict:
+    """What the KSeF-token module says about a token presented at login."""
+
+    reference_number: str
+    author: SubjectIdentifier
+    """Who generated the token: the login's subject."""
+    context: ContextIdentifier
+    """The context the token was generated in (the only one it opens)."""
+    permissions: tuple[str, ...]
+    """The permissions fixed when the token was generated."""
+    problem: TokenProblem | None = None
+    """Why it may not log in (revoked, inactive, unknown), or None when it may."""
+
+
+class KsefTokenAuthority(Protocol):
+    """The KSeF tokens this server generated (`/v2/tokens`): checked at `POST /auth/ksef-token`, and again at every
+    redemption and refresh (a revoked token ends its sessions there)."""
+
+    def check_login_token(self, connection: Connection, token: str, *, now: datetime) -> KsefTokenVerdict:
+        """The verdict on a presented token (a token this server never made: `TokenProblem.INVALID`); records the
+        use when it may log in."""
+        ...
+
+    def active_token_permissions(self, connection: Connection, reference_number: str) -> tuple[str, ...] | None:
+        """The token's permissions while it is active, None once it is revoked (or gone)."""
+        ...
+
+
 @dataclass
 class LoginHooks:
     """The login flow's hooks, shared by reference between the composition root and `AuthenticationService`."""
 
     permissions: PermissionResolver
     certificate_authorities: list[LoginCertificateAuthority] = field(default_factory=list)
+    ksef_tokens: KsefTokenAuthority | None = None

@@ -164,6 +164,19 @@ OWNER_EFFECTIVE_PERMISSIONS: tuple[Permission, ...] = (
 """What `Owner` implies: every invoice and administrative permission except `VatUeManage` (and enforcement, which
 comes only with the bailiff flag)."""
 
+EU_ADMINISTRATOR_EFFECTIVE_PERMISSIONS: tuple[Permission, ...] = (
+    Permission.VAT_UE_MANAGE,
+    Permission.INVOICE_WRITE,
+    Permission.INVOICE_READ,
+    Permission.INTROSPECTION,
+)
+"""What `VatUeManage` (the EU entity's administrator, `uprawnienia.md`) implies in its NIP-VAT UE context."""
+
+_IMPLIED: dict[Permission, tuple[Permission, ...]] = {
+    Permission.OWNER: OWNER_EFFECTIVE_PERMISSIONS,
+    Permission.VAT_UE_MANAGE: EU_ADMINISTRATOR_EFFECTIVE_PERMISSIONS,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class ContextPermissions:
@@ -174,10 +187,10 @@ class ContextPermissions:
 
     @property
     def effective(self) -> tuple[Permission, ...]:
-        """The permissions with `Owner` expanded, without duplicates, in a stable order."""
+        """The permissions with `Owner` and `VatUeManage` expanded, without duplicates, in a stable order."""
         expanded: list[Permission] = []
         for permission in self.permissions:
-            implied = OWNER_EFFECTIVE_PERMISSIONS if permission is Permission.OWNER else (permission,)
+            implied = _IMPLIED.get(permission, (permission,))
             expanded.extend(p for p in implied if p not in expanded)
         return tuple(expanded)
 
@@ -253,6 +266,8 @@ class AuthenticationRecord:
     refresh_token_valid_until: datetime | None = None
     last_token_refresh_at: datetime | None = None
     revoked_at: datetime | None = None
+    ksef_token_reference: str | None = None
+    """The KSeF token a `Token` login used (its reference number)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,3 +281,5 @@ class Principal:
     permissions: tuple[str, ...] = ()
     allowed_ips: AllowedIps | None = None
     token_id: str = ""
+    ksef_token: str | None = None
+    """The reference number of the KSeF token the caller logged in with (None for other methods)."""

@@ -20,6 +20,7 @@ from ksef_mcu.server.auth.schemas import (
     AuthenticationOperationStatusResponse,
     AuthenticationTokenRefreshResponse,
     AuthenticationTokensResponse,
+    InitTokenAuthenticationRequest,
     TokenInfo,
 )
 from ksef_mcu.server.auth.service import AuthenticationService, ChallengeService
@@ -124,6 +125,25 @@ async def submit_xades_signature(
         components.authentication.start_xades,
         xml,
         verify_certificate_chain=bool(verify_certificate_chain),
+        client_ip=call.client_ip,
+    )
+    return AuthenticationInitResponse(
+        reference_number=started.reference_number, authentication_token=_token_info(started.authentication_token)
+    )
+
+
+@auth_router.post("/auth/ksef-token", summary="Uwierzytelnienie z wykorzystaniem tokena KSeF", status_code=202)
+async def submit_ksef_token(call: Public, body: InitTokenAuthenticationRequest) -> AuthenticationInitResponse:
+    components = call.components
+    context = body.context_identifier.identifier()
+    started = await run_service(
+        components,
+        components.authentication.start_ksef_token,
+        challenge=body.challenge,
+        context=context,
+        encrypted_token=body.encrypted_token,
+        public_key_id=body.public_key_id,
+        allowed_ips=body.allowed_ips(),
         client_ip=call.client_ip,
     )
     return AuthenticationInitResponse(

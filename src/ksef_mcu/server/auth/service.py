@@ -22,9 +22,10 @@ from sqlalchemy import Connection
 
 from ksef_mcu.clock import Clock
 from ksef_mcu.crypto.certificates import ORGANIZATION_IDENTIFIER, sha256_fingerprint
+from ksef_mcu.crypto.encryption import KsefTokenError, decrypt_ksef_token, timestamp_ms
 from ksef_mcu.crypto.xades import VerifiedLogin
-from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier
-from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict, LoginHooks
+from ksef_mcu.identifiers import AllowedIps, ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.server.auth.hooks import IssuedCertificateVerdict, KsefTokenVerdict, LoginHooks
 from ksef_mcu.server.auth.model import (
     BLOCKED_DETAIL,
     DECEASED_DETAIL,
@@ -35,6 +36,7 @@ from ksef_mcu.server.auth.model import (
     AuthStatus,
     AuthStatusCode,
     ContextPermissions,
+    Permission,
     Principal,
     SubjectDetails,
     TokenProblem,
@@ -47,14 +49,17 @@ from ksef_mcu.server.auth.trust import TrustStore, certificate_time_problem
 from ksef_mcu.server.auth.xades_login import verify_xades_login
 from ksef_mcu.server.errors import (
     AuthenticationNotFoundError,
+    BadRequestError,
     DeceasedPersonError,
     ForbiddenError,
     GoneError,
+    InputValidationError,
     InvalidChallengeError,
     InvalidContinuationTokenError,
     NotAuthorizedError,
     UnauthorizedError,
 )
+from ksef_mcu.server.keys import EncryptionKeyUsage, ServerKeys
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from ksef_mcu.storage.database import Database
@@ -114,6 +119,12 @@ def is_seal(certificate: x509.Certificate) -> bool:
     name = certificate.subject
     has_person = bool(_attributes(name, NameOID.GIVEN_NAME) or _attributes(name, NameOID.SURNAME))
     return bool(_attributes(name, ORGANIZATION_IDENTIFIER)) and not has_person
+
+
+def _token_permissions(held: ContextPermissions, fixed: tuple[str, ...]) -> ContextPermissions:
+    """What a KSeF-token login may do: the token's fixed permissions that its author still holds (effectively)."""
+    effective = held.effective
+    return ContextPermissions(tuple(Permission(p) for p in fixed if Permission(p) in effective), held.roles)
 
 
 def _encode_cursor(record: AuthenticationRecord) -> str:
@@ -178,6 +189,7 @@ class AuthenticationService:
         trust: TrustStore,
         hooks: LoginHooks,
         verify_login: LoginVerifier = verify_xades_login,
+        keys: ServerKeys | None = None,
     ) -> None:
         self._settings = settings
         self._database = database
@@ -186,6 +198,7 @@ class AuthenticationService:
         self._trust = trust
         self._hooks = hooks  # read on every use: a replaced resolver or an added authority counts at once
         self._verify_login = verify_login
+        self._keys = keys
 
     # --- login --------------------------------------------------------------------------------------------------
 
@@ -231,6 +244,123 @@ class AuthenticationService:
                 )
             )
         return StartedAuthentication(reference_number, token)
+
+    def start_ksef_token(
+        self,
+        *,
+        challenge: str,
+        context: ContextIdentifier,
+        encrypted_token: str,
+        public_key_id: str | None,
+        allowed_ips: AllowedIps | None,
+        client_ip: str,
+    ) -> StartedAuthentication:
+        """`POST /auth/ksef-token`: decrypt `{token}|{timestampMs}` with our `KsefTokenEncryption` key, decide the
+        login and record it. The token itself is never stored or logged, only its reference number.
+
+        Raises 21405 (not Base64), 21470 (another key named) and 21111 (challenge unknown or used) synchronously;
+        everything about the token itself becomes status 450 (or 415/470/480 like any login).
+        """
+        keys = self._keys
+        certificate = (
+            next((c for c in keys.encryption_certificates if c.usage is EncryptionKeyUsage.KSEF_TOKEN_ENCRYPTION), None)
+            if keys is not None
+            else None
+        )
+        if keys is None or certificate is None:
+            raise BadRequestError("Serwer nie ma klucza KsefTokenEncryption.", code=21470)
+        if public_key_id is not None and public_key_id != certificate.public_key_id:
+            raise BadRequestError(f"Klucz o identyfikatorze {public_key_id} nie jest wspierany.", code=21470)
+        try:
+            ciphertext = base64.b64decode(encrypted_token, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise InputValidationError("encryptedToken: to nie jest poprawny ciąg Base64.") from error
+        if not ciphertext:
+            raise InputValidationError("encryptedToken: zaszyfrowany token jest pusty.")
+        now = self._clock.now()
+        reference_number = new_reference_number(ReferenceKind.AUTHENTICATION, now=now)
+        token = self._tokens.issue_authentication_token(
+            reference_number, now=now, lifetime=self._settings.authentication_token_lifetime
+        )
+        with self._database.write() as connection:
+            challenges = ChallengeRepository(connection)
+            issued_at = challenges.issued_at(challenge)
+            use = challenges.consume(challenge, now=now)
+            if use is ChallengeUse.UNKNOWN or issued_at is None:
+                raise InvalidChallengeError(f"Wyzwanie {challenge} nie zostało wydane przez ten system.")
+            if use is ChallengeUse.ALREADY_USED:
+                raise InvalidChallengeError(f"Wyzwanie {challenge} zostało już wykorzystane.")
+            verdict: KsefTokenVerdict | None = None
+            if use is ChallengeUse.EXPIRED:
+                status = AuthStatus.of(AuthStatusCode.INVALID_TOKEN, TokenProblem.INVALID_CHALLENGE.value)
+            else:
+                status, verdict = self._decide_token(
+                    connection, ciphertext, keys, context, expected_ms=timestamp_ms(issued_at), now=now
+                )
+            # A token nobody can read names no subject: the context's NIP stands in for it in the record.
+            subject = (
+                verdict.author
+                if verdict is not None
+                else SubjectIdentifier(SubjectIdentifierType.NIP, context.nip or context.value)
+            )
+            AuthenticationRepository(connection).add(
+                AuthenticationRecord(
+                    reference_number=reference_number,
+                    started_at=now,
+                    client_ip=client_ip,
+                    context=context,
+                    subject=subject,
+                    authentication_method=AuthenticationMethod.TOKEN,
+                    certificate_fingerprint=None,
+                    certificate_der=None,
+                    subject_details=SubjectDetails(identifier=subject),
+                    allowed_ips=allowed_ips,
+                    status=status,
+                    authentication_token_valid_until=token.valid_until,
+                    ksef_token_reference=verdict.reference_number if verdict is not None else None,
+                )
+            )
+        return StartedAuthentication(reference_number, token)
+
+    def _decide_token(
+        self,
+        connection: Connection,
+        ciphertext: bytes,
+        keys: ServerKeys,
+        context: ContextIdentifier,
+        *,
+        expected_ms: int,
+        now: datetime,
+    ) -> tuple[AuthStatus, KsefTokenVerdict | None]:
+        invalid = AuthStatus.of(AuthStatusCode.INVALID_TOKEN, TokenProblem.INVALID.value)
+        try:
+            plaintext = decrypt_ksef_token(
+                ciphertext,
+                keys.decryption_key(EncryptionKeyUsage.KSEF_TOKEN_ENCRYPTION),
+                expected_timestamp_ms=expected_ms,
+            )
+        except KsefTokenError as error:
+            if error.detail.startswith("Nieprawidłowy czas"):
+                return AuthStatus.of(AuthStatusCode.INVALID_TOKEN, TokenProblem.INVALID_TIME.value), None
+            return invalid, None
+        authority = self._hooks.ksef_tokens
+        if authority is None:
+            return invalid, None
+        verdict = authority.check_login_token(connection, plaintext.token, now=now)
+        if verdict.problem is TokenProblem.INVALID:
+            return invalid, None  # not a token of ours: it names nobody
+        if verdict.problem is not None:
+            return AuthStatus.of(AuthStatusCode.INVALID_TOKEN, verdict.problem.value), verdict
+        if verdict.context != context:
+            return invalid, verdict
+        if BlockedContextRepository(connection).is_blocked(context):
+            return AuthStatus.of(AuthStatusCode.BLOCKED, BLOCKED_DETAIL), verdict
+        standing = self._hooks.permissions.standing(connection, context, verdict.author)
+        if standing.deceased:
+            return AuthStatus.of(AuthStatusCode.DECEASED_PERSON, DECEASED_DETAIL), verdict
+        if standing.permissions is None or not _token_permissions(standing.permissions, verdict.permissions):
+            return AuthStatus.of(AuthStatusCode.NO_PERMISSIONS, NO_PERMISSIONS_DETAIL), verdict
+        return AuthStatus.of(AuthStatusCode.SUCCEEDED), verdict
 
     def _internal_verdict(
         self, connection: Connection, certificate: x509.Certificate, *, now: datetime
@@ -352,6 +482,21 @@ class AuthenticationService:
             raise NotAuthorizedError(
                 "Podmiot nie posiada już uprawnień w tym kontekście.", reference_number=record.reference_number
             )
+        if record.authentication_method is AuthenticationMethod.TOKEN:
+            authority = self._hooks.ksef_tokens
+            fixed = (
+                authority.active_token_permissions(connection, record.ksef_token_reference)
+                if authority is not None and record.ksef_token_reference is not None
+                else None
+            )
+            if fixed is None:
+                raise NotAuthorizedError("Token KSeF został unieważniony.", reference_number=record.reference_number)
+            permissions = _token_permissions(permissions, fixed)
+            if not permissions.permissions:
+                raise NotAuthorizedError(
+                    "Podmiot nie posiada już uprawnień nadanych tokenowi KSeF w tym kontekście.",
+                    reference_number=record.reference_number,
+                )
         return permissions
 
     def _access_token(
@@ -366,6 +511,7 @@ class AuthenticationService:
             allowed_ips=record.allowed_ips,
             now=now,
             lifetime=self._settings.access_token_lifetime,
+            ksef_token=record.ksef_token_reference,
         )
 
     def redeem(self, authentication_token: str) -> RedeemedTokens:

@@ -48,6 +48,7 @@ authentications = Table(
     Column("refresh_token_valid_until", UtcDateTime, nullable=True),
     Column("last_token_refresh_at", UtcDateTime, nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("ksef_token_reference", String(36), nullable=True),
     Index(
         "ix_authentications_subject_in_context",
         "context_type",
@@ -58,7 +59,8 @@ authentications = Table(
     ),
 )
 """Authentication operations (`/auth/{referenceNumber}`) and, once redeemed, the authentication sessions they open
-(`/auth/sessions`). The login certificate is kept so other modules can read who logged in (e.g. CSR data)."""
+(`/auth/sessions`). The login certificate is kept so other modules can read who logged in (e.g. CSR data); a KSeF-token
+login keeps the token's reference number instead, so redemption and refresh see the token revoked."""
 
 
 blocked_contexts = Table(

@@ -9,6 +9,7 @@ accepted where another kind is expected. Claims follow what the official clients
     sud  subject details (JSON string: SubjectIdentifier{Type,Value}, GivenNames, Surname, …)
     per  permissions held (JSON array string, `Owner` for owners)     pep  effective permissions (Owner expanded)
     rol  roles of the context entity (JSON array string, when any)    ipp  IP policy (JSON string, when one was set)
+    ktr  the KSeF token's reference number (after a KSeF-token login)
 
 plus `iss`, `aud`, `iat`, `exp` and a unique `jti`. Expiry is checked against the injected clock, not the wall clock.
 
@@ -99,6 +100,7 @@ class VerifiedToken:
             method = AuthenticationMethod(self.claims["aum"])
             permissions = tuple(json.loads(self.claims.get("pep", "[]")))
             ip_policy = json.loads(self.claims["ipp"]) if "ipp" in self.claims else None
+            ksef_token = str(self.claims["ktr"]) if "ktr" in self.claims else None
         except (KeyError, ValueError, TypeError) as error:
             raise UnauthorizedError("Nieprawidłowy token dostępowy.") from error
         allowed_ips = AllowedIps.from_json(ip_policy["allowedIps"]) if ip_policy else None
@@ -110,6 +112,7 @@ class VerifiedToken:
             permissions=permissions,
             allowed_ips=allowed_ips,
             token_id=self.token_id,
+            ksef_token=ksef_token,
         )
 
 
@@ -185,6 +188,7 @@ class TokenService:
         allowed_ips: AllowedIps | None,
         now: datetime,
         lifetime: timedelta,
+        ksef_token: str | None = None,
     ) -> IssuedToken:
         claims: dict[str, Any] = {
             "cit": context.type.value,
@@ -198,6 +202,8 @@ class TokenService:
             claims["rol"] = _json_claim(list(permissions.roles))
         if allowed_ips is not None:
             claims["ipp"] = _json_claim({"allowedIps": allowed_ips.to_json()})
+        if ksef_token is not None:
+            claims["ktr"] = ksef_token
         return self._issue(TokenKind.ACCESS, reference_number, now=now, lifetime=lifetime, claims=claims)
 
     def _decode(self, token: str, expected: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from ksef_mcu.server.certificates import tables as _certificates_tables  # noqa:
 from ksef_mcu.server.metadata import metadata
 from ksef_mcu.server.permissions import tables as _permissions_tables  # noqa: F401
 from ksef_mcu.server.testdata import tables as _testdata_tables  # noqa: F401
+from ksef_mcu.server.tokens import tables as _tokens_tables  # noqa: F401
 from ksef_mcu.storage.migrations import MigrationScripts
 
 __all__ = [

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import Standing
 from ksef_mcu.server.auth.model import ContextPermissions, Permission
+from ksef_mcu.server.permissions.model import EntityRole
 from ksef_mcu.server.permissions.repository import PermissionGrantRepository
 from ksef_mcu.server.testdata.repository import TestDataRepository, TestPerson
 
@@ -115,3 +116,60 @@ class TestDataPermissionResolver:
 
 def _permission(value: Permission | str) -> Permission:
     return value if isinstance(value, Permission) else Permission(value)
+
+
+class TestDataEntityRegister:
+    """The permissions module's `EntityRegister` from test data: court bailiffs (`/testdata/person` with
+    `isBailiff`), enforcement authorities, VAT groups and local government units with their members
+    (`/testdata/subject`)."""
+
+    __test__ = False
+
+    def roles(self, connection: Connection, nip: str) -> list[EntityRole]:
+        testdata = TestDataRepository(connection)
+        roles: list[EntityRole] = []
+        person = testdata.person(nip)
+        if person is not None and person.is_bailiff:
+            roles.append(EntityRole("CourtBailiff", person.description, person.created_date))
+        subject = testdata.subject(nip)
+        if subject is not None:
+            if subject.parent_nip is None:
+                role = _SUBJECT_ROLES.get(subject.subject_type, (subject.subject_type, ""))[0]
+                roles.append(EntityRole(role, subject.description, subject.created_date))
+            else:
+                parent = testdata.subject(subject.parent_nip)
+                parent_type = parent.subject_type if parent is not None else subject.subject_type
+                role = _SUBJECT_ROLES.get(parent_type, (parent_type, parent_type))[1]
+                roles.append(EntityRole(role, subject.description, subject.created_date, parent_nip=subject.parent_nip))
+        return roles
+
+    def subordinates(self, connection: Connection, nip: str) -> list[EntityRole]:
+        testdata = TestDataRepository(connection)
+        parent = testdata.subject(nip)
+        if parent is None:
+            return []
+        role = _SUBJECT_ROLES.get(parent.subject_type, (parent.subject_type, parent.subject_type))[1]
+        return [
+            EntityRole(role, unit.description, unit.created_date, parent_nip=nip, entity_nip=unit.nip)
+            for unit in testdata.subunits(nip)
+        ]
+
+
+class TestDataBindings:
+    """The tokens module's `SubjectBindings` from test data: a `/testdata/person`'s NIP and PESEL are one person."""
+
+    __test__ = False
+
+    def identities(self, connection: Connection, subject: SubjectIdentifier) -> list[SubjectIdentifier]:
+        testdata = TestDataRepository(connection)
+        found = [subject]
+        if subject.type is SubjectIdentifierType.NIP:
+            person = testdata.person(subject.value)
+            if person is not None:
+                found.append(SubjectIdentifier(SubjectIdentifierType.PESEL, person.pesel))
+        elif subject.type is SubjectIdentifierType.PESEL:
+            found.extend(
+                SubjectIdentifier(SubjectIdentifierType.NIP, person.nip)
+                for person in testdata.persons_with_pesel(subject.value)
+            )
+        return found

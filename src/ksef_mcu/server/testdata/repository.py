@@ -60,6 +60,13 @@ class TestDataRepository:
         rows = self._connection.execute(_SUBJECTS, {"nips": list(nips)})
         return [TestSubject(**row._mapping) for row in rows]
 
+    def subunits(self, parent_nip: str) -> list[TestSubject]:
+        """The subunits of a subject (VAT group members, subordinate local government units), by NIP."""
+        rows = self._connection.execute(
+            select(testdata_subjects).where(_subjects.parent_nip == parent_nip).order_by(_subjects.nip)
+        )
+        return [TestSubject(**row._mapping) for row in rows]
+
     def add_subjects(self, subjects: Sequence[TestSubject]) -> None:
         self._connection.execute(
             testdata_subjects.insert(),

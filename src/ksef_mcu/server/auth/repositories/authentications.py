@@ -118,6 +118,7 @@ def _record(row: Any, *, with_certificate: bool) -> AuthenticationRecord:
         refresh_token_valid_until=row.refresh_token_valid_until,
         last_token_refresh_at=row.last_token_refresh_at,
         revoked_at=row.revoked_at,
+        ksef_token_reference=row.ksef_token_reference,
     )
 
 
@@ -152,6 +153,7 @@ class AuthenticationRepository:
                 "refresh_token_valid_until": record.refresh_token_valid_until,
                 "last_token_refresh_at": record.last_token_refresh_at,
                 "revoked_at": record.revoked_at,
+                "ksef_token_reference": record.ksef_token_reference,
             },
         )
 

@@ -24,6 +24,7 @@ _CONSUME = FastStatement(
 _STATE = FastStatement(
     select(challenges.c.used_at, challenges.c.expires_at).where(challenges.c.challenge == bindparam("presented"))
 )
+_ISSUED_AT = FastStatement(select(challenges.c.issued_at).where(challenges.c.challenge == bindparam("presented")))
 _PURGE = delete(challenges).where(challenges.c.expires_at < bindparam("before"))
 
 
@@ -54,6 +55,11 @@ class ChallengeRepository:
         if row is None:
             return ChallengeUse.UNKNOWN
         return ChallengeUse.ALREADY_USED if row.used_at is not None else ChallengeUse.EXPIRED
+
+    def issued_at(self, challenge: str) -> datetime | None:
+        """When the challenge was issued (its `timestamp`), or None if it was not issued here."""
+        row = _ISSUED_AT.execute(self._connection, {"presented": challenge}).first()
+        return row.issued_at if row is not None else None
 
     def purge_expired(self, *, before: datetime) -> int:
         """Delete challenges that expired before `before`; returns how many."""
