@@ -82,7 +82,8 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/xades.py
 	$(BIN)/python bench/cli_startup.py
 
-# Browser cryptography (seconds): "Generuj" in Chromium — key pair, .key file and CSR — for EC P-256 and RSA 2048.
+# The screens: "Generuj" in Chromium (key pair, .key file and CSR; EC P-256 and RSA 2048, seconds) and the page times
+# of the screens at 20 concurrent users against ksef-mcu serve (milliseconds).
 bench-web: $(DEV_STAMP) chromium
 	$(BIN)/python bench/web.py
 

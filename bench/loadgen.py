@@ -35,6 +35,13 @@ class HttpConnection:
         self, method: str, path: str, body: bytes = b"", *, headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
         """Send one request; returns the status code and the body."""
+        status, _, content = await self.request_with_headers(method, path, body, headers=headers)
+        return status, content
+
+    async def request_with_headers(
+        self, method: str, path: str, body: bytes = b"", *, headers: dict[str, str] | None = None
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Send one request; returns the status code, the headers (names in lower case) and the body."""
         if self._reader is None or self._writer is None:
             self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
@@ -45,11 +52,13 @@ class HttpConnection:
         lines = (await self._reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
         status = int(lines[0].split(b" ", 2)[1])
         length = 0
+        response_headers = []
         for line in lines[1:]:
             name, _, value = line.partition(b":")
+            response_headers.append((name.strip().lower().decode("latin-1"), value.strip().decode("latin-1")))
             if name.strip().lower() == b"content-length":
                 length = int(value)
-        return status, await self._reader.readexactly(length) if length else b""
+        return status, response_headers, await self._reader.readexactly(length) if length else b""
 
     async def close(self) -> None:
         if self._writer is not None:

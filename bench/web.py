@@ -9,25 +9,53 @@ written to disk through the browser's download and the CSR back in Python. Print
 and RSA 2048, and the median in-browser split (key pair / PBES2 / CSR). Goal on a 2-core machine: EC P-256 under
 1.5 s.
 
-The page-render part of the screens' benchmark comes with the screens. Figures taken while other work runs on the
-machine are noisy: the script prints the CPU pressure (`/proc/pressure/cpu`) beside them.
+Then the screens' server side: a `ksef-mcu serve` process (SQLite, rate limits off) and 20 concurrent users, each
+logged in through "Profil Zaufany" with 10 certificates of its own, going through the screens (start page,
+"Wnioskuj o certyfikat", "Lista certyfikatów", a request's status page, the "Certyfikat KSeF" login page), each
+reading a page about `--think` seconds (default 1) before the next. Prints, per page, the median and p95 time from
+sending the request to the last byte of the page (a minimal HTTP client, bench/loadgen.py): the server's whole work
+for the page — session, token check, services, rendering — with whatever queueing 20 users cause. Goal: p95 under
+30 ms. Then the same 20 users without pausing, which measures the pages per second one process serves (their
+times are then mostly waiting in the queue). `--screens-only` / `--generate-only` run one half.
+
+Figures taken while other work runs on the machine are noisy: the script prints the CPU pressure
+(`/proc/pressure/cpu`) beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import random
+import re
 import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import BrowserContext, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from ksef_mcu.crypto.csr import EnrollmentData, create_csr
+from ksef_mcu.crypto.xades import (
+    ContextIdentifier,
+    ContextIdentifierType,
+    SubjectIdentifierTypeXml,
+    build_auth_token_request,
+)
+from ksef_mcu.identifiers import generate_random_nip
+from loadgen import HttpConnection, person_signer
 from support.browser import launch_chromium, static_site
+from support.processes import Serve
 
 GOAL_EC_SECONDS = 1.5
+GOAL_RENDER_MS = 30.0
+USERS = 20
+CERTIFICATES_PER_USER = 10
 PASSWORD = "Benchmark-Haslo-2026"
 ENROLLMENT_DATA = {
     "commonName": "Przedsiębiorstwo Żółwik (uwierzytelnienie)",
@@ -102,12 +130,7 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=30, help="runs for EC P-256 (default 30)")
-    parser.add_argument("--rsa-runs", type=int, default=15, help="runs for RSA 2048 (default 15)")
-    options = parser.parse_args()
-
+def generate_benchmark(runs: int, rsa_runs: int) -> None:
     with sync_playwright() as driver, static_site() as site, tempfile.TemporaryDirectory() as scratch:
         browser = launch_chromium(driver)
         context = browser.new_context(accept_downloads=True)
@@ -116,17 +139,183 @@ def main() -> None:
         page.wait_for_function("document.documentElement.dataset.ready === 'yes'")
         print(f"Chromium {browser.version}; {cpu_pressure()}")
         print('"Generuj" → saved .key + CSR (s)      median     p95   runs   in-browser median: key / PBES2 / CSR (ms)')
-        for kind, label, runs in (("ec-p256", "EC P-256", options.runs), ("rsa-2048", "RSA 2048", options.rsa_runs)):
+        for kind, label, count in (("ec-p256", "EC P-256", runs), ("rsa-2048", "RSA 2048", rsa_runs)):
             one_run(context, site, kind, Path(scratch))  # warm-up: module compilation, first key of its kind
-            totals = [one_run(context, site, kind, Path(scratch)) for _ in range(runs)]
+            totals = [one_run(context, site, kind, Path(scratch)) for _ in range(count)]
             arguments = {"kind": kind, "password": PASSWORD, "data": ENROLLMENT_DATA}
             splits = [page.evaluate(_SPLIT, arguments) for _ in range(5)]
             split = " / ".join(f"{statistics.median(step):.0f}" for step in zip(*splits, strict=True))
-            print(f"  {label:<36} {statistics.median(totals):7.3f} {p95(totals):7.3f} {runs:6d}   {split}")
+            print(f"  {label:<36} {statistics.median(totals):7.3f} {p95(totals):7.3f} {count:6d}   {split}")
             if kind == "ec-p256":
                 verdict = "met" if p95(totals) < GOAL_EC_SECONDS else "NOT met"
                 print(f"  goal: EC P-256 under {GOAL_EC_SECONDS} s (p95) — {verdict}")
         browser.close()
+
+
+# --- the screens' server side ----------------------------------------------------------------------------------------
+
+_CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
+
+
+class ScreenUser:
+    """One person using the screens over one kept-alive connection, with the session cookie."""
+
+    def __init__(self, base_url: str) -> None:
+        self.connection = HttpConnection(base_url)
+        self.cookie = ""
+
+    async def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, bytes]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = b""
+        if form is not None:
+            body = str(httpx.QueryParams(form)).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        status, response_headers, content = await self.connection.request_with_headers(
+            method, path, body, headers=headers
+        )
+        for name, value in response_headers:
+            if name == "set-cookie":
+                self.cookie = value.split(";", 1)[0]
+        return status, content
+
+    async def log_in(self, nip: str) -> None:
+        _, page = await self.request("GET", "/logowanie/profil-zaufany")
+        match = _CSRF.search(page)
+        if match is None:
+            raise RuntimeError("no CSRF token on the login page")
+        form = {"csrf_token": match.group(1).decode(), "rodzaj": "nip", "nip": nip, "fikcyjne": "tak"}
+        status, _ = await self.request("POST", "/logowanie/profil-zaufany", form)
+        if status != 303:
+            raise RuntimeError(f"the test login answered {status}")
+
+
+def certificates_for(base_url: str, nip: str, count: int) -> str:
+    """`count` certificates for `nip` through /v2 (XAdES login as the owner, CSRs made here); the last request's
+    reference number."""
+    signer = person_signer(nip, datetime.now(UTC))
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        challenge = client.post("/v2/auth/challenge").json()["challenge"]
+        xml = build_auth_token_request(
+            challenge, ContextIdentifier(ContextIdentifierType.NIP, nip), SubjectIdentifierTypeXml.CERTIFICATE_SUBJECT
+        )
+        started = client.post(
+            "/v2/auth/xades-signature",
+            content=signer.sign(xml, now=datetime.now(UTC)),
+            headers={"Content-Type": "application/xml"},
+        ).json()
+        operation = {"Authorization": f"Bearer {started['authenticationToken']['token']}"}
+        access = client.post("/v2/auth/token/redeem", headers=operation).json()["accessToken"]["token"]
+        bearer = {"Authorization": f"Bearer {access}"}
+        data = EnrollmentData.from_api(client.get("/v2/certificates/enrollments/data", headers=bearer).json())
+        reference = ""
+        for index in range(count):
+            key = ec.generate_private_key(ec.SECP256R1())
+            body = {
+                "certificateName": f"Certyfikat {index:02d}",
+                "certificateType": "Authentication",
+                "csr": create_csr(key, data),
+            }
+            reference = client.post("/v2/certificates/enrollments", json=body, headers=bearer).json()["referenceNumber"]
+        deadline = time.monotonic() + 60
+        while client.get(f"/v2/certificates/enrollments/{reference}", headers=bearer).json()["status"]["code"] == 100:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the certificates were not issued")
+            time.sleep(0.05)
+    return reference
+
+
+async def screens_load(
+    base_url: str, references: dict[str, str], rounds: int, *, think: float
+) -> tuple[dict[str, list[float]], float]:
+    """Every user asks for every page `rounds` times, pausing about `think` seconds (0.5–1.5 × `think`) after each
+    page as a person reading it would; returns the seconds each page took, per page, and the pages per second."""
+    timings: dict[str, list[float]] = {}
+    users = []
+    for nip in references:
+        user = ScreenUser(base_url)
+        await user.log_in(nip)
+        users.append((user, nip))
+
+    async def browse(user: ScreenUser, nip: str) -> None:
+        pages = {
+            "/ (start)": "/",
+            "Wnioskuj o certyfikat": "/certyfikaty/wniosek",
+            "Lista certyfikatów": "/certyfikaty/lista",
+            "status wniosku": f"/certyfikaty/wnioski/{references[nip]}",
+            "Certyfikat KSeF (logowanie)": "/logowanie/certyfikat-ksef",
+        }
+        for _ in range(rounds):
+            for label, path in pages.items():
+                started = time.perf_counter()
+                status, _ = await user.request("GET", path)
+                elapsed = time.perf_counter() - started
+                if status != 200:
+                    raise RuntimeError(f"{path} answered {status}")
+                timings.setdefault(label, []).append(elapsed)
+                if think:
+                    await asyncio.sleep(think * (0.5 + random.random()))
+
+    for user, _nip in users:  # warm-up: templates compiled, caches filled
+        await user.request("GET", "/certyfikaty/lista")
+    started = time.perf_counter()
+    await asyncio.gather(*(browse(user, nip) for user, nip in users))
+    rate = sum(len(values) for values in timings.values()) / (time.perf_counter() - started)
+    for user, _ in users:
+        await user.connection.close()
+    return timings, rate
+
+
+def report(timings: dict[str, list[float]], *, goal: bool) -> None:
+    print("  Page (ms, request → last byte)        median     p95   requests")
+    everything: list[float] = []
+    for label, values in timings.items():
+        everything += values
+        print(f"    {label:<34} {statistics.median(values) * 1000:7.1f} {p95(values) * 1000:7.1f} {len(values):9d}")
+    print(
+        f"    {'all pages':<34} {statistics.median(everything) * 1000:7.1f} {p95(everything) * 1000:7.1f} "
+        f"{len(everything):9d}"
+    )
+    if goal:
+        verdict = "met" if p95(everything) * 1000 < GOAL_RENDER_MS else "NOT met"
+        print(f"  goal: p95 under {GOAL_RENDER_MS:.0f} ms at {USERS} concurrent users — {verdict}")
+
+
+def screens_benchmark(rounds: int, think: float) -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        data_dir = Path(scratch) / "data"
+        server = Serve(data_dir, f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}", KSEF_MCU_RATE_LIMITS_ENABLED="false")
+        try:
+            nips = [generate_random_nip() for _ in range(USERS)]
+            references = {nip: certificates_for(server.base_url, nip, CERTIFICATES_PER_USER) for nip in nips}
+            print(
+                f"\nScreens: ksef-mcu serve (1 process, SQLite), {USERS} concurrent users, "
+                f"{CERTIFICATES_PER_USER} certificates each; {cpu_pressure()}"
+            )
+            timings, rate = asyncio.run(screens_load(server.base_url, references, rounds, think=think))
+            print(f"{USERS} users reading each page ~{think:g} s before the next one ({rate:.0f} pages/s):")
+            report(timings, goal=True)
+            timings, rate = asyncio.run(screens_load(server.base_url, references, rounds, think=0))
+            print(
+                f"{USERS} users asking without a pause (saturation: {rate:.0f} pages/s; the time is mostly queueing):"
+            )
+            report(timings, goal=False)
+        finally:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="runs for EC P-256 (default 30)")
+    parser.add_argument("--rsa-runs", type=int, default=15, help="runs for RSA 2048 (default 15)")
+    parser.add_argument("--rounds", type=int, default=10, help="times each user asks for each screen (default 10)")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds a user reads a page (default 1)")
+    parser.add_argument("--screens-only", action="store_true", help="only the screens' render times")
+    parser.add_argument("--generate-only", action="store_true", help='only "Generuj" in Chromium')
+    options = parser.parse_args()
+    if not options.screens_only:
+        generate_benchmark(options.runs, options.rsa_runs)
+    if not options.generate_only:
+        screens_benchmark(options.rounds, options.think)
     print(cpu_pressure())
 
 

@@ -309,10 +309,20 @@ def _encodings(secret: bytes) -> set[bytes]:
     forms.add(urllib.parse.quote_from_bytes(secret).encode())
     forms.add(urllib.parse.quote_plus(secret.decode("latin-1"), encoding="latin-1").encode())
     for shift in range(3):
-        # Base64 of the secret when it starts at any offset mod 3 in a longer message: skip the partial groups.
-        encoded = base64.b64encode(b"\0" * shift + secret)
-        start = 4 * ((shift + 2) // 3)
-        core = encoded[start : len(encoded) - 4]
+        # Base64 of the secret when it starts at any offset mod 3 in a longer message: every character that the
+        # secret's bits alone decide (encoding it between zero bytes and between 0xFF bytes gives the same
+        # character exactly there). Characters that mix in the neighbours' bits are left out, and so is nothing
+        # more: a marker's distinguishing last bytes (PBES2's 01 05 0D after the OID arc every PKCS#1 OID shares)
+        # stay in the pattern.
+        low = base64.b64encode(b"\0" * shift + secret + b"\0\0\0")
+        high = base64.b64encode(b"\xff" * shift + secret + b"\xff\xff\xff")
+        core, run_start = b"", None
+        for index in range(len(low) + 1):
+            if index < len(low) and low[index] == high[index] and low[index : index + 1] != b"=":
+                run_start = index if run_start is None else run_start
+            elif run_start is not None:
+                core = max(core, low[run_start:index], key=len)
+                run_start = None
         if len(core) >= 8:
             forms.update({core, core.replace(b"+", b"-").replace(b"/", b"_")})
     return {form for form in forms if form}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from support.browser import PLAYWRIGHT_LOOP, Harness, RequestRecorder, launch_chromium, static_site
+
+if TYPE_CHECKING:
+    from ksef_mcu.server.keys import ServerKeys
 
 
 @pytest.hookimpl(wrapper=True)
@@ -68,3 +72,35 @@ def harness(context: BrowserContext, recorder: RequestRecorder, site: str) -> It
     page.wait_for_function("document.documentElement.dataset.ready === 'yes'", timeout=10_000)
     yield loaded
     assert not loaded.console_errors, loaded.console_errors
+
+
+# --- the MCU screens on a live server ---------------------------------------------------------------------------------
+
+from support.screens_browser import McuServer, OffsetClock, mcu_server  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mcu(database_url: str, server_keys: ServerKeys, tmp_path_factory: pytest.TempPathFactory) -> Iterator[McuServer]:
+    """One live MCU server per test module (and database backend), on the session's database, with a clock the
+    tests can move forward."""
+    with mcu_server(database_url, server_keys, tmp_path_factory.mktemp("mcu"), clock=OffsetClock()) as server:
+        yield server
+
+
+@pytest.fixture
+def screen(context: BrowserContext, recorder: RequestRecorder) -> Iterator[Page]:
+    """A page of the test's context; fails the test on a script error or a CSP violation (a page answering 4xx,
+    e.g. a form sent back with its errors, is reported by Chromium as "Failed to load resource" and allowed)."""
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    assert not problems, problems

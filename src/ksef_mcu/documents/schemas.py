@@ -190,6 +190,12 @@ class _LocalSchemas(etree.Resolver):
         return self.resolve_string(content, context, base_url=str(self._files[name]))
 
 
+_COMPILE_LOCK = threading.Lock()
+"""libxml2 does not build schemas safely in parallel: two threads compiling the FA schemas with their imports at once
+sometimes fail to resolve an imported type ("The QName value 'TDataCzas' does not resolve…", seen under load). Compiling
+is rare (once per pooled copy), so one at a time; validating with the compiled copies stays parallel."""
+
+
 class _CompiledForm:
     """One form's schema set, read once, and a pool of compiled validators."""
 
@@ -214,6 +220,10 @@ class _CompiledForm:
             return self._contents
 
     def compile(self) -> etree.XMLSchema:
+        with _COMPILE_LOCK:
+            return self._compile()
+
+    def _compile(self) -> etree.XMLSchema:
         contents = self._read()
         parser = etree.XMLParser(
             resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, remove_comments=True

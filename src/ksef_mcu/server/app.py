@@ -29,6 +29,8 @@ from ksef_mcu.server.security.routes import security_router
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from ksef_mcu.server.testdata.routes import testdata_router
 from ksef_mcu.server.tokens.routes import tokens_router
+from ksef_mcu.server.web.module import install_screens
+from ksef_mcu.server.web.service import WEB_SECRET_PURPOSE
 from ksef_mcu.storage.database import Database
 
 __all__ = ["API_MOUNT", "create_app", "create_app_from_environment", "open_database"]
@@ -95,13 +97,14 @@ def create_app(
         summary="Moduł Certyfikatów i Uprawnień KSeF — serwer zgodny z API KSeF 2.0",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are the screens' (server/web): the same pages with assets served by us, no CDN.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.components = components
-    # Errors answer per mount: `/v2` in the KSeF formats; so does everything else today (health, /ca, unknown
-    # paths). A mount for people (web screens) registers its own HTML responder with `error_handlers.scope`.
+    # Errors answer per mount: `/v2` in the KSeF formats, and so do health, /ca and unknown paths; the screens
+    # (server/web) register their HTML pages for their own paths with `error_handlers.scope`.
     ksef_errors = KsefErrors(clock)
     app.state.error_handlers = error_handlers = ScopedErrorHandlers(default=ksef_errors)
     error_handlers.scope(API_MOUNT, ksef_errors)
@@ -120,6 +123,8 @@ def create_app(
     # every request, which costs CPU on the hot login path (docs/performance.md).
     for router in _routers(settings):
         app.router.routes.extend(router.routes)
+
+    install_screens(app, components, secret=keys.derived_secret(WEB_SECRET_PURPOSE))
 
     for module in modules:
         module.install(app, components)

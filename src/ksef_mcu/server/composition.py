@@ -38,7 +38,9 @@ from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.server.testdata.permissions import TestDataBindings, TestDataEntityRegister, TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
 from ksef_mcu.server.tokens.service import KsefTokenService
+from ksef_mcu.server.web.service import WEB_SECRET_PURPOSE, WebLogins
 from ksef_mcu.storage.database import Database
+from ksef_mcu.web.signing import SignedSerializer
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -154,6 +156,8 @@ class ServerComponents:
     # permissions and KSeF tokens
     permission_service: PermissionService
     ksef_tokens: KsefTokenService
+    # the web screens
+    web_logins: WebLogins
     required_permissions: Callable[[str], tuple[str, ...] | None] = required_permissions
     """`METHOD /v2/path` → the permissions the operation requires (`permissions/required.py`); `AccessPrincipal`
     checks it on every call."""
@@ -223,6 +227,16 @@ def build_components(
             lambda: _housekeeping(authentication, permission_service),
         ),
     )
+    challenges = ChallengeService(database, clock, lifetime=settings.challenge_lifetime)
+    testdata = TestDataService(database, clock)
+    web_logins = WebLogins(
+        clock=clock,
+        challenges=challenges,
+        authentication=authentication,
+        testdata=testdata,
+        signer=SignedSerializer(keys.derived_secret(WEB_SECRET_PURPOSE), "ksef-certificate-login"),
+        state_lifetime=settings.challenge_lifetime,
+    )
     return ServerComponents(
         settings=settings,
         clock=clock,
@@ -233,15 +247,16 @@ def build_components(
         tokens=tokens,
         trust=trust,
         login_hooks=login_hooks,
-        challenges=ChallengeService(database, clock, lifetime=settings.challenge_lifetime),
+        challenges=challenges,
         authentication=authentication,
-        testdata=TestDataService(database, clock),
+        testdata=testdata,
         authority=authority,
         enrollment=enrollment,
         certificates=certificates,
         issuance=issuance,
         permission_service=permission_service,
         ksef_tokens=ksef_tokens,
+        web_logins=web_logins,
     )
 
 

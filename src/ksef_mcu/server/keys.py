@@ -34,6 +34,7 @@ from threading import Lock
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.keys import KeyKind, PrivateKey, encrypt_private_key, generate_private_key, load_private_key
@@ -234,6 +235,12 @@ class ServerKeys:
     token_key_id: str
     encryption_certificates: tuple[EncryptionCertificate, ...]
     _decryption_keys: dict[EncryptionKeyUsage, rsa.RSAPrivateKey] = field(default_factory=dict, repr=False)
+
+    def derived_secret(self, purpose: str) -> bytes:
+        """32 bytes for `purpose` (e.g. signing the web screens' session cookies), derived from the token-signing
+        key with HKDF-SHA256: the same in every process sharing the data directory, new when that key is."""
+        private_value = self.token_signing_key.private_numbers().private_value.to_bytes(32, "big")
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")).derive(private_value)
 
     def decryption_key(self, usage: EncryptionKeyUsage) -> rsa.RSAPrivateKey:
         """The private half of an encryption certificate (loaded on first use: loading an RSA key validates it, which

@@ -184,6 +184,22 @@ class ServerSettings(BaseSettings):
     crl_lifetime: Duration = timedelta(days=7)
     """`nextUpdate` of the CRL; it is re-signed when half of this has passed, and on every revocation."""
 
+    # --- the web screens -------------------------------------------------------------------------------------------
+
+    web_contact_url: str = "mailto:kontakt@localhost"
+    """Where the screens' footer link "Skontaktuj się z nami" leads (`mailto:…` or `https://…`): set it to your
+    operators' address."""
+
+    web_session_idle_timeout: Duration = timedelta(minutes=20)
+    """A screen session unused this long ends (the user logs in again)."""
+
+    web_session_max_age: Duration = timedelta(hours=12)
+    """No screen session lasts longer than this, however active."""
+
+    web_secure_cookies: bool | None = None
+    """The session cookie's Secure flag: unset (default) sets it exactly on HTTPS requests (behind a TLS proxy, run
+    uvicorn with proxy headers so it sees the scheme); true or false forces it."""
+
     @field_validator("certificate_limits", mode="after")
     @classmethod
     def _fill_default_certificate_limits(

@@ -8,7 +8,7 @@ Templates are looked up in the application's directories first, then in the tool
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,12 +67,19 @@ def polish_filters() -> dict[str, Any]:
 class Templates:
     """Renders the pages of one application.
 
-    `globals` are available in every template (e.g. `app_name`, `contact_url`); `static` gives `static_url(path)`.
+    `globals` are available in every template (e.g. `app_name`, `contact_url`); `static` gives `static_url(path)`;
+    `context(request)` adds what every page of the application shows (e.g. who is logged in), error pages included.
     """
 
     def __init__(
-        self, directories: Sequence[Path], *, static: StaticAssets, globals: Mapping[str, Any] | None = None
+        self,
+        directories: Sequence[Path],
+        *,
+        static: StaticAssets,
+        globals: Mapping[str, Any] | None = None,
+        context: Callable[[Request], Mapping[str, Any]] | None = None,
     ) -> None:
+        self._context = context
         own = FileSystemLoader([str(directory) for directory in directories])
         loader = ChoiceLoader([own, FileSystemLoader(str(TOOLKIT_TEMPLATES))])
         self.environment = Environment(
@@ -90,6 +97,7 @@ class Templates:
                 "csrf_field_name": CSRF_FIELD,
                 "app_name": "",
                 "contact_url": "",
+                "layout": "base.html",
                 **(globals or {}),
             }
         )
@@ -116,6 +124,8 @@ class Templates:
             "errors": FormErrors(),
             "current_path": request.url.path,
         }
+        if self._context is not None:
+            values.update(self._context(request))
         values.update(context or {})
         body = self.environment.get_template(name).render(values)
         response = HTMLResponse(body, status_code=status_code, headers=dict(headers or {}))

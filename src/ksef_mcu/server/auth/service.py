@@ -401,14 +401,56 @@ class AuthenticationService:
             problem = self._trust.check_chain(evidence.certificate, now=now)
         if problem is not None:
             return AuthStatus.of(AuthStatusCode.CERTIFICATE_ERROR, problem.value)
-        if BlockedContextRepository(connection).is_blocked(evidence.context):
+        return self._standing_status(connection, evidence.context, subject)
+
+    def _standing_status(
+        self, connection: Connection, context: ContextIdentifier, subject: SubjectIdentifier
+    ) -> AuthStatus:
+        """The outcome once the identity is proven: blocked context (480), deceased person (470), no permissions
+        (415), else success."""
+        if BlockedContextRepository(connection).is_blocked(context):
             return AuthStatus.of(AuthStatusCode.BLOCKED, BLOCKED_DETAIL)
-        standing = self._hooks.permissions.standing(connection, evidence.context, subject, complete=False)
+        standing = self._hooks.permissions.standing(connection, context, subject, complete=False)
         if standing.deceased:
             return AuthStatus.of(AuthStatusCode.DECEASED_PERSON, DECEASED_DETAIL)
         if standing.permissions is None:
             return AuthStatus.of(AuthStatusCode.NO_PERMISSIONS, NO_PERMISSIONS_DETAIL)
         return AuthStatus.of(AuthStatusCode.SUCCEEDED)
+
+    def start_test_login(
+        self, context: ContextIdentifier, details: SubjectDetails, *, client_ip: str
+    ) -> StartedAuthentication:
+        """Sandbox only: the official TEST environment's test login ("Profil Zaufany" on the MCU screens) — the
+        person or entity in `details` declared fictitious, no signature. Recorded as `TrustedProfile`; the outcome
+        is decided as for a signed login (blocked context, permissions). Raises `ForbiddenError` in strict mode."""
+        if self._settings.mode is not ServerMode.SANDBOX:
+            raise ForbiddenError(
+                "Logowanie testowe jest dostępne tylko w trybie sandbox.", reason_code="auth-method-not-allowed"
+            )
+        now = self._clock.now()
+        reference_number = new_reference_number(ReferenceKind.AUTHENTICATION, now=now)
+        token = self._tokens.issue_authentication_token(
+            reference_number, now=now, lifetime=self._settings.authentication_token_lifetime
+        )
+        with self._database.write() as connection:
+            status = self._standing_status(connection, context, details.identifier)
+            AuthenticationRepository(connection).add(
+                AuthenticationRecord(
+                    reference_number=reference_number,
+                    started_at=now,
+                    client_ip=client_ip,
+                    context=context,
+                    subject=details.identifier,
+                    authentication_method=AuthenticationMethod.TRUSTED_PROFILE,
+                    certificate_fingerprint=None,
+                    certificate_der=None,
+                    subject_details=details,
+                    allowed_ips=None,
+                    status=status,
+                    authentication_token_valid_until=token.valid_until,
+                )
+            )
+        return StartedAuthentication(reference_number, token)
 
     # --- status, redeem, refresh --------------------------------------------------------------------------------
 
@@ -551,6 +593,14 @@ class AuthenticationService:
         more = len(records) > page_size
         items = records[:page_size]
         return SessionPage(items, _encode_cursor(items[-1]) if more else None)
+
+    def is_active(self, reference_number: str) -> bool:
+        """Whether the authentication still stands: succeeded, and not ended by the user (`DELETE
+        /auth/sessions/…`) since. Cookie sessions of the web screens ask this on every page, so "Wyloguj" ends
+        them at once, while a bearer access token stays valid until it expires, as in KSeF."""
+        with self._database.read() as connection:
+            record = AuthenticationRepository(connection).get(reference_number)
+        return record is not None and record.revoked_at is None and record.status.code is AuthStatusCode.SUCCEEDED
 
     def revoke_current(self, verified: VerifiedToken) -> None:
         """End the session the presented (already verified) access or refresh token belongs to."""

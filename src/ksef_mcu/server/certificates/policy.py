@@ -32,7 +32,14 @@ from ksef_mcu.server.certificates.errors import (
     CsrRejectedError,
     EnrollmentLimitReachedError,
 )
-from ksef_mcu.server.certificates.model import CertificateLimits, LimitUsage, SubjectLimits
+from ksef_mcu.server.certificates.model import (
+    CERTIFICATE_LIMIT_DETAIL,
+    CertificateLimits,
+    EnrollmentStatus,
+    EnrollmentStatusCode,
+    LimitUsage,
+    SubjectLimits,
+)
 from ksef_mcu.server.errors import InputValidationError
 
 CERTIFICATE_VALIDITY_YEARS = 2
@@ -188,3 +195,12 @@ def check_limits(limits: CertificateLimits, usage: LimitUsage, *, window: timede
     """Both limit checks, the enrollment limit first (25006, then 25007)."""
     check_enrollment_limit(limits, usage, window=window)
     check_certificate_limit(limits, usage)
+
+
+def same_key_may_succeed(status: EnrollmentStatus) -> bool:
+    """Whether sending an ended request again with the same key (CSR) can succeed: after a failure or a
+    cancellation, and after a rejection for the certificate limit (once a certificate is revoked); never after "the
+    key is already certified by another subject", nor for a request still waiting or already issued."""
+    if status.code in (EnrollmentStatusCode.FAILED, EnrollmentStatusCode.CANCELLED):
+        return True
+    return status.code is EnrollmentStatusCode.REJECTED and status.details == (CERTIFICATE_LIMIT_DETAIL,)

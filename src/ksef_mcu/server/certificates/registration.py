@@ -8,6 +8,7 @@ has, and stores the request at status 100 — so concurrent requests at a limit 
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -43,11 +44,12 @@ from ksef_mcu.server.certificates.policy import (
     check_enrollment,
     check_limits,
     effective_limits,
+    same_key_may_succeed,
 )
 from ksef_mcu.server.certificates.repositories.certificates import CertificateRepository
 from ksef_mcu.server.certificates.repositories.enrollments import EnrollmentRepository
 from ksef_mcu.server.certificates.repositories.subject_limits import SubjectLimitRepository
-from ksef_mcu.server.errors import GoneError
+from ksef_mcu.server.errors import GoneError, InputValidationError
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.storage.database import Database
@@ -263,3 +265,29 @@ class EnrollmentService:
         if request_date + self._settings.enrollment_retention < self._clock.now():
             raise GoneError()
         return EnrollmentStatusReport(request_date, status, serial_number)
+
+    def resubmit(self, principal: Principal, reference_number: str) -> AcceptedEnrollment:
+        """A new request with the same key, name, type and start as one of the subject's ended requests, when
+        `policy.same_key_may_succeed` says it can work (the MCU screen's "send again with the same key").
+
+        Raises 25005 for an unknown or another subject's request, 21405 when the same key cannot succeed, and
+        whatever `submit` raises.
+        """
+        with self._database.read() as connection:
+            record = EnrollmentRepository(connection).get(reference_number)
+        if record is None or record.subject != principal.subject:
+            raise EnrollmentNotFoundError(reference_number)
+        if not same_key_may_succeed(record.status):
+            raise InputValidationError(
+                f"Wniosku {reference_number} nie można wysłać ponownie z tym samym kluczem "
+                f"(status {int(record.status.code)}: {record.status.description})."
+            )
+        return self.submit(
+            principal,
+            EnrollmentRequest(
+                certificate_name=record.certificate_name,
+                certificate_type=record.certificate_type,
+                csr=base64.b64encode(record.csr_der).decode("ascii"),
+                valid_from=record.requested_valid_from,
+            ),
+        )

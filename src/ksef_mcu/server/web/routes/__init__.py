@@ -1,0 +1,17 @@
+"""The MCU screens' routes: the start page, the logins, the certificates, the API documentation.
+
+HTTP only, like every domain's routes: read the form, make the service calls, render the page or redirect.
+"""
+
+from fastapi import APIRouter
+
+from ksef_mcu.server.web.routes.certificates import certificates_router
+from ksef_mcu.server.web.routes.docs import docs_router
+from ksef_mcu.server.web.routes.login import login_router
+from ksef_mcu.server.web.routes.start import start_router
+
+__all__ = ["screens_routers"]
+
+
+def screens_routers() -> list[APIRouter]:
+    return [start_router, login_router, certificates_router, docs_router]

@@ -1,0 +1,56 @@
+"""Driving the MCU screens over HTTP (httpx, in-process or against a live server): CSRF tokens from the pages,
+the sandbox's test login, counting what a subject has stored."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from support.pki import random_nip
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+COOKIE = "ksef_sesja"
+
+
+def csrf_of(page: httpx.Response | str) -> str:
+    text = page if isinstance(page, str) else page.text
+    match = CSRF.search(text)
+    assert match, text[:2000]
+    return match.group(1)
+
+
+async def csrf(client: httpx.AsyncClient, path: str = "/") -> str:
+    """This session's CSRF token, read from a page."""
+    response = await client.get(path)
+    assert response.status_code == 200, response.text
+    return csrf_of(response)
+
+
+async def web_login(client: httpx.AsyncClient, nip: str | None = None, **fields: str) -> str:
+    """Log in through "Profil Zaufany" (sandbox) as the company `nip` (random by default); returns the NIP."""
+    nip = nip or random_nip()
+    token = await csrf(client, "/logowanie/profil-zaufany")
+    data = {"csrf_token": token, "rodzaj": "nip", "nip": nip, "fikcyjne": "tak", **fields}
+    response = await client.post("/logowanie/profil-zaufany", data=data)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/"
+    return nip
+
+
+def is_page(response: httpx.Response, status: int) -> str:
+    """Assert an HTML page for people with `status`; return its text."""
+    assert response.status_code == status, (response.status_code, response.text[:3000])
+    assert response.headers["content-type"] == "text/html; charset=utf-8", response.headers["content-type"]
+    return response.text
+
+
+def enrollment_count(components: Any) -> int:
+    """How many enrollment requests are stored (every subject)."""
+    from sqlalchemy import func, select
+
+    from ksef_mcu.server.certificates.tables import certificate_enrollments
+
+    with components.database.read() as connection:
+        return int(connection.execute(select(func.count()).select_from(certificate_enrollments)).scalar_one())
