@@ -8,9 +8,10 @@
   `trusted_proxies`; from anyone else they are ignored (a caller cannot pick its own address).
 - **Headers**: `X-Content-Type-Options: nosniff` on every response; `Cache-Control: no-store` unless the route set a
   cache policy (tokens and personal data must not be kept by caches).
-- **Unexpected errors**: anything a route or dependency let escape is answered here by the mount's responder (a
-  database failure as 503 or 400, anything else as 500 with a trace id) and logged once, without the exception's
-  message (a driver's message can carry bound values such as a NIP or PESEL).
+- **Unexpected errors**: anything a route or dependency let escape is answered here by the mount's responder — a
+  database failure as the domain error it means (`database_error`: 503 with `Retry-After`, or 400), anything else
+  as 500 with a trace id — and logged once, without the exception's message (a driver's message can carry bound
+  values such as a NIP or PESEL).
 """
 
 from __future__ import annotations
@@ -26,14 +27,48 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ksef_mcu.server.errors import InputValidationError, PayloadTooLargeError
+from ksef_mcu.server.errors import (
+    InputValidationError,
+    KsefServerError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+)
+from ksef_mcu.storage.errors import DatabaseFailure, classify_database_error
 
-__all__ = ["BODY_LIMIT_SCOPE_KEY", "BodyLimits", "BodyTooLarge", "RequestGuard", "TrustedProxies", "log_unexpected"]
+__all__ = [
+    "BODY_LIMIT_SCOPE_KEY",
+    "BodyLimits",
+    "BodyTooLarge",
+    "RequestGuard",
+    "TrustedProxies",
+    "database_error",
+    "log_unexpected",
+]
 
 logger = logging.getLogger("ksef_mcu.server")
 
 BODY_LIMIT_SCOPE_KEY = "ksef_mcu.body_limit"
 """The body limit (bytes) that applies to the request, kept in its ASGI scope for the error responder."""
+
+
+DATABASE_BUSY_DETAIL = "Baza danych jest chwilowo zajęta. Nic nie zostało zapisane; ponów żądanie za chwilę."
+DATABASE_UNAVAILABLE_DETAIL = "Baza danych jest chwilowo niedostępna. Nic nie zostało zapisane; ponów żądanie później."
+DATABASE_INVALID_VALUE_DETAIL = (
+    "Przesłana wartość nie może zostać zapisana (niedozwolony znak lub liczba spoza zakresu)."
+)
+
+
+def database_error(error: BaseException) -> KsefServerError | None:
+    """The domain error a database or driver failure is answered with (None: `error` is not one): busy → 503
+    `Retry-After: 1`, unavailable → 503 `Retry-After: 5`, a refused value → 400 (21405)."""
+    failure = classify_database_error(error)
+    if failure is DatabaseFailure.BUSY:
+        return ServiceUnavailableError(DATABASE_BUSY_DETAIL, retry_after=1)
+    if failure is DatabaseFailure.UNAVAILABLE:
+        return ServiceUnavailableError(DATABASE_UNAVAILABLE_DETAIL, retry_after=5)
+    if failure is DatabaseFailure.INVALID_VALUE:
+        return InputValidationError(DATABASE_INVALID_VALUE_DETAIL)
+    return None
 
 
 class BodyTooLarge(HTTPException):
@@ -215,7 +250,21 @@ class RequestGuard:
             if started:
                 log_unexpected(f"{scope.get('method')} {scope['path']}", "-", error)
                 return
-            response = responder.unexpected_error(request, error)
+            # A database failure is the same answer on every mount (503 or 400, never 500): the mount's responder
+            # renders it as a domain error (KSeF JSON on /v2, a page on the screens).
+            mapped = database_error(error)
+            if mapped is not None:
+                logger.warning(
+                    "%s %s answered %d: %s (%s)",
+                    scope.get("method"),
+                    scope["path"],
+                    mapped.http_status,
+                    classify_database_error(error),
+                    type(error).__qualname__,
+                )
+                response = responder.domain_error(request, mapped)
+            else:
+                response = responder.unexpected_error(request, error)
             await response(scope, receive, send_with_headers)
 
     def _apply_forwarded(self, scope: Scope) -> Scope:

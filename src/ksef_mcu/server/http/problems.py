@@ -56,20 +56,16 @@ from ksef_mcu.server.http.guard import (
     BodyTooLarge,
     RequestGuard,
     TrustedProxies,
+    database_error,
     log_unexpected,
 )
-from ksef_mcu.storage.errors import DatabaseFailure, classify_database_error
+from ksef_mcu.storage.errors import classify_database_error
 
 logger = logging.getLogger("ksef_mcu.server")
 
 PROBLEM_JSON = "application/problem+json"
 SERVICE_NAME = "ksef-mcu"
 INTERNAL_ERROR_DETAIL = "Wystąpił nieoczekiwany błąd serwera. Spróbuj ponownie później."
-DATABASE_BUSY_DETAIL = "Baza danych jest chwilowo zajęta. Nic nie zostało zapisane; ponów żądanie za chwilę."
-DATABASE_UNAVAILABLE_DETAIL = "Baza danych jest chwilowo niedostępna. Nic nie zostało zapisane; ponów żądanie później."
-DATABASE_INVALID_VALUE_DETAIL = (
-    "Przesłana wartość nie może zostać zapisana (niedozwolony znak lub liczba spoza zakresu)."
-)
 MALFORMED_BODY_DETAIL = (
     "treść żądania nie jest poprawnym dokumentem JSON (kodowanie UTF-8, liczby do 4300 cyfr, zagnieżdżenie do 1000 "
     "poziomów)"
@@ -170,18 +166,6 @@ def render_service_unavailable(request: Request, error: ServiceUnavailableError,
     return _render_status(
         request, now=now, status=503, title="Service Unavailable", detail=error.detail, retry_after=error.retry_after
     )
-
-
-def database_error(error: BaseException) -> KsefServerError | None:
-    """The KSeF error a database or driver failure is answered with (None: `error` is not one)."""
-    failure = classify_database_error(error)
-    if failure is DatabaseFailure.BUSY:
-        return ServiceUnavailableError(DATABASE_BUSY_DETAIL, retry_after=1)
-    if failure is DatabaseFailure.UNAVAILABLE:
-        return ServiceUnavailableError(DATABASE_UNAVAILABLE_DETAIL, retry_after=5)
-    if failure is DatabaseFailure.INVALID_VALUE:
-        return InputValidationError(DATABASE_INVALID_VALUE_DETAIL)
-    return None
 
 
 def render(request: Request, error: KsefServerError, *, now: datetime) -> Response:
