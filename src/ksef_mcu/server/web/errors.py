@@ -16,6 +16,8 @@ from ksef_mcu.server.errors import (
     GoneError,
     KsefServerError,
     NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
     TooManyRequestsError,
     UnauthorizedError,
 )
@@ -58,6 +60,16 @@ class ScreenErrors:
             return self._pages.render(request, 410)
         if isinstance(error, TooManyRequestsError):
             response = self._pages.render(request, 429)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
+        if isinstance(error, PayloadTooLargeError):
+            # Refused by the shared guard before the form was read (issue 16).
+            return self._pages.render(
+                request, 413, message=f"Przesłany plik albo formularz jest za duży. {error.detail}"
+            )
+        if isinstance(error, ServiceUnavailableError):
+            # The database is busy or away (the shared guard's mapping): nothing was saved, try again shortly.
+            response = self._pages.render(request, 503, title="Serwis chwilowo niedostępny", message=error.detail)
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         return self.unexpected_error(request, error)
