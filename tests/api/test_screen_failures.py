@@ -24,7 +24,7 @@ async def test_oversized_form_is_a_page(client: httpx.AsyncClient) -> None:
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("text/html")
     assert "Za duży plik" in response.text
-    assert "najwyżej 1048576 bajtów" in response.text
+    assert "Najwyższy dopuszczalny rozmiar to 1,0 MB." in response.text
 
 
 async def test_database_away_is_a_page(app_factory: Any, settings: ServerSettings) -> None:

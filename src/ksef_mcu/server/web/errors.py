@@ -22,6 +22,7 @@ from ksef_mcu.server.errors import (
     UnauthorizedError,
 )
 from ksef_mcu.server.web.messages import error_lines
+from ksef_mcu.web.errors import PayloadTooLargeError as FormTooLargeError
 from ksef_mcu.web.pages import ErrorPages
 
 logger = logging.getLogger("ksef_mcu.server.web")
@@ -63,10 +64,8 @@ class ScreenErrors:
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         if isinstance(error, PayloadTooLargeError):
-            # Refused by the shared guard before the form was read (issue 16).
-            return self._pages.render(
-                request, 413, message=f"Przesłany plik albo formularz jest za duży. {error.detail}"
-            )
+            # Refused by the shared guard before the form was read (issue 16): the toolkit's own page for it.
+            return self._pages.page_error(request, FormTooLargeError(error.limit))
         if isinstance(error, ServiceUnavailableError):
             # The database is busy or away (the shared guard's mapping): nothing was saved, try again shortly.
             response = self._pages.render(request, 503, title="Serwis chwilowo niedostępny", message=error.detail)
