@@ -209,10 +209,11 @@ class TestWhoseTokens:
 
 
 class TestList:
-    async def test_paging_and_filters(self, client: httpx.AsyncClient) -> None:
+    async def test_paging_and_filters(self, client: httpx.AsyncClient, clock: ManualClock) -> None:
         await web_login(client)
         for index in range(12):
             await generate_on_screen(client, "InvoiceRead", opis=f"Token numer {index:02d}")
+            clock.advance(timedelta(seconds=1))  # one after another, as people make them
         first = is_page(await client.get(LIST), 200)
         assert first.count('<tr data-reference="') == 10
         assert "Token numer 11" in first  # newest first
