@@ -438,6 +438,18 @@ class TestFormsAndSessions:
         assert grant_count(components_of(app)) == 0
         assert (await client.get(GRANTED)).headers["location"] == "/"
 
+    async def test_an_expired_session_revokes_nothing(self, client: httpx.AsyncClient, clock: ManualClock) -> None:
+        nip = await web_login(client)
+        token = await csrf(client, GRANT)
+        await grant_by_form(client, person_form(token, random_pesel()))
+        [item] = await granted_in(client, await api_owner(client, nip))
+        clock.advance(timedelta(minutes=21))
+        revoke = await client.post(
+            f"{GRANTED}/{item['id']}/odebranie", data={"csrf_token": token, "potwierdzenie": "tak"}
+        )
+        assert "Sesja wygasła" in is_page(revoke, 401)
+        assert [granted["id"] for granted in await granted_in(client, await api_owner(client, nip))] == [item["id"]]
+
 
 class TestListFilters:
     async def test_paging_and_filters(self, client: httpx.AsyncClient) -> None:

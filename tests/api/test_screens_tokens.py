@@ -129,6 +129,16 @@ class TestGenerate:
         assert "Sesja wygasła" in text
         assert token_count(components_of(app)) == 0
 
+    async def test_an_expired_session_revokes_nothing(self, client: httpx.AsyncClient, clock: ManualClock) -> None:
+        nip = await web_login(client)
+        secret = await generate_on_screen(client, "InvoiceRead")
+        token = await csrf(client, LIST)
+        clock.advance(timedelta(minutes=21))
+        path = f"/tokeny/{secret.split('|', 1)[0]}/uniewaznienie"
+        revoke = await client.post(path, data={"csrf_token": token, "potwierdzenie": "tak"})
+        assert "Sesja wygasła" in is_page(revoke, 401)
+        assert (await token_login(client, secret, context=nip)).access_token
+
 
 class TestWhoseTokens:
     async def test_another_contexts_token_is_refused_and_unchanged(self, client: httpx.AsyncClient) -> None:
