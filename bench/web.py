@@ -10,13 +10,14 @@ and RSA 2048, and the median in-browser split (key pair / PBES2 / CSR). Goal on 
 1.5 s.
 
 Then the screens' server side: a `ksef-mcu serve` process (SQLite, rate limits off) and 20 concurrent users, each
-logged in through "Profil Zaufany" with 10 certificates of its own, going through the screens (start page,
-"Wnioskuj o certyfikat", "Lista certyfikatów", a request's status page, the "Certyfikat KSeF" login page), each
-reading a page about `--think` seconds (default 1) before the next. Prints, per page, the median and p95 time from
-sending the request to the last byte of the page (a minimal HTTP client, bench/loadgen.py): the server's whole work
-for the page — session, token check, services, rendering — with whatever queueing 20 users cause. Goal: p95 under
-30 ms. Then the same 20 users without pausing, which measures the pages per second one process serves (their
-times are then mostly waiting in the queue). `--screens-only` / `--generate-only` run one half.
+logged in through "Profil Zaufany" with 10 certificates, 10 permissions granted and 5 KSeF tokens of its own, going
+through the screens (start page, "Wnioskuj o certyfikat", "Lista certyfikatów", a request's status page, the
+"Certyfikat KSeF" login page, "Nadaj uprawnienie", "Uprawnienia nadane", "Uprawnienia otrzymane", "Lista tokenów",
+"Generuj token"), each reading a page about `--think` seconds (default 1) before the next. Prints, per page, the
+median and p95 time from sending the request to the last byte of the page (a minimal HTTP client, bench/loadgen.py):
+the server's whole work for the page — session, token check, services, rendering — with whatever queueing 20 users
+cause. Goal: p95 under 30 ms. Then the same 20 users without pausing, which measures the pages per second one process
+serves (their times are then mostly waiting in the queue). `--screens-only` / `--generate-only` run one half.
 
 Figures taken while other work runs on the machine are noisy: the script prints the CPU pressure
 (`/proc/pressure/cpu`) beside them.
@@ -50,12 +51,15 @@ from ksef_mcu.crypto.xades import (
 from ksef_mcu.identifiers import generate_random_nip
 from loadgen import HttpConnection, person_signer
 from support.browser import launch_chromium, static_site
+from support.pki import random_pesel
 from support.processes import Serve
 
 GOAL_EC_SECONDS = 1.5
 GOAL_RENDER_MS = 30.0
 USERS = 20
 CERTIFICATES_PER_USER = 10
+GRANTS_PER_USER = 10
+TOKENS_PER_USER = 5
 PASSWORD = "Benchmark-Haslo-2026"
 ENROLLMENT_DATA = {
     "commonName": "Przedsiębiorstwo Żółwik (uwierzytelnienie)",
@@ -189,9 +193,9 @@ class ScreenUser:
             raise RuntimeError(f"the test login answered {status}")
 
 
-def certificates_for(base_url: str, nip: str, count: int) -> str:
-    """`count` certificates for `nip` through /v2 (XAdES login as the owner, CSRs made here); the last request's
-    reference number."""
+def set_up_user(base_url: str, nip: str, count: int) -> str:
+    """`count` certificates, `GRANTS_PER_USER` permissions granted to persons and `TOKENS_PER_USER` KSeF tokens for
+    `nip` through /v2 (XAdES login as the owner, CSRs made here); the last certificate request's reference number."""
     signer = person_signer(nip, datetime.now(UTC))
     with httpx.Client(base_url=base_url, timeout=30) as client:
         challenge = client.post("/v2/auth/challenge").json()["challenge"]
@@ -216,6 +220,20 @@ def certificates_for(base_url: str, nip: str, count: int) -> str:
                 "csr": create_csr(key, data),
             }
             reference = client.post("/v2/certificates/enrollments", json=body, headers=bearer).json()["referenceNumber"]
+        for index in range(GRANTS_PER_USER):
+            grant = {
+                "subjectIdentifier": {"type": "Pesel", "value": random_pesel()},
+                "permissions": ["InvoiceWrite", "InvoiceRead"] if index % 2 else ["InvoiceRead"],
+                "description": f"Pracownik {index:02d}",
+                "subjectDetails": {
+                    "subjectDetailsType": "PersonByIdentifier",
+                    "personById": {"firstName": "Anna", "lastName": f"Testowa {index:02d}"},
+                },
+            }
+            client.post("/v2/permissions/persons/grants", json=grant, headers=bearer).raise_for_status()
+        for index in range(TOKENS_PER_USER):
+            token = {"permissions": ["InvoiceRead"], "description": f"Token {index:02d}"}
+            client.post("/v2/tokens", json=token, headers=bearer).raise_for_status()
         deadline = time.monotonic() + 60
         while client.get(f"/v2/certificates/enrollments/{reference}", headers=bearer).json()["status"]["code"] == 100:
             if time.monotonic() > deadline:
@@ -243,6 +261,11 @@ async def screens_load(
             "Lista certyfikatów": "/certyfikaty/lista",
             "status wniosku": f"/certyfikaty/wnioski/{references[nip]}",
             "Certyfikat KSeF (logowanie)": "/logowanie/certyfikat-ksef",
+            "Nadaj uprawnienie": "/uprawnienia/nadaj",
+            "Uprawnienia nadane": "/uprawnienia/nadane",
+            "Uprawnienia otrzymane": "/uprawnienia/otrzymane",
+            "Lista tokenów": "/tokeny",
+            "Generuj token": "/tokeny/generuj",
         }
         for _ in range(rounds):
             for label, path in pages.items():
@@ -286,10 +309,11 @@ def screens_benchmark(rounds: int, think: float) -> None:
         server = Serve(data_dir, f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}", KSEF_MCU_RATE_LIMITS_ENABLED="false")
         try:
             nips = [generate_random_nip() for _ in range(USERS)]
-            references = {nip: certificates_for(server.base_url, nip, CERTIFICATES_PER_USER) for nip in nips}
+            references = {nip: set_up_user(server.base_url, nip, CERTIFICATES_PER_USER) for nip in nips}
             print(
                 f"\nScreens: ksef-mcu serve (1 process, SQLite), {USERS} concurrent users, "
-                f"{CERTIFICATES_PER_USER} certificates each; {cpu_pressure()}"
+                f"{CERTIFICATES_PER_USER} certificates, {GRANTS_PER_USER} grants, {TOKENS_PER_USER} tokens each; "
+                f"{cpu_pressure()}"
             )
             timings, rate = asyncio.run(screens_load(server.base_url, references, rounds, think=think))
             print(f"{USERS} users reading each page ~{think:g} s before the next one ({rate:.0f} pages/s):")

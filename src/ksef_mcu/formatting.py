@@ -15,6 +15,8 @@ __all__ = [
     "CERTIFICATE_STATUS_REASONS",
     "CERTIFICATE_TYPE_LABELS",
     "CERTIFICATE_TYPE_SHORT_LABELS",
+    "PERMISSION_LABELS",
+    "TOKEN_STATUS_LABELS",
     "WARSAW",
     "format_day",
     "format_moment",
@@ -97,3 +99,30 @@ CERTIFICATE_STATUS_REASONS: Mapping[str, str] = {
     "Expired": "wygasł",
 }
 """Why a certificate in this status cannot be used, completing "Certyfikat X (nazwa) …"."""
+
+PERMISSION_LABELS: Mapping[str, str] = {
+    "InvoiceWrite": "wystawianie faktur",
+    "InvoiceRead": "przeglądanie faktur",
+    "CredentialsManage": "zarządzanie uprawnieniami",
+    "CredentialsRead": "przeglądanie uprawnień",
+    "Introspection": "przeglądanie historii sesji",
+    "SubunitManage": "zarządzanie jednostkami podrzędnymi",
+    "EnforcementOperations": "operacje egzekucyjne",
+    "VatUeManage": "zarządzanie podmiotem unijnym",
+    "Owner": "właściciel",
+    "SelfInvoicing": "samofakturowanie",
+    "RRInvoicing": "wystawianie faktur VAT RR",
+    "TaxRepresentative": "przedstawiciel podatkowy",
+    "PefInvoicing": "faktury PEF",
+    "PefInvoiceWrite": "wystawianie faktur PEF",
+}
+"""A permission (`PersonPermissionType`, entity authorisations, …) → its Polish name, lower case as the user guide
+writes it in sentences ("wystawianie faktur"); screens capitalise it where it starts a label."""
+TOKEN_STATUS_LABELS: Mapping[str, str] = {
+    "Pending": "w trakcie aktywacji",
+    "Active": "aktywny",
+    "Revoking": "w trakcie unieważniania",
+    "Revoked": "unieważniony",
+    "Failed": "nieudany",
+}
+"""`AuthenticationTokenStatus` → the token's status in Polish (lower case)."""

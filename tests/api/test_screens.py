@@ -268,6 +268,11 @@ class TestPagesForPeople:
             ("DELETE", "/certyfikaty/lista", 405),
             ("GET", "/certyfikaty/wnioski/za-krotki", 400),
             ("GET", "/logowanie/nie-ma", 404),
+            ("GET", "/uprawnienia/nie-ma/takiej/strony", 404),
+            ("DELETE", "/uprawnienia/nadaj", 405),
+            ("GET", "/uprawnienia/operacje/za-krotki", 400),
+            ("GET", "/tokeny/nie-ma/takiej/strony", 404),
+            ("PUT", "/tokeny/generuj", 405),
             ("GET", "/static/js/nie-ma.js", 404),
         ],
     )

@@ -54,3 +54,51 @@ def enrollment_count(components: Any) -> int:
 
     with components.database.read() as connection:
         return int(connection.execute(select(func.count()).select_from(certificate_enrollments)).scalar_one())
+
+
+async def person_web_login(
+    client: httpx.AsyncClient, nip: str, pesel: str, *, first_name: str = "Anna", last_name: str = "Nowak"
+) -> None:
+    """ "Profil Zaufany" as a person (PESEL) in the context of `nip`. The first person to log into a NIP is bound to
+    it as its owner; later ones get what was granted to them."""
+    await web_login(client, nip, rodzaj="pesel", pesel=pesel, imie=first_name, nazwisko=last_name)
+
+
+def grant_count(components: Any) -> int:
+    """How many permission grants are stored (every context)."""
+    from sqlalchemy import func, select
+
+    from ksef_mcu.server.permissions.tables import permission_records
+
+    with components.database.read() as connection:
+        return int(connection.execute(select(func.count()).select_from(permission_records)).scalar_one())
+
+
+def token_count(components: Any) -> int:
+    """How many KSeF tokens are stored (every context)."""
+    from sqlalchemy import func, select
+
+    from ksef_mcu.server.tokens.tables import ksef_tokens
+
+    with components.database.read() as connection:
+        return int(connection.execute(select(func.count()).select_from(ksef_tokens)).scalar_one())
+
+
+OPERATION_LOCATION = re.compile(r"^/uprawnienia/operacje/(\d{8}-EG-[0-9A-F-]+)$")
+
+
+def operation_reference(response: httpx.Response) -> str:
+    """The operation a grant or revocation form redirected to."""
+    assert response.status_code == 303, (response.status_code, response.text[:3000])
+    match = OPERATION_LOCATION.match(response.headers["location"])
+    assert match, response.headers["location"]
+    return match.group(1)
+
+
+GENERATED_TOKEN = re.compile(r'<textarea[^>]*id="token"[^>]*>([^<]+)</textarea>')
+
+
+def token_on_page(text: str) -> str:
+    match = GENERATED_TOKEN.search(text)
+    assert match, text[:3000]
+    return match.group(1)

@@ -81,6 +81,32 @@ def log_in_for_test(page: Page, url: str, nip: str | None = None) -> str:
     return nip
 
 
+def log_in_as_person(page: Page, url: str, nip: str, pesel: str, first_name: str, last_name: str) -> None:
+    """ "Profil Zaufany" as a person (PESEL) in the context of `nip` (the first person of a NIP becomes its owner)."""
+    page.goto(f"{url}/logowanie/profil-zaufany")
+    page.get_by_label("Osoba (PESEL)").check()
+    page.get_by_label("NIP", exact=True).fill(nip)
+    page.get_by_label("PESEL", exact=True).fill(pesel)
+    page.get_by_label("Imię").fill(first_name)
+    page.get_by_label("Nazwisko").fill(last_name)
+    page.get_by_label("Oświadczam, że podane dane są fikcyjne").check()
+    page.get_by_role("button", name="Uwierzytelnij do aplikacji testowej").click()
+    page.get_by_role("heading", name=f"Witaj, {first_name} {last_name}").wait_for()
+
+
+def grant_on_screen(page: Page, url: str, pesel: str, first_name: str, last_name: str, *permissions: str) -> None:
+    """ "Nadaj uprawnienie" to a person by PESEL; waits for the operation's status."""
+    page.goto(f"{url}/uprawnienia/nadaj")
+    page.get_by_role("textbox", name="Identyfikator").fill(pesel)
+    page.get_by_role("textbox", name="Imię").fill(first_name)
+    page.get_by_role("textbox", name="Nazwisko").fill(last_name)
+    for permission in permissions:
+        page.get_by_role("checkbox", name=permission, exact=True).check()
+    page.get_by_role("textbox", name="Opis").fill("Pracownik działu księgowości")
+    page.get_by_role("button", name="Nadaj uprawnienia").click()
+    page.get_by_role("heading", name="Status operacji").wait_for()
+
+
 def generate_key(page: Page, directory: Path, name: str, *, password: str = PASSWORD, rsa: bool = False) -> Path:
     """ "Wnioskuj o certyfikat" step one: name, password twice, "Generuj"; returns the saved `.key`."""
     page.get_by_label("Nazwa certyfikatu").fill(name)

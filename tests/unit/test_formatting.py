@@ -10,6 +10,8 @@ import pytest
 from ksef_mcu.formatting import (
     CERTIFICATE_STATUS_LABELS,
     CERTIFICATE_TYPE_LABELS,
+    PERMISSION_LABELS,
+    TOKEN_STATUS_LABELS,
     format_day,
     format_moment,
     iso_moment,
@@ -72,3 +74,14 @@ def test_polish_plurals(count: int, expected: str) -> None:
 def test_labels_are_keyed_by_the_api_values() -> None:
     assert CERTIFICATE_STATUS_LABELS["Revoked"] == "Unieważniony"
     assert CERTIFICATE_TYPE_LABELS["Offline"] == "Offline (Typ 2)"
+
+
+def test_every_permission_and_token_status_of_the_api_has_a_polish_label() -> None:
+    from ksef_mcu.server.permissions.schemas import AuthorizationPermissionType, PersonalPermissionType
+    from ksef_mcu.server.tokens.model import TOKEN_PERMISSIONS, TokenStatus
+
+    names = {*PersonalPermissionType, *AuthorizationPermissionType, *TOKEN_PERMISSIONS, "Owner"}
+    assert {str(name) for name in names} <= set(PERMISSION_LABELS)
+    assert {status.value for status in TokenStatus} == set(TOKEN_STATUS_LABELS)
+    assert PERMISSION_LABELS["InvoiceWrite"] == "wystawianie faktur"
+    assert TOKEN_STATUS_LABELS["Revoked"] == "unieważniony"

@@ -19,7 +19,9 @@ from support.screens_browser import (
     McuServer,
     download_issued,
     generate_key,
+    grant_on_screen,
     issue_certificates,
+    log_in_as_person,
     log_in_for_test,
     principal_of,
     send_request,
@@ -27,6 +29,8 @@ from support.screens_browser import (
 
 NIP = "5260001039"
 """A fixed NIP, so the pictures do not change from run to run (none of the other tests uses it)."""
+OFFICE = "7771234567"
+CLERK, TRAINEE, OWNER = "85041212344", "91070534560", "78032198767"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -107,4 +111,84 @@ def test_screenshots_of_every_screen(mcu: McuServer, context: BrowserContext, sc
     docs.goto(f"{mcu.url}/redoc")
     docs.get_by_role("heading", name="ksef-mcu (0.1.0)").wait_for()
     docs.screenshot(path=folder / "18-redoc.png")
-    assert len(list(folder.glob("*.png"))) >= 18
+
+    permissions_and_tokens(mcu, page, folder)
+    assert len(list(folder.glob("*.png"))) >= 32
+
+
+def permissions_and_tokens(mcu: McuServer, page: Page, folder: Path) -> None:
+    """ "Uprawnienia" and "Tokeny": the forms, an operation's status, the lists, the confirmations, a refusal."""
+    import contextlib
+
+    from ksef_mcu.server.errors import AlreadyExistsError
+    from ksef_mcu.server.permissions.service import SubjectInput
+    from ksef_mcu.server.testdata.service import PersonSpec
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in_for_test(page, mcu.url, NIP)
+    page.goto(f"{mcu.url}/uprawnienia/nadaj")
+    page.get_by_role("textbox", name="Identyfikator").fill(CLERK)
+    page.get_by_role("textbox", name="Imię").fill("Anna")
+    page.get_by_role("textbox", name="Nazwisko").fill("Nowak")
+    for permission in ("Wystawianie faktur", "Przeglądanie faktur"):
+        page.get_by_role("checkbox", name=permission, exact=True).check()
+    page.get_by_role("textbox", name="Opis").fill("Pracownik działu księgowości")
+    shoot(page, folder, "19-nadaj-uprawnienie")
+    page.get_by_role("button", name="Nadaj uprawnienia").click()
+    page.get_by_role("heading", name="Status operacji").wait_for()
+    shoot(page, folder, "20-status-operacji")
+    grant_on_screen(page, mcu.url, TRAINEE, "Jan", "Kowalski", "Przeglądanie faktur")
+
+    page.goto(f"{mcu.url}/uprawnienia/nadaj")
+    page.get_by_role("radio", name="Podmiotowi do wystawiania i przeglądania faktur").check()
+    page.get_by_role("textbox", name="NIP podmiotu").fill(OFFICE)
+    page.get_by_role("textbox", name="Pełna nazwa").fill("Biuro Rachunkowe Bilans sp. z o.o.")
+    page.get_by_role("checkbox", name="Wystawianie faktur", exact=True).check()
+    page.get_by_role("checkbox", name="Z prawem do dalszego przekazywania (wystawianie faktur)").check()
+    page.get_by_role("checkbox", name="Przeglądanie faktur", exact=True).check()
+    page.get_by_role("textbox", name="Opis").fill("Biuro rachunkowe obsługujące firmę")
+    shoot(page, folder, "21-nadaj-uprawnienie-podmiotowi")
+    page.get_by_role("button", name="Nadaj uprawnienia").click()
+    page.get_by_role("heading", name="Status operacji").wait_for()
+
+    page.goto(f"{mcu.url}/uprawnienia/nadane")
+    shoot(page, folder, "22-uprawnienia-nadane")
+    page.goto(f"{mcu.url}/uprawnienia/nadane?odbiorca=podmioty")
+    shoot(page, folder, "23-uprawnienia-nadane-podmiotom")
+    page.goto(f"{mcu.url}/uprawnienia/nadane")
+    page.get_by_role("link", name="Odbierz uprawnienie Przeglądanie faktur – Jan Kowalski", exact=False).click()
+    shoot(page, folder, "24-odbierz-uprawnienie")
+
+    office = principal_of(mcu, OFFICE)  # the office's client, in turn, lets our company read its invoices
+    subject = SubjectInput("Nip", NIP, {"entity": {"subjectDetailsType": "EntityByIdentifier", "fullName": "Firma"}})
+    mcu.components.permission_service.grant_to_entity(office, subject, [("InvoiceRead", False)], "Wgląd w faktury")
+    page.goto(f"{mcu.url}/uprawnienia/otrzymane")
+    shoot(page, folder, "25-uprawnienia-otrzymane")
+
+    page.goto(f"{mcu.url}/tokeny/generuj")
+    for permission in ("Wystawianie faktur", "Przeglądanie faktur"):
+        page.get_by_role("checkbox", name=permission, exact=True).check()
+    page.get_by_role("textbox", name="Opis tokena").fill("System ERP — wysyłka faktur")
+    shoot(page, folder, "26-generuj-token")
+    page.get_by_role("button", name="Generuj token").click()
+    page.get_by_role("heading", name="Token został wygenerowany").wait_for()
+    shoot(page, folder, "27-token-wygenerowany")
+    page.get_by_role("link", name="Przejdź do listy tokenów").click()
+    shoot(page, folder, "28-lista-tokenow")
+    page.get_by_role("link", name="Unieważnij token System ERP", exact=False).first.click()
+    shoot(page, folder, "29-uniewaznij-token")
+
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{mcu.url}/uprawnienia/nadaj")
+    shoot(page, folder, "30-nadaj-uprawnienie-375px")
+    page.goto(f"{mcu.url}/tokeny")
+    shoot(page, folder, "31-lista-tokenow-375px")
+
+    # A person with invoice permissions only: no "Nadaj uprawnienie" for them, and its address says why.
+    with contextlib.suppress(AlreadyExistsError):
+        mcu.components.testdata.create_person(PersonSpec(NIP, OWNER, is_bailiff=False, description="Właściciel"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_role("button", name="Wyloguj").click()
+    log_in_as_person(page, mcu.url, NIP, CLERK, "Anna", "Nowak")
+    page.goto(f"{mcu.url}/uprawnienia/nadaj")
+    shoot(page, folder, "32-brak-uprawnien-do-nadawania")

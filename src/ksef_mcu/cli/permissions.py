@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from ksef_mcu import identifiers
+from ksef_mcu import formatting, identifiers
 from ksef_mcu.cli._common import ExitCode, console, fail, print_json, report_errors
 from ksef_mcu.cli._frame import Choice, add_command, new_group
 from ksef_mcu.cli._lazy import box, certificates, rich_console, rich_table
@@ -25,16 +25,19 @@ if TYPE_CHECKING:
 JsonOption = Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów).")]
 
 PERMISSION_LABELS = {
-    "InvoiceWrite": "wystawianie faktur",
-    "InvoiceRead": "przeglądanie faktur",
-    "CredentialsManage": "zarządzanie uprawnieniami",
-    "CredentialsRead": "przeglądanie uprawnień",
-    "Introspection": "przeglądanie historii sesji",
-    "SubunitManage": "zarządzanie jednostkami podrzędnymi",
-    "EnforcementOperations": "operacje egzekucyjne",
-    "VatUeManage": "zarządzanie podmiotem unijnym",
+    permission: formatting.PERMISSION_LABELS[permission]
+    for permission in (
+        "InvoiceWrite",
+        "InvoiceRead",
+        "CredentialsManage",
+        "CredentialsRead",
+        "Introspection",
+        "SubunitManage",
+        "EnforcementOperations",
+        "VatUeManage",
+    )
 }
-"""The Polish names of the permissions (`uprawnienia.md`)."""
+"""The permissions a person can hold, with their Polish names (`uprawnienia.md`, shared in `formatting`)."""
 
 PERMISSION_CHOICE = Choice(
     {

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ksef_mcu import formatting
 from ksef_mcu.cli._common import ExitCode, console, error_console, fail, print_json, report_errors
 from ksef_mcu.cli._frame import add_command, new_group
 from ksef_mcu.cli._lazy import box, rich_table
@@ -21,13 +22,7 @@ from ksef_mcu.formatting import format_moment
 from ksef_mcu.storage.files import write_new_file
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Wynik jako JSON (dla skryptów).")]
-STATUS_LABELS = {
-    "Pending": "w trakcie aktywacji",
-    "Active": "aktywny",
-    "Revoking": "w trakcie unieważniania",
-    "Revoked": "unieważniony",
-    "Failed": "nieudany",
-}
+STATUS_LABELS = formatting.TOKEN_STATUS_LABELS
 
 
 @report_errors

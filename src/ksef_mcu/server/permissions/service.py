@@ -473,10 +473,7 @@ class PermissionService:
         def decide(connection: Connection) -> tuple[OperationOutcome, list[str]]:
             repository = PermissionGrantRepository(connection)
             record = repository.get(permission_id)
-            visible = record is not None and (
-                record.grantor == here or (record.kind is GrantKind.EU_REPRESENTATIVE and record.context == here)
-            )
-            if record is None or not visible:
+            if record is None or not _revocable_in(record, here):
                 return _outcome(
                     OperationStatusCode.FAILED,
                     f"Uprawnienie o identyfikatorze {permission_id} nie istnieje w bieżącym kontekście.",
@@ -503,6 +500,16 @@ class PermissionService:
             return _SUCCEEDED, [permission_id]
 
         return self._run(principal, OperationKind.REVOKE, grant_kind, decide)
+
+    def granted(self, principal: Principal, permission_id: str) -> ListedGrant | None:
+        """One grant as revocation sees it — granted in the caller's context (an EU representative's also in its
+        NipVatUe context) — or None (unknown, or another context's)."""
+        here = Identifier.of(principal.context)
+        with self._database.read() as connection:
+            record = PermissionGrantRepository(connection).get(permission_id)
+            if record is None or not _revocable_in(record, here):
+                return None
+            return self._listed(connection, [record])[0]
 
     # --- queries ------------------------------------------------------------------------------------------------
 
@@ -648,6 +655,29 @@ class PermissionService:
             page_size=page_size,
         )
 
+    def query_granted_entities(
+        self,
+        principal: Principal,
+        *,
+        authorized: Identifier | None,
+        permission_types: Collection[str] | None,
+        page_offset: int,
+        page_size: int,
+    ) -> Page:
+        """The invoice permissions the current context gave other entities (`/permissions/entities/grants`), for the
+        MCU's "Uprawnienia nadane" (the API has no query of its own for them)."""
+        here = Identifier.of(principal.context)
+        criteria = [GrantFilter(grantor=here, kinds=(GrantKind.ENTITY,))]
+        return self._query(
+            criteria,
+            lambda item: (
+                (authorized is None or item.record.authorized == authorized)
+                and (permission_types is None or item.record.permission_type in permission_types)
+            ),
+            page_offset=page_offset,
+            page_size=page_size,
+        )
+
     def query_authorizations(
         self,
         principal: Principal,
@@ -731,6 +761,12 @@ _PERSONAL_KINDS = (
     GrantKind.EU_ADMINISTRATOR,
     GrantKind.EU_REPRESENTATIVE,
 )
+
+
+def _revocable_in(record: GrantRecord, here: Identifier) -> bool:
+    """Whether a grant can be seen for revocation from the context `here`: the one it was granted in, and for an EU
+    representative also its NipVatUe context."""
+    return record.grantor == here or (record.kind is GrantKind.EU_REPRESENTATIVE and record.context == here)
 
 
 def _target_matches(shown: Identifier | None, wanted: Identifier) -> bool:

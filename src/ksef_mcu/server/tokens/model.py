@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier
 
 
 class TokenStatus(enum.StrEnum):
@@ -31,6 +31,9 @@ TOKEN_PERMISSIONS = (
     "Introspection",
 )
 """`TokenPermissionType`: what a token may be given."""
+
+TOKEN_CONTEXT_PREFIXES = {ContextIdentifierType.NIP: "nip", ContextIdentifierType.INTERNAL_ID: "internalId"}
+"""The contexts tokens are made in (others get 26002), with the prefix the token's text gives each."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,11 +26,17 @@ from ksef_mcu.server.auth.hooks import KsefTokenVerdict
 from ksef_mcu.server.auth.model import AuthenticationMethod, Principal, TokenProblem
 from ksef_mcu.server.errors import BadRequestError, ForbiddenError, InputValidationError, InvalidContinuationTokenError
 from ksef_mcu.server.reference_numbers import ReferenceKind, is_reference_number, new_reference_number
-from ksef_mcu.server.tokens.model import TOKEN_PERMISSIONS, GeneratedToken, TokenPage, TokenRecord, TokenStatus
+from ksef_mcu.server.tokens.model import (
+    TOKEN_CONTEXT_PREFIXES,
+    TOKEN_PERMISSIONS,
+    GeneratedToken,
+    TokenPage,
+    TokenRecord,
+    TokenStatus,
+)
 from ksef_mcu.server.tokens.repository import KsefTokenRepository
 from ksef_mcu.storage.database import Database
 
-_CONTEXT_PREFIXES = {ContextIdentifierType.NIP: "nip", ContextIdentifierType.INTERNAL_ID: "internalId"}
 _READERS = ("CredentialsManage", "CredentialsRead")
 
 
@@ -86,7 +92,7 @@ class KsefTokenService:
                 reason_code="auth-method-not-allowed",
                 security={"authenticationMethodCategory": "Token"},
             )
-        prefix = _CONTEXT_PREFIXES.get(principal.context.type)
+        prefix = TOKEN_CONTEXT_PREFIXES.get(principal.context.type)
         if prefix is None:
             raise BadRequestError(
                 f"Bieżący kontekst: {principal.context.type.value}; token można wygenerować w kontekście Nip "

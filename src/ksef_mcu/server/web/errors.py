@@ -22,10 +22,30 @@ from ksef_mcu.server.errors import (
     UnauthorizedError,
 )
 from ksef_mcu.server.web.messages import error_lines
+from ksef_mcu.web.errors import PageError
 from ksef_mcu.web.errors import PayloadTooLargeError as FormTooLargeError
 from ksef_mcu.web.pages import ErrorPages
 
 logger = logging.getLogger("ksef_mcu.server.web")
+
+
+class ScreenRefusedError(PageError):
+    """The person may not use this screen or action here: 403, a page saying why and what to do."""
+
+    status = 403
+    kind = "refused"
+
+
+class ScreenNotFoundError(PageError):
+    """What the page names (a grant, an operation, a token) is not among the person's: 404, nothing changed."""
+
+    status = 404
+    kind = "not-found"
+
+
+class ScreenGoneError(PageError):
+    status = 410
+    kind = "gone"
 
 
 class ScreenErrors:

@@ -13,6 +13,7 @@ from ksef_mcu.server.certificates.model import (
     EnrollmentStatusCode,
 )
 from ksef_mcu.server.errors import BadRequestError, KsefServerError
+from ksef_mcu.server.permissions.model import OperationKind, OperationRecord, OperationStatusCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +101,63 @@ def enrollment_outcome(status: EnrollmentStatus) -> Explanation | None:
         f"{status.description}. {detail}".strip(),
         "Wyślij wniosek ponownie z tym samym kluczem. Jeśli błąd się powtórzy, skontaktuj się z nami.",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OperationOutcome:
+    """A grant or revocation operation as the screen says it: the status, what it means, what to do, and the tone
+    (`ok`, `error`, `info`) of its notice."""
+
+    status: str
+    what: str
+    todo: str
+    tone: str
+    details: tuple[str, ...]
+
+
+_OPERATION_TODO = {
+    OperationStatusCode.NOT_PERMITTED: (
+        "Możesz nadawać tylko te uprawnienia, które sam masz w tym kontekście, a odbierać — mając uprawnienie "
+        "„zarządzanie uprawnieniami”. Poproś właściciela o brakujące uprawnienia."
+    ),
+    OperationStatusCode.CONTEXT_MISMATCH: (
+        "Ta operacja jest dostępna w innym rodzaju kontekstu. Wyloguj się i zaloguj w kontekście NIP firmy."
+    ),
+    OperationStatusCode.IDENTIFIER_NOT_ALLOWED: "Sprawdź identyfikator odbiorcy i spróbuj ponownie.",
+    OperationStatusCode.INCONSISTENT_IDENTIFIERS: "Sprawdź identyfikatory i spróbuj ponownie.",
+    OperationStatusCode.RELATION_NOT_ALLOWED: "Sprawdź identyfikatory i spróbuj ponownie.",
+    OperationStatusCode.FAILED: "Odśwież listę uprawnień — mogło zostać już odebrane — i spróbuj ponownie.",
+}
+
+
+def operation_outcome(record: OperationRecord) -> OperationOutcome:
+    """How a permission operation ended, in plain Polish."""
+    outcome = record.outcome
+    status = f"{int(outcome.code)} — {outcome.description}"
+    granting = record.kind is OperationKind.GRANT
+    if outcome.code is OperationStatusCode.SUCCEEDED:
+        if granting:
+            return OperationOutcome(
+                status,
+                "Uprawnienia zostały nadane.",
+                "Działają od najbliższego logowania (albo odświeżenia sesji) osoby lub podmiotu, któremu je nadano.",
+                "ok",
+                outcome.details,
+            )
+        return OperationOutcome(
+            status,
+            "Uprawnienie zostało odebrane.",
+            "Przestaje działać przy najbliższym logowaniu albo odświeżeniu sesji; token dostępowy wydany wcześniej "
+            "działa do swojego wygaśnięcia.",
+            "ok",
+            outcome.details,
+        )
+    if outcome.code is OperationStatusCode.ACCEPTED:
+        return OperationOutcome(
+            status, "Operacja jest w toku.", "Odśwież stronę za chwilę, aby zobaczyć wynik.", "info", outcome.details
+        )
+    what = "Nie nadano uprawnień." if granting else "Nie odebrano uprawnienia."
+    todo = _OPERATION_TODO.get(
+        outcome.code, "Spróbuj ponownie za chwilę. Jeśli błąd się powtórzy, skontaktuj się z nami."
+    )
+    return OperationOutcome(status, f"{what} Nic nie zostało zmienione.", todo, "error", outcome.details)

@@ -25,7 +25,7 @@ from ksef_mcu.web.templates import Templates
 __all__ = ["SCREEN_PREFIXES", "install_screens", "is_screen_path"]
 
 HERE = Path(__file__).resolve().parent
-SCREEN_PREFIXES = ("/logowanie", "/certyfikaty", "/wyloguj")
+SCREEN_PREFIXES = ("/logowanie", "/certyfikaty", "/uprawnienia", "/tokeny", "/wyloguj")
 """Where the screens live besides `/` (their error pages are HTML; sessions and security headers apply)."""
 STATIC_PREFIX = "/static"
 DOCS_PATHS = ("/docs", "/redoc")

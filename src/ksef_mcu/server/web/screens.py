@@ -10,6 +10,7 @@ ends the session at once, also for a copy of the cookie.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
@@ -23,8 +24,12 @@ from ksef_mcu.server.certificates.registration import EnrollmentService
 from ksef_mcu.server.certificates.service import CertificateService
 from ksef_mcu.server.errors import ForbiddenError, KsefServerError
 from ksef_mcu.server.http.deps import HttpComponents, client_ip_of, components_of, run_service
+from ksef_mcu.server.permissions.service import PermissionService
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from ksef_mcu.server.testdata.service import TestDataService
+from ksef_mcu.server.tokens.model import TOKEN_PERMISSIONS
+from ksef_mcu.server.tokens.service import KsefTokenService
+from ksef_mcu.server.web.abilities import Abilities, abilities_of
 from ksef_mcu.server.web.fields import CONTEXT_TYPE_LABELS
 from ksef_mcu.server.web.service import WebLogin, WebLogins
 from ksef_mcu.web.errors import LoginRequiredError, SessionExpiredError
@@ -64,6 +69,15 @@ class WebComponents(HttpComponents, Protocol):
     @property
     def web_logins(self) -> WebLogins: ...
 
+    @property
+    def permission_service(self) -> PermissionService: ...
+
+    @property
+    def ksef_tokens(self) -> KsefTokenService: ...
+
+    @property
+    def required_permissions(self) -> Callable[[str], tuple[str, ...] | None]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class LoginView:
@@ -93,12 +107,34 @@ def login_view(login: dict[str, Any]) -> LoginView:
 
 def page_context(request: Request) -> dict[str, Any]:
     """What every MCU page shows: who is logged in (from the session; nothing on pages outside the session's paths,
-    such as the API documentation)."""
+    such as the API documentation) and what the menu offers them (`can`)."""
     try:
         login = session_of(request).get(LOGIN_KEY)
     except LookupError:
         login = None
-    return {"login": login_view(login) if isinstance(login, dict) else None}
+    if not isinstance(login, dict):
+        return {"login": None, "can": None}
+    principal = _principal_for_menu(request, login)
+    return {"login": login_view(login), "can": abilities(request, principal) if principal is not None else None}
+
+
+def _principal_for_menu(request: Request, login: dict[str, Any]) -> Principal | None:
+    """The principal the page checked (`web_principal`), or — on pages that check nothing, such as "not found" —
+    the one the session's access token names while it is valid (only to draw the menu)."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is not None:
+        return principal
+    components = web_components(request)
+    try:
+        verified = components.tokens.verify(login["access"], kinds=(TokenKind.ACCESS,), now=components.clock.now())
+        return verified.principal()
+    except (KsefServerError, KeyError, TypeError):
+        return None
+
+
+def abilities(request: Request, principal: Principal) -> Abilities:
+    """What the logged-in person may use (the menu; each screen checks its own action again)."""
+    return abilities_of(principal, web_components(request).required_permissions, TOKEN_PERMISSIONS)
 
 
 @dataclass
@@ -162,6 +198,7 @@ async def web_principal(request: Request) -> Principal:
         raise ForbiddenError(
             "Żądanie pochodzi z adresu IP innego niż wskazany podczas uwierzytelnienia.", reason_code="ip-not-allowed"
         )
+    request.state.principal = principal
     return principal
 
 

@@ -19,6 +19,9 @@ SMALL_FORM = 16 * 1024
 
 @start_router.get("/")
 async def start(request: Request) -> Response:
+    """The ways to log in; once logged in, the screens the person may use (the login checked like any page's)."""
+    if session_of(request).get(LOGIN_KEY):
+        await web_principal(request)
     return screens_of(request).render(request, "start.html")
 
 
