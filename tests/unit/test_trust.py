@@ -106,3 +106,23 @@ def test_validity_period() -> None:
     assert certificate_time_problem(leaf, now=NOW) is None
     assert certificate_time_problem(leaf, now=NOW - timedelta(hours=2)) is CertificateProblem.INVALID
     assert certificate_time_problem(leaf, now=NOW + timedelta(days=731)) is CertificateProblem.INVALID
+
+
+def test_long_polish_names_in_the_chain() -> None:
+    """A CA named with more than 64 bytes of UTF-8 (Polish letters) — cryptography warns when it parses such a name,
+    and warnings are errors here: the chain check reads names inside `tolerate_ksef_quirks`."""
+    from ksef_mcu.crypto.compat import tolerate_ksef_quirks
+    from support.pki import _build
+
+    name = "Zakład Usług Źródłowych Żółć Gęś Spółka Jawna Łódź"
+    assert len(name.encode()) > 64
+    ca_key = ec_key()
+    with tolerate_ksef_quirks():
+        ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name, _validate=False)])
+        ca = _build(ca_name, ca_key, now=NOW, ca=True, lifetime=timedelta(days=3650))
+        issued = TestCa(ca, ca_key).issue_person(ec_key(), now=NOW, serial_number="TINPL-5265877635")
+    der = serialization.Encoding.DER
+    # Fresh objects: nothing parsed yet, as when they arrive in a login request.
+    anchor = x509.load_der_x509_certificate(ca.public_bytes(der))
+    leaf = x509.load_der_x509_certificate(issued.public_bytes(der))
+    assert TrustStore([StaticTrustAnchors([anchor])]).check_chain(leaf, now=NOW) is None

@@ -7,7 +7,9 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from ksef_mcu.crypto.errors import XADES_REJECTIONS, XadesError, XadesRejection
@@ -549,6 +551,23 @@ def _cases() -> list[tuple[str, Callable[[], bytes], XadesRejection]]:
             "subject without identifier",
             lambda: signed(CSHARP, key=ec, certificate=make_certificate(ec, plain_name())),
             R.CERTIFICATE_WITHOUT_IDENTIFIER,
+        ),
+        (
+            "two identities in one certificate",
+            lambda: signed(
+                CSHARP,
+                key=ec,
+                certificate=make_certificate(
+                    ec,
+                    x509.Name(
+                        [
+                            *seal_name(),
+                            x509.NameAttribute(NameOID.SERIAL_NUMBER, "TINPL-0265877635"),
+                        ]
+                    ),
+                ),
+            ),
+            R.AMBIGUOUS_IDENTITY,
         ),
         (
             "seal with given name",

@@ -245,7 +245,10 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
         "port": port,
         "log_config": log_config(log_level),
         "log_level": log_level.lower(),
-        "proxy_headers": True,
+        # Forwarded headers are the app's business: it believes them only from `KSEF_MCU_TRUSTED_PROXIES`
+        # (uvicorn's default would trust any local caller's X-Forwarded-For).
+        "proxy_headers": False,
+        "server_header": False,
     }
     typer.echo(startup_banner(settings, root=settings.resolved_public_url), err=True)
     if workers == 1:

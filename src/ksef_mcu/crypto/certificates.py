@@ -40,6 +40,7 @@ __all__ = [
     "certificate_serial",
     "classify_certificate",
     "identifier_from_subject",
+    "identifiers_in_subject",
     "key_matches_certificate",
     "load_certificate",
     "load_der_certificate",
@@ -86,6 +87,21 @@ def identifier_from_subject(name: x509.Name) -> SubjectIdentifier | None:
         if match := _NIP_IN_ORGANIZATION_IDENTIFIER.search(organization_identifier):
             return SubjectIdentifier(SubjectIdentifierType.NIP, match.group(1))
     return None
+
+
+def identifiers_in_subject(name: x509.Name) -> set[SubjectIdentifier]:
+    """Every NIP and PESEL a subject DN names, in any `serialNumber` or `organizationIdentifier` (one entry when they
+    agree, as real qualified seals carry `VATPL-<NIP>` and `TINPL-<NIP>` together)."""
+    found: set[SubjectIdentifier] = set()
+    for serial in _attribute(name, NameOID.SERIAL_NUMBER):
+        if match := _PESEL_IN_SERIAL.search(serial):
+            found.add(SubjectIdentifier(SubjectIdentifierType.PESEL, match.group(1)))
+        elif match := _NIP_IN_SERIAL.search(serial):
+            found.add(SubjectIdentifier(SubjectIdentifierType.NIP, match.group(1)))
+    for organization_identifier in _attribute(name, ORGANIZATION_IDENTIFIER):
+        if match := _NIP_IN_ORGANIZATION_IDENTIFIER.search(organization_identifier):
+            found.add(SubjectIdentifier(SubjectIdentifierType.NIP, match.group(1)))
+    return found
 
 
 def read_subject_identifier(certificate: x509.Certificate) -> SubjectIdentifier:

@@ -219,6 +219,7 @@ class XadesRejection(enum.StrEnum):
     CERTIFICATE_EXPIRED = "certificate-expired"
     CERTIFICATE_WITHOUT_IDENTIFIER = "certificate-without-identifier"
     SEAL_WITH_PERSON_ATTRIBUTES = "seal-with-person-attributes"
+    AMBIGUOUS_IDENTITY = "ambiguous-identity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +310,12 @@ XADES_REJECTIONS: Final[Mapping[XadesRejection, RejectionInfo]] = MappingProxyTy
             21115,
             "Certyfikat nie zawiera numeru NIP ani PESEL (atrybuty serialNumber 2.5.4.5 lub organizationIdentifier "
             "2.5.4.97); aby uwierzytelnić się takim certyfikatem, użyj SubjectIdentifierType certificateFingerprint.",
+        ),
+        XadesRejection.AMBIGUOUS_IDENTITY: RejectionInfo(
+            21115,
+            "Certyfikat wskazuje więcej niż jeden podmiot (różne numery NIP lub PESEL w atrybutach serialNumber "
+            "i organizationIdentifier); aby uwierzytelnić się takim certyfikatem, użyj SubjectIdentifierType "
+            "certificateFingerprint.",
         ),
         XadesRejection.SEAL_WITH_PERSON_ATTRIBUTES: RejectionInfo(
             21115,

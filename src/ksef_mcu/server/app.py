@@ -19,6 +19,8 @@ from ksef_mcu.server.auth.routes import auth_router, sessions_router
 from ksef_mcu.server.certificates.routes import ca_router, certificates_router, limits_router, testdata_limits_router
 from ksef_mcu.server.composition import ServerModule, build_components
 from ksef_mcu.server.health import health_router
+from ksef_mcu.server.http.guard import BodyLimits, TrustedProxies
+from ksef_mcu.server.http.openapi import install_openapi
 from ksef_mcu.server.http.problems import KsefErrors, ScopedErrorHandlers
 from ksef_mcu.server.http.system_warning import SystemWarningEcho
 from ksef_mcu.server.keys import ServerKeys, open_server_keys
@@ -45,6 +47,9 @@ def open_database(settings: ServerSettings) -> Database:
         busy_timeout=settings.sqlite_busy_timeout,
         pool_size=settings.database_pool_size,
         in_threads=settings.database_in_threads,
+        lock_timeout=settings.database_lock_timeout,
+        idle_transaction_timeout=settings.database_idle_transaction_timeout,
+        threads=settings.database_threads,
     )
 
 
@@ -103,7 +108,15 @@ def create_app(
     ksef_errors = KsefErrors(clock)
     app.state.error_handlers = error_handlers = ScopedErrorHandlers(default=ksef_errors)
     error_handlers.scope(API_MOUNT, ksef_errors)
-    error_handlers.install(app)
+    error_handlers.install(
+        app,
+        body_limits=BodyLimits(default=settings.max_request_body_bytes),
+        trusted_proxies=TrustedProxies(settings.trusted_proxies),
+    )
+    # `/v2/foo/` is not `/v2/foo`: no redirect (Starlette builds its target from the request's Host header, which a
+    # caller can forge), a 404 like any unknown path.
+    app.router.redirect_slashes = False
+    install_openapi(app)
     if settings.mode is ServerMode.SANDBOX:
         app.add_middleware(SystemWarningEcho)
     # Routes go straight into the app's route list: FastAPI matches an included router through an extra layer on

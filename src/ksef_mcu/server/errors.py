@@ -171,6 +171,29 @@ class TooManyRequestsError(KsefServerError):
         super().__init__(detail)
 
 
+class PayloadTooLargeError(KsefServerError):
+    """413: the request body is bigger than the server accepts (refused before it is read whole)."""
+
+    http_status: ClassVar[int] = 413
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.detail = f"Treść żądania jest za duża (najwyżej {limit} bajtów)."
+        super().__init__(self.detail)
+
+
+class ServiceUnavailableError(KsefServerError):
+    """503: the database is busy (a lock held elsewhere) or unreachable; nothing was written, `retry_after` seconds
+    later the same request may succeed."""
+
+    http_status: ClassVar[int] = 503
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        self.detail = detail
+        self.retry_after = retry_after
+        super().__init__(detail)
+
+
 def join_details(details: Sequence[str]) -> str:
     """One line from several details (for the problem-details `detail` field)."""
     return " ".join(d.strip() for d in details if d.strip())

@@ -7,12 +7,12 @@ from typing import Annotated, Protocol
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from ksef_mcu import __version__
 from ksef_mcu.server.http.deps import HttpComponents, get_components
 from ksef_mcu.server.http.schemas import ResponseModel
 from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.storage.errors import classify_database_error
 
 logger = logging.getLogger("ksef_mcu.server")
 
@@ -42,8 +42,12 @@ def health(components: Components) -> JSONResponse:
     try:
         components.database.ping()
         database = "ok"
-    except SQLAlchemyError:
-        logger.exception("health check: the database does not answer")
+    except Exception as error:
+        failure = classify_database_error(error)
+        if failure is None:
+            raise
+        # The class only: a driver's message can carry connection details.
+        logger.warning("health check: the database does not answer (%s: %s)", failure.value, type(error).__qualname__)
         database = "unavailable"
     body = HealthResponse(
         status="ok" if database == "ok" else "degraded",

@@ -125,15 +125,26 @@ class ServerSettings(BaseSettings):
     housekeeping_interval: Duration = timedelta(minutes=10)
     """How often expired challenges and old authentication operations are deleted."""
 
-    sqlite_busy_timeout: Duration = timedelta(seconds=10)
+    sqlite_busy_timeout: Duration = timedelta(seconds=5)
+    """How long SQLite's own busy handler waits for a writer that does not take the server's writer queue."""
+    database_lock_timeout: Duration = timedelta(seconds=5)
+    """The longest a request waits for a lock (a row another transaction holds, SQLite's writer lock) or a pooled
+    connection; then it is answered 503 with `Retry-After` and nothing is written."""
+    database_idle_transaction_timeout: Duration = timedelta(seconds=60)
+    """PostgreSQL ends a transaction left idle this long (a stopped process's), releasing its locks."""
     database_pool_size: int = Field(default=10, ge=1)
-    database_in_threads: bool = False
-    """Run each request's unit of work in a thread pool instead of on the event loop. Off by default: against a
-    database on the same host a unit takes well under a millisecond, and the thread hand-off plus the GIL contention
-    it brings cost more than the overlap gains (figures: docs/performance.md). Turn it on for a PostgreSQL behind a
-    slow network link. SQLite always runs on the event loop."""
+    database_threads: int = Field(default=8, ge=1, le=64)
+    """Threads per process that run units of work for async routes and the issuance worker (`Database.call`)."""
+    database_in_threads: bool = True
+    """Kept for compatibility: units of work always run in worker threads, never on the event loop (a lock wait
+    there would stall every request of the process; docs/performance.md has the cost)."""
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
-    """Bigger bodies are refused before parsing (an AuthTokenRequest is a few kilobytes)."""
+    """Bigger bodies are refused (413) before they are read, parsed or the caller authenticated (an
+    AuthTokenRequest is a few kilobytes). A domain may allow more on its own paths (`app.state.body_limits`)."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (`10.0.0.5`, `10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` and
+    `X-Forwarded-Proto` are believed. Empty (the default): those headers are ignored and the peer's address is the
+    client's. In the environment: a JSON list, `KSEF_MCU_TRUSTED_PROXIES='["127.0.0.1"]'`."""
 
     # --- the certificates domain ----------------------------------------------------------------------------------
 

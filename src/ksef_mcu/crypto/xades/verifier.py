@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from ksef_mcu.crypto.certificates import identifier_from_subject
+from ksef_mcu.crypto.certificates import identifier_from_subject, identifiers_in_subject
 from ksef_mcu.crypto.certificates import sha256_fingerprint as certificate_fingerprint
 from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.crypto.errors import XadesError, XadesRejection
@@ -817,6 +817,9 @@ def _subject(subject_type: SubjectIdentifierTypeXml, certificate: x509.Certifica
     identifier = identifier_from_subject(subject)
     if identifier is None:
         raise _fail(XadesRejection.CERTIFICATE_WITHOUT_IDENTIFIER)
+    if len(identifiers_in_subject(subject)) > 1:
+        # Two different identities (VATPL-A and TINPL-B, two serialNumbers): none may silently win.
+        raise _fail(XadesRejection.AMBIGUOUS_IDENTITY)
     if identifier.type is SubjectIdentifierType.NIP and any(
         subject.get_attributes_for_oid(oid) for oid in _GIVEN_NAME_OR_SURNAME
     ):

@@ -13,8 +13,15 @@ from fastapi import Depends, Request
 
 from ksef_mcu.server.auth.model import Principal
 from ksef_mcu.server.auth.tokens import TokenKind, TokenService, VerifiedToken
-from ksef_mcu.server.errors import ForbiddenError
-from ksef_mcu.server.http.deps import HttpComponents, bearer_of, client_ip_of, components_of, endpoint_of
+from ksef_mcu.server.errors import ForbiddenError, UnauthorizedError
+from ksef_mcu.server.http.deps import (
+    HttpComponents,
+    bearer_of,
+    client_ip_of,
+    components_of,
+    endpoint_of,
+    requires_bearer,
+)
 
 __all__ = ["AccessPrincipal", "TokenComponents", "access_principal", "token_of_kinds"]
 
@@ -32,15 +39,23 @@ class TokenComponents(HttpComponents, Protocol):
         ...
 
 
-def _verified(components: TokenComponents, token: str, *kinds: TokenKind) -> VerifiedToken:
-    return components.tokens.verify(token, kinds=kinds, now=components.clock.now())
+def _verified(request: Request, components: TokenComponents, ip: str, *kinds: TokenKind) -> VerifiedToken:
+    """The request's bearer token, verified. A missing, forged, expired or wrong-kind token counts against the
+    endpoint's limit for the caller's IP before it is refused, so guessing tokens is throttled like any request."""
+    try:
+        return components.tokens.verify(bearer_of(request), kinds=kinds, now=components.clock.now())
+    except UnauthorizedError:
+        key = (endpoint_of(request), "invalid-token", ip)
+        components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
+        raise
 
 
+@requires_bearer
 async def access_principal(request: Request) -> Principal:
     """The caller behind a valid access token; enforces its IP policy and the per-(context, IP) rate limit."""
     components: TokenComponents = components_of(request)
     ip = client_ip_of(request)
-    principal = _verified(components, bearer_of(request), TokenKind.ACCESS).principal()
+    principal = _verified(request, components, ip, TokenKind.ACCESS).principal()
     if principal.allowed_ips is not None and not principal.allowed_ips.admits(ip):
         raise ForbiddenError(
             "Żądanie pochodzi z adresu IP innego niż wskazany podczas uwierzytelnienia.",
@@ -76,10 +91,11 @@ AccessPrincipal = Annotated[Principal, Depends(access_principal)]
 def token_of_kinds(*kinds: TokenKind) -> Callable[..., Coroutine[Any, Any, VerifiedToken]]:
     """A dependency accepting a bearer token of one of `kinds` (rate-limited like protected endpoints)."""
 
+    @requires_bearer
     async def dependency(request: Request) -> VerifiedToken:
         components: TokenComponents = components_of(request)
         ip = client_ip_of(request)
-        verified = _verified(components, bearer_of(request), *kinds)
+        verified = _verified(request, components, ip, *kinds)
         key = (endpoint_of(request), verified.claims.get("cit"), verified.claims.get("civ"), ip)
         components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
         return verified

@@ -16,6 +16,7 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from ksef_mcu.crypto.compat import tolerate_ksef_quirks
 from ksef_mcu.server.auth.model import CertificateProblem
 
 MAX_CHAIN_LENGTH = 6
@@ -53,6 +54,13 @@ def certificate_time_problem(certificate: x509.Certificate, *, now: datetime) ->
     if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
         return CertificateProblem.INVALID
     return None
+
+
+def _names(certificate: x509.Certificate) -> tuple[x509.Name, x509.Name]:
+    """(subject, issuer), parsed inside `tolerate_ksef_quirks` (a Polish name longer than 64 bytes must not raise
+    cryptography's warning); only the parsing holds its process-wide lock, never a signature check."""
+    with tolerate_ksef_quirks():
+        return certificate.subject, certificate.issuer
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:
@@ -93,9 +101,13 @@ class TrustStore:
         anchors = self.anchors()
         if any(leaf == anchor for anchor in anchors):
             return None
+        subjects = [_names(anchor)[0] for anchor in anchors]
         current = leaf
         for _ in range(MAX_CHAIN_LENGTH):
-            candidates = [anchor for anchor in anchors if anchor.subject == current.issuer]
+            current_issuer = _names(current)[1]
+            candidates = [
+                anchor for anchor, subject in zip(anchors, subjects, strict=True) if subject == current_issuer
+            ]
             if not candidates:
                 # Nothing we trust names itself as the issuer. Having climbed at least one step means `current` is a
                 # trusted intermediate, which is an anchor in its own right.
@@ -103,7 +115,8 @@ class TrustStore:
             issuer = next((candidate for candidate in candidates if _issued_by(current, candidate)), None)
             if issuer is None or not _is_ca(issuer) or certificate_time_problem(issuer, now=now) is not None:
                 return CertificateProblem.CHAIN_VERIFICATION_FAILED
-            if issuer.subject == issuer.issuer:
+            issuer_subject, issuer_issuer = _names(issuer)
+            if issuer_subject == issuer_issuer:
                 return None  # a self-signed root we trust
             current = issuer
         return CertificateProblem.CHAIN_VERIFICATION_FAILED

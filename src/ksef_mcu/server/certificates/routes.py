@@ -37,8 +37,8 @@ from ksef_mcu.server.certificates.schemas import (
     SetSubjectLimitsRequest,
 )
 from ksef_mcu.server.certificates.service import CertificateService
-from ksef_mcu.server.http.deps import HttpComponents, get_components, json_response
-from ksef_mcu.server.http.schemas import StatusInfo
+from ksef_mcu.server.http.deps import HttpComponents, get_components, json_response, run_service
+from ksef_mcu.server.http.schemas import INT32_MAX, StatusInfo
 
 PEM_CONTENT_TYPE = "application/x-pem-file"
 CRL_CONTENT_TYPE = "application/pkix-crl"
@@ -104,10 +104,7 @@ async def submit_enrollment(services: Services, principal: AccessPrincipal, body
         csr=body.csr,
         valid_from=body.valid_from,
     )
-    # On the event loop with either database, whatever `database_in_threads` says: the unit is a few statements, and
-    # the thread hop cost more than overlapping the round trips saved (figures: docs/performance.md). More API
-    # processes (`serve --workers N`) give more concurrency.
-    accepted = services.enrollment.submit(principal, request)
+    accepted = await run_service(services, services.enrollment.submit, principal, request)
     return json_response(
         EnrollCertificateResponse(reference_number=accepted.reference_number, timestamp=accepted.timestamp),
         status_code=202,
@@ -123,9 +120,9 @@ async def submit_enrollment(services: Services, principal: AccessPrincipal, body
 async def enrollment_status(
     services: Services, principal: AccessPrincipal, reference_number: ReferenceNumberPath
 ) -> Response:
-    # The poll clients repeat until the certificate is there: one primary-key read, on the event loop (see
-    # `submit_enrollment`), answered without a second validation pass.
-    report = services.enrollment.status(principal, reference_number)
+    # The poll clients repeat until the certificate is there: one primary-key read, answered without a second
+    # validation pass.
+    report = await run_service(services, services.enrollment.status, principal, reference_number)
     return json_response(
         CertificateEnrollmentStatusResponse(
             request_date=report.request_date,
@@ -180,7 +177,7 @@ def query_certificates(
     principal: AccessPrincipal,
     body: QueryCertificatesRequest | None = None,
     page_size: Annotated[int, Query(alias="pageSize", ge=10, le=50)] = 10,
-    page_offset: Annotated[int, Query(alias="pageOffset", ge=0)] = 0,
+    page_offset: Annotated[int, Query(alias="pageOffset", ge=0, le=INT32_MAX)] = 0,
 ) -> QueryCertificatesResponse:
     body = body or QueryCertificatesRequest()
     page = services.certificates.query(

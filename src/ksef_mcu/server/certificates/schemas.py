@@ -17,7 +17,7 @@ from pydantic import Field
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.identifiers import SubjectIdentifierType
 from ksef_mcu.server.certificates.model import CertificateStatus, RevocationReason
-from ksef_mcu.server.http.schemas import RequestModel, ResponseModel, StatusInfo, case_insensitive
+from ksef_mcu.server.http.schemas import Int32, RequestModel, ResponseModel, StatusInfo, case_insensitive
 
 CertificateType = Annotated[KsefCertificateType, case_insensitive(KsefCertificateType)]
 
@@ -45,7 +45,8 @@ class CertificateEnrollmentDataResponse(ResponseModel):
 
 
 class EnrollCertificateRequest(RequestModel):
-    certificate_name: str = Field(alias="certificateName")
+    # The contract's bound; the 5…100 rule itself (with its own message) is `policy.py`'s.
+    certificate_name: str = Field(alias="certificateName", max_length=100)
     certificate_type: CertificateType = Field(alias="certificateType")
     csr: str
     valid_from: datetime | None = Field(default=None, alias="validFrom")
@@ -63,7 +64,9 @@ class CertificateEnrollmentStatusResponse(ResponseModel):
 
 
 class RetrieveCertificatesRequest(RequestModel):
-    certificate_serial_numbers: list[str] = Field(alias="certificateSerialNumbers", min_length=1, max_length=10)
+    certificate_serial_numbers: list[Annotated[str, Field(max_length=16)]] = Field(
+        alias="certificateSerialNumbers", min_length=1, max_length=10
+    )
 
 
 class RetrieveCertificatesListItem(ResponseModel):
@@ -79,7 +82,7 @@ class RetrieveCertificatesResponse(ResponseModel):
 
 class QueryCertificatesRequest(RequestModel):
     certificate_serial_number: str | None = Field(
-        default=None, alias="certificateSerialNumber", pattern=r"^[0-9A-Fa-f]{16}$"
+        default=None, alias="certificateSerialNumber", max_length=16, pattern=r"^[0-9A-Fa-f]{16}$"
     )
     name: str | None = None
     type: Annotated[KsefCertificateType | None, case_insensitive(KsefCertificateType)] = None
@@ -123,11 +126,11 @@ class TestDataSubjectIdentifierType(enum.StrEnum):
 
 
 class EnrollmentSubjectLimitsOverride(RequestModel):
-    max_enrollments: int | None = Field(default=None, alias="maxEnrollments", ge=0)
+    max_enrollments: Int32 | None = Field(default=None, alias="maxEnrollments", ge=0)
 
 
 class CertificateSubjectLimitsOverride(RequestModel):
-    max_certificates: int | None = Field(default=None, alias="maxCertificates", ge=0)
+    max_certificates: Int32 | None = Field(default=None, alias="maxCertificates", ge=0)
 
 
 class SetSubjectLimitsRequest(RequestModel):

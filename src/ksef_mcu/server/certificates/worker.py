@@ -125,8 +125,30 @@ class IssuanceWorker:
     def run_once(self) -> BatchOutcome:
         """Claim, decide, record serials, prepare, sign and store one batch (steps 1–6)."""
         outcome = BatchOutcome()
+        prepared = self._claim(outcome)
+        self._announce(prepared)
+        signed = self._sign(prepared)
+        if signed:
+            self._store(signed, outcome)
+        self._log(outcome)
+        return outcome
+
+    async def run_once_async(self) -> BatchOutcome:
+        """`run_once` from the event loop: the two units of work (which may wait for locks) in the database's
+        threads, the signing — CPU only, milliseconds — on the loop (a thread would fight the loop for the GIL)."""
+        outcome = BatchOutcome()
+        prepared = await self._database.call(self._claim, outcome)
+        if self._before_signing is not None and prepared:
+            await self._database.call(self._announce, prepared)
+        signed = self._sign(prepared)
+        if signed:
+            await self._database.call(self._store, signed, outcome)
+        self._log(outcome)
+        return outcome
+
+    def _claim(self, outcome: BatchOutcome) -> list[tuple[EnrollmentRecord, PreparedCertificate]]:
+        """Steps 1–4 in one transaction: the serials are committed before anything is signed."""
         now = self._clock.now()
-        # Steps 1–4 in one transaction: the serials are committed before anything is signed.
         with self._database.write() as connection:
             enrollments = EnrollmentRepository(connection)
             claimed = enrollments.claim(
@@ -137,10 +159,16 @@ class IssuanceWorker:
             )
             accepted = self._decide(connection, claimed, now, outcome)
             serials = self._reserve_serials(SerialRepository(connection), accepted, now)
-            prepared = self._prepare(enrollments, accepted, serials, now, outcome)
+            return self._prepare(enrollments, accepted, serials, now, outcome)
+
+    def _announce(self, prepared: list[tuple[EnrollmentRecord, PreparedCertificate]]) -> None:
         if self._before_signing is not None and prepared:
             self._before_signing([certificate.serial_number for _, certificate in prepared])
-        # Step 5: sign, outside any transaction.
+
+    def _sign(
+        self, prepared: list[tuple[EnrollmentRecord, PreparedCertificate]]
+    ) -> list[tuple[EnrollmentRecord, PreparedCertificate, x509.Certificate | None]]:
+        """Step 5: sign, outside any transaction."""
         signed: list[tuple[EnrollmentRecord, PreparedCertificate, x509.Certificate | None]] = []
         for record, to_sign in prepared:
             try:
@@ -148,9 +176,10 @@ class IssuanceWorker:
             except IssuanceError:
                 logger.exception("signing %s failed", record.reference_number)
                 signed.append((record, to_sign, None))
-        # Step 6: store.
-        if signed:
-            self._store(signed, outcome)
+        return signed
+
+    @staticmethod
+    def _log(outcome: BatchOutcome) -> None:
         if outcome.claimed:
             logger.debug(
                 "batch: %d issued, %d rejected, %d failed, %d cancelled, %d lost",
@@ -160,7 +189,6 @@ class IssuanceWorker:
                 outcome.cancelled,
                 outcome.lost,
             )
-        return outcome
 
     @staticmethod
     def _finish(
@@ -356,10 +384,9 @@ class IssuanceWorker:
             while not stop.is_set():
                 wake.clear()  # before the batch: a wake-up during it makes the wait below return at once
                 try:
-                    # On the event loop, not in a thread: in `serve` the API runs its database work on this loop too,
-                    # and a thread would only fight it for the GIL (figures: docs/performance.md). A batch takes
-                    # milliseconds; requests wait that long at most.
-                    outcome = self.run_once()
+                    # In a thread, never on the event loop: the claim waits for subjects' locks (bounded by the
+                    # database's lock timeout), and in `serve` the loop answers the API meanwhile.
+                    outcome = await asyncio.to_thread(self.run_once)
                 except Exception:
                     logger.exception("issuance batch failed; retrying")
                     outcome = BatchOutcome()
@@ -386,7 +413,7 @@ class IssuanceWorker:
                             await _wait_any(stop, stop, timeout=window)  # woken by a request: its neighbours come too
                         break
                     try:
-                        if self.has_work():  # one indexed read
+                        if await asyncio.to_thread(self.has_work):  # one indexed read
                             break
                     except Exception:
                         logger.exception("looking for pending enrollments failed")

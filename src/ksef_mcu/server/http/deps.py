@@ -15,7 +15,6 @@ from typing import Annotated, Any, Generic, ParamSpec, Protocol, TypeVar
 
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from ksef_mcu.clock import Clock
 from ksef_mcu.server.errors import UnauthorizedError
@@ -34,8 +33,10 @@ __all__ = [
     "endpoint_of",
     "get_components",
     "json_response",
+    "needs_bearer",
     "public_call",
     "rate_limit_by_ip",
+    "requires_bearer",
     "run_service",
 ]
 
@@ -86,6 +87,21 @@ def endpoint_of(request: Request) -> str:
 # every dependency on every request, and on the login path that bookkeeping cost more than the work.
 
 
+_BEARER_MARK = "__ksef_mcu_reads_bearer__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def requires_bearer(dependency: F) -> F:
+    """Mark a dependency that reads `Authorization: Bearer …`: the operations using it are described with the
+    `Bearer` security scheme and 401/403 answers (`http.openapi`)."""
+    setattr(dependency, _BEARER_MARK, True)
+    return dependency
+
+
+def needs_bearer(dependency: Callable[..., Any]) -> bool:
+    return bool(getattr(dependency, _BEARER_MARK, False))
+
+
 async def get_components(request: Request) -> Any:
     """Dependency: the components (annotate with the domain's `Protocol` of what it reads)."""
     return components_of(request)
@@ -98,6 +114,7 @@ async def client_ip(request: Request) -> str:
 ClientIp = Annotated[str, Depends(client_ip)]
 
 
+@requires_bearer
 async def bearer_token(request: Request) -> str:
     return bearer_of(request)
 
@@ -139,16 +156,13 @@ R = TypeVar("R")
 
 
 async def run_service(components: HttpComponents, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run one service call (one unit of work) from an async route.
+    """Run one service call (its units of work) from an async route, in the database's threads.
 
-    It runs right here on the event loop: the work is CPU plus statements of microseconds (SQLite) or a fraction of
-    a millisecond (a local PostgreSQL), and a thread hop plus the GIL contention it brings cost more than the overlap
-    saves. With `database_in_threads` (a database behind a slow link) it runs in a worker thread, so the network
-    round trips of one request overlap with the work of others.
+    Never on the event loop: a unit of work can wait for a lock another transaction holds (bounded by
+    `database_lock_timeout`), and while the loop waits it answers no other request — not even `/healthz`. Sync `def`
+    routes are run in a thread by FastAPI; the hot paths are async routes that come here (`Database.call`).
     """
-    if components.database.blocks_briefly:
-        return function(*args, **kwargs)
-    return await run_in_threadpool(function, *args, **kwargs)
+    return await components.database.call(function, *args, **kwargs)
 
 
 def json_response(body: BaseModel, *, status_code: int = 200) -> Response:

@@ -9,8 +9,18 @@ pages for people, and paths outside every mount get the default.
 - 400 and 429: the default KSeF body (`ExceptionResponse` / `TooManyRequestsResponse`), or `application/problem+json`
   when the request sends `X-Error-Format: problem-details`.
 - 401, 403, 404, 410: always `application/problem+json` (403 with `reasonCode`).
-- Request validation failures: 400 with code 21405 and one detail per failed field.
-- Anything else: 500 problem+json with a trace id and no internal text; the exception is logged with that trace id.
+- 413 (body over the limit, refused before it is read): the 400 shapes with code 21405 and status 413.
+- 503 (the database busy past the lock timeout, or unreachable): like 429 — `{"status": {...}}` or problem+json —
+  with `Retry-After`.
+- Request validation failures, malformed JSON (invalid UTF-8, a number too long, nesting too deep): 400 with code
+  21405 and one detail per failed field.
+- A database or driver error that escaped: 503 (busy, unavailable) or 400 21405 (a value the database refused) —
+  never 500 (`storage.errors.classify_database_error`).
+- Anything else: 500 problem+json with a trace id and no internal text; logged once with that trace id and the
+  error's class, never its message (`http.guard.log_unexpected`).
+
+`ScopedErrorHandlers.install` also puts `http.guard.RequestGuard` outermost: body limits before parsing, forwarded
+headers only from trusted proxies, security headers, and the one catch-all for unexpected errors.
 """
 
 from __future__ import annotations
@@ -34,16 +44,32 @@ from ksef_mcu.server.errors import (
     InputValidationError,
     KsefServerError,
     NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
     TooManyRequestsError,
     UnauthorizedError,
     join_details,
 )
+from ksef_mcu.server.http.guard import (
+    BODY_LIMIT_SCOPE_KEY,
+    BodyLimits,
+    BodyTooLarge,
+    RequestGuard,
+    TrustedProxies,
+    database_error,
+    log_unexpected,
+)
+from ksef_mcu.storage.errors import classify_database_error
 
 logger = logging.getLogger("ksef_mcu.server")
 
 PROBLEM_JSON = "application/problem+json"
 SERVICE_NAME = "ksef-mcu"
 INTERNAL_ERROR_DETAIL = "Wystąpił nieoczekiwany błąd serwera. Spróbuj ponownie później."
+MALFORMED_BODY_DETAIL = (
+    "treść żądania nie jest poprawnym dokumentem JSON (kodowanie UTF-8, liczby do 4300 cyfr, zagnieżdżenie do 1000 "
+    "poziomów)"
+)
 
 
 def wants_problem_details(request: Request) -> bool:
@@ -100,16 +126,46 @@ def render_bad_request(request: Request, error: BadRequestError, *, now: datetim
     return JSONResponse(body, status_code=400)
 
 
-def render_too_many_requests(request: Request, error: TooManyRequestsError, *, now: datetime) -> JSONResponse:
-    headers = {"Retry-After": str(error.retry_after)}
+def render_payload_too_large(request: Request, error: PayloadTooLargeError, *, now: datetime) -> JSONResponse:
+    """413 in the 400 shapes (code 21405), so clients that read KSeF exception bodies show the reason."""
+    problem = InputValidationError(error.detail)
+    response = render_bad_request(request, problem, now=now)
     if wants_problem_details(request):
-        response = _problem(
-            request, now=now, status=429, title="Too Many Requests", detail=error.detail, trace_id=_trace_id()
+        return _problem(
+            request,
+            now=now,
+            status=413,
+            title="Payload Too Large",
+            detail=error.detail,
+            trace_id=_trace_id(),
+            errors=[{"code": problem.code, "description": problem.description, "details": problem.details}],
         )
+    response.status_code = 413
+    return response
+
+
+def _render_status(
+    request: Request, *, now: datetime, status: int, title: str, detail: str, retry_after: int
+) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)}
+    if wants_problem_details(request):
+        response = _problem(request, now=now, status=status, title=title, detail=detail, trace_id=_trace_id())
         response.headers.update(headers)
         return response
-    body = {"status": {"code": 429, "description": "Too Many Requests", "details": [error.detail]}}
-    return JSONResponse(body, status_code=429, headers=headers)
+    body = {"status": {"code": status, "description": title, "details": [detail]}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def render_too_many_requests(request: Request, error: TooManyRequestsError, *, now: datetime) -> JSONResponse:
+    return _render_status(
+        request, now=now, status=429, title="Too Many Requests", detail=error.detail, retry_after=error.retry_after
+    )
+
+
+def render_service_unavailable(request: Request, error: ServiceUnavailableError, *, now: datetime) -> JSONResponse:
+    return _render_status(
+        request, now=now, status=503, title="Service Unavailable", detail=error.detail, retry_after=error.retry_after
+    )
 
 
 def render(request: Request, error: KsefServerError, *, now: datetime) -> Response:
@@ -118,6 +174,10 @@ def render(request: Request, error: KsefServerError, *, now: datetime) -> Respon
         return render_bad_request(request, error, now=now)
     if isinstance(error, TooManyRequestsError):
         return render_too_many_requests(request, error, now=now)
+    if isinstance(error, ServiceUnavailableError):
+        return render_service_unavailable(request, error, now=now)
+    if isinstance(error, PayloadTooLargeError):
+        return render_payload_too_large(request, error, now=now)
     trace_id = _trace_id()
     if isinstance(error, UnauthorizedError):
         response = _problem(request, now=now, status=401, title="Unauthorized", detail=error.detail, trace_id=trace_id)
@@ -139,7 +199,7 @@ def render(request: Request, error: KsefServerError, *, now: datetime) -> Respon
 
 def render_internal_error(request: Request, error: BaseException, *, now: datetime) -> JSONResponse:
     trace_id = _trace_id()
-    logger.error("unhandled error in %s %s (traceId %s)", request.method, request.url.path, trace_id, exc_info=error)
+    log_unexpected(f"{request.method} {request.url.path}", trace_id, error)
     return _problem(
         request, now=now, status=500, title="Internal Server Error", detail=INTERNAL_ERROR_DETAIL, trace_id=trace_id
     )
@@ -162,7 +222,7 @@ _MESSAGES: dict[str, str] = {
     "model_attributes_type": "musi być obiektem JSON",
     "dict_type": "musi być obiektem JSON",
     "list_type": "musi być tablicą JSON",
-    "json_invalid": "treść żądania nie jest poprawnym dokumentem JSON",
+    "json_invalid": MALFORMED_BODY_DETAIL,
 }
 
 
@@ -193,7 +253,7 @@ def validation_details(errors: Sequence[dict[str, Any]]) -> list[str]:
     """One Polish line per failed field, e.g. `subjectNip: ma nieprawidłowy format`."""
     details = []
     for error in errors:
-        field = _field(error.get("loc", ()))
+        field = "" if error.get("type") == "json_invalid" else _field(error.get("loc", ()))
         message = _message(error)
         details.append(f"{field}: {message}" if field else message)
     return details
@@ -230,6 +290,13 @@ class KsefErrors:
 
     def http_error(self, request: Request, status_code: int) -> Response:
         now = self._clock.now()
+        if status_code == 400:
+            # Starlette/FastAPI raise a bare 400 for a body they cannot decode (invalid UTF-8, a number with
+            # thousands of digits, nesting too deep for the parser).
+            return render_bad_request(request, InputValidationError(MALFORMED_BODY_DETAIL), now=now)
+        if status_code == 413:
+            limit = int(request.scope.get(BODY_LIMIT_SCOPE_KEY, 0))
+            return render(request, PayloadTooLargeError(limit), now=now)
         if status_code == 404:
             return render(request, NotFoundError(), now=now)
         if status_code == 405:
@@ -251,6 +318,13 @@ class KsefErrors:
         )
 
     def unexpected_error(self, request: Request, error: BaseException) -> Response:
+        mapped = database_error(error)
+        if mapped is not None:
+            if isinstance(mapped, ServiceUnavailableError):
+                logger.warning(
+                    "%s %s answered 503: %s", request.method, request.url.path, classify_database_error(error)
+                )
+            return render(request, mapped, now=self._clock.now())
         return render_internal_error(request, error, now=self._clock.now())
 
 
@@ -274,14 +348,35 @@ class ScopedErrorHandlers:
             raise ValueError(f"a mount prefix starts with '/' and does not end with one: {prefix!r}")
         self._scopes = sorted([*self._scopes, (prefix, responder)], key=lambda scope: len(scope[0]), reverse=True)
 
+    @staticmethod
+    def path_of(scope: Any) -> str:
+        """The path inside the app of an ASGI scope (see `route_path`)."""
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        return path[len(root) :] if root and path.startswith(root) else path
+
     def responder_for(self, path: str) -> ErrorResponder:
         for prefix, responder in self._scopes:
             if path == prefix or path.startswith(prefix + "/"):
                 return responder
         return self._default
 
-    def install(self, app: FastAPI) -> None:
-        """Register the handlers on `app` (once); later `scope` calls still count."""
+    def install(
+        self,
+        app: FastAPI,
+        *,
+        body_limits: BodyLimits | None = None,
+        trusted_proxies: TrustedProxies | None = None,
+    ) -> None:
+        """Register the handlers on `app` (once) and put `RequestGuard` outermost; later `scope` calls still count.
+        `app.state.body_limits` is where a domain lets its paths carry larger bodies."""
+        app.state.body_limits = body_limits = body_limits or BodyLimits(default=1_048_576)
+        app.add_middleware(
+            RequestGuard,
+            handlers=self,
+            body_limits=body_limits,
+            trusted_proxies=trusted_proxies or TrustedProxies(),
+        )
 
         def responder(request: Request) -> ErrorResponder:
             return self.responder_for(route_path(request))
@@ -297,13 +392,13 @@ class ScopedErrorHandlers:
             return responder(request).validation_error(request, error)
 
         async def on_http_error(request: Request, error: Exception) -> Response:
+            if isinstance(error, BodyTooLarge):
+                return responder(request).domain_error(request, PayloadTooLargeError(error.limit))
             status = error.status_code if isinstance(error, StarletteHTTPException) else 500
             return responder(request).http_error(request, status)
-
-        async def on_unexpected_error(request: Request, error: Exception) -> Response:
-            return responder(request).unexpected_error(request, error)
 
         app.add_exception_handler(KsefServerError, on_domain_error)
         app.add_exception_handler(RequestValidationError, on_validation_error)
         app.add_exception_handler(StarletteHTTPException, on_http_error)
-        app.add_exception_handler(Exception, on_unexpected_error)
+        # No handler for `Exception` here: Starlette would answer with it and then re-raise to the server, which logs
+        # a second traceback. `RequestGuard` catches what escapes, answers through the responder, and logs once.

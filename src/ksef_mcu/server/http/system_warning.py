@@ -2,7 +2,8 @@
 
 On TEST, a request carrying `X-Test-System-Warning: <text>` gets the text back in `X-System-Warning` on a successful
 (2xx) response, so integrators can exercise their warning handling. The value is ASCII-folded, as the official header
-is. Installed in sandbox mode only.
+is, and cut to `MAX_ECHO` characters (a server never echoes unbounded caller input). Installed in sandbox mode
+only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _REQUEST_HEADER = b"x-test-system-warning"
 _RESPONSE_HEADER = b"x-system-warning"
+MAX_ECHO = 256
 _SPECIAL = str.maketrans({"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ß": "ss"})
 
 
@@ -36,7 +38,7 @@ class SystemWarningEcho:
         if warning is None:
             await self.app(scope, receive, send)
             return
-        folded = ascii_fold(warning.decode("utf-8", errors="replace")).encode("ascii")
+        folded = ascii_fold(warning[: MAX_ECHO * 4].decode("utf-8", errors="replace"))[:MAX_ECHO].encode("ascii")
 
         async def send_with_warning(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 300 and folded:

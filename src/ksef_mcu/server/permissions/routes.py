@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from ksef_mcu.server.auth.deps import AccessPrincipal
 from ksef_mcu.server.http.deps import HttpComponents, get_components, json_response, run_service
+from ksef_mcu.server.http.schemas import INT32_MAX
 from ksef_mcu.server.permissions.model import Identifier, Page, PermissionState
 from ksef_mcu.server.permissions.schemas import (
     EntityAuthorizationPermissionsGrantRequest,
@@ -63,7 +64,7 @@ class PermissionComponents(HttpComponents, Protocol):
 Services = Annotated[PermissionComponents, Depends(get_components)]
 ReferenceNumberPath = Annotated[str, Path(alias="referenceNumber", min_length=36, max_length=36)]
 PermissionIdPath = Annotated[str, Path(alias="permissionId", min_length=36, max_length=36)]
-PageOffset = Annotated[int, Query(alias="pageOffset", ge=0)]
+PageOffset = Annotated[int, Query(alias="pageOffset", ge=0, le=INT32_MAX)]
 PageSize = Annotated[int, Query(alias="pageSize", ge=10, le=100)]
 
 grants_router = APIRouter(prefix="/v2", tags=["Nadawanie uprawnień"])

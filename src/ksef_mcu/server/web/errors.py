@@ -16,11 +16,14 @@ from ksef_mcu.server.errors import (
     GoneError,
     KsefServerError,
     NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
     TooManyRequestsError,
     UnauthorizedError,
 )
 from ksef_mcu.server.web.messages import error_lines
 from ksef_mcu.web.errors import PageError
+from ksef_mcu.web.errors import PayloadTooLargeError as FormTooLargeError
 from ksef_mcu.web.pages import ErrorPages
 
 logger = logging.getLogger("ksef_mcu.server.web")
@@ -78,6 +81,14 @@ class ScreenErrors:
             return self._pages.render(request, 410)
         if isinstance(error, TooManyRequestsError):
             response = self._pages.render(request, 429)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
+        if isinstance(error, PayloadTooLargeError):
+            # Refused by the shared guard before the form was read (issue 16): the toolkit's own page for it.
+            return self._pages.page_error(request, FormTooLargeError(error.limit))
+        if isinstance(error, ServiceUnavailableError):
+            # The database is busy or away (the shared guard's mapping): nothing was saved, try again shortly.
+            response = self._pages.render(request, 503, title="Serwis chwilowo niedostępny", message=error.detail)
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         return self.unexpected_error(request, error)
