@@ -1,0 +1,58 @@
+"""The Obsługa Faktur application: its services, built once, and the Starlette app serving its screens.
+
+`create_app(config)` opens the database (migrated to head), the master key, and mounts the pages of `screens` with
+the web toolkit's sessions, CSRF-checked forms, security headers (CSP without inline code) and error pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from ksef_mcu.clock import Clock
+from ksef_mcu.invoicing.config import InvoicingConfig
+from ksef_mcu.invoicing.screens import Screens
+from ksef_mcu.invoicing.services import Invoicing, open_invoicing
+from ksef_mcu.web import TOOLKIT_STATIC
+from ksef_mcu.web.headers import SecurityHeadersMiddleware
+from ksef_mcu.web.sessions import SessionConfig, SessionManager, SessionMiddleware
+from ksef_mcu.web.static import StaticAssets
+
+__all__ = ["Invoicing", "create_app", "open_invoicing"]
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(
+    config: InvoicingConfig, *, clock: Clock | None = None, transport: httpx.BaseTransport | None = None
+) -> Starlette:
+    invoicing = open_invoicing(config, clock=clock, transport=transport)
+    static = StaticAssets("/static", [HERE / "static", TOOLKIT_STATIC])
+    screens = Screens(invoicing, static)
+    sessions = SessionManager(
+        invoicing.master_key.derive("session-cookie"), invoicing.clock.now, SessionConfig(cookie_name="faktury_sesja")
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            invoicing.close()
+
+    app = Starlette(
+        routes=[*screens.routes(), static.route("static")],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, applies_to=lambda _path: True),
+            Middleware(SessionMiddleware, manager=sessions, applies_to=lambda path: not path.startswith("/static/")),
+        ],
+        lifespan=lifespan,
+    )
+    screens.install(app)
+    app.state.invoicing = invoicing
+    return app

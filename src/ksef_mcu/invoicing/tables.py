@@ -1,0 +1,83 @@
+"""Obsługa Faktur's tables (its own MetaData and Alembic history; it shares no table with the MCU server)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from ksef_mcu.storage.types import Identity64, UtcDateTime, new_metadata
+
+__all__ = ["certificates", "companies", "company_users", "metadata", "users"]
+
+metadata = new_metadata()
+
+users = Table(
+    "inv_users",
+    metadata,
+    Column("id", Identity64, primary_key=True, autoincrement=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_login_at", UtcDateTime, nullable=True),
+)
+
+companies = Table(
+    "inv_companies",
+    metadata,
+    Column("id", Identity64, primary_key=True, autoincrement=True),
+    Column("context_type", String(16), nullable=False),
+    Column("context_value", String(64), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("context_type", "context_value"),
+)
+
+company_users = Table(
+    "inv_company_users",
+    metadata,
+    Column("company_id", ForeignKey("inv_companies.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("inv_users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+certificates = Table(
+    "inv_certificates",
+    metadata,
+    Column("id", Identity64, primary_key=True, autoincrement=True),
+    Column("company_id", ForeignKey("inv_companies.id", ondelete="CASCADE"), nullable=False),
+    Column("slot", Integer, nullable=False),  # 1: Authentication (Typ 1), 2: Offline (Typ 2)
+    Column("certificate_der", LargeBinary, nullable=False),
+    Column("key_format", String(16), nullable=False),  # "key" (a .key file) or "pkcs12"
+    Column("key_data", LargeBinary, nullable=False),  # as uploaded (encrypted by its password) or sealed if plain
+    Column("key_sealed", Boolean, nullable=False, default=False),
+    Column("sealed_password", LargeBinary, nullable=True),
+    Column("common_name", String(256), nullable=False),
+    Column("serial_number", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("subject_identifier_type", String(32), nullable=False),
+    Column("subject_identifier_value", String(128), nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("valid_from", UtcDateTime, nullable=False),
+    Column("valid_to", UtcDateTime, nullable=False),
+    Column("added_by", String(64), nullable=False),
+    Column("added_at", UtcDateTime, nullable=False),
+    Column("last_login_at", UtcDateTime, nullable=True),
+    Column("ksef_status", String(32), nullable=True),
+    Column("checked_at", UtcDateTime, nullable=True),
+    Column("check_ok", Boolean, nullable=True),
+    Column("check_message", Text, nullable=True),
+    UniqueConstraint("company_id", "slot"),
+)
