@@ -280,7 +280,7 @@ def check_upload(
         )
     if issued_in is not environment:
         raise UploadRefusedError(
-            f"Certyfikat pochodzi z {ENVIRONMENT_NAMES[issued_in]}, a Obsługa Faktur pracuje w "
+            f"Certyfikat pochodzi {_from(issued_in)}, a Obsługa Faktur pracuje w "
             f"{_environment_locative(environment)}. Certyfikaty KSeF działają tylko w środowisku, w którym je "
             "wydano – uzyskaj certyfikat w tym środowisku.",
             field="certyfikat",
@@ -327,4 +327,13 @@ def _environment_locative(environment: Environment) -> str:
         Environment.TEST: "środowisku testowym (TEST)",
         Environment.DEMO: "środowisku przedprodukcyjnym (DEMO)",
         Environment.PROD: "środowisku produkcyjnym",
+    }[environment]
+
+
+def _from(environment: Environment) -> str:
+    return {
+        Environment.LOCAL: "z lokalnego serwera KSeF (ksef-mcu)",
+        Environment.TEST: "ze środowiska testowego (TEST)",
+        Environment.DEMO: "ze środowiska przedprodukcyjnego (DEMO)",
+        Environment.PROD: "ze środowiska produkcyjnego",
     }[environment]
