@@ -244,7 +244,9 @@ class Screens:
         _user, company = await self._company(request)
         stored = await self._run(self.invoicing.settings.certificates, company)
         cards = {int(item.slot): item for item in stored}
+        warnings = await self._run(self.invoicing.settings.expiry_warnings, [company])
         context = {
+            "warnings": warnings,
             "cards": cards,
             "now": self.invoicing.clock.now(),
             "access": await self._run(self.invoicing.accounts.logins_with_access, company),

@@ -1,0 +1,217 @@
+"""The user guide's second half, end to end with real processes: `ksef-mcu serve` (the MCU, on the test database of
+each backend) and `ksef-mcu invoicing serve` (Obsługa Faktur) pointed at it, both driven in Chromium by the guide's
+words. The administrator is created on the first-run page, adds the company, goes to the MCU through "Przejdź do
+platformy KSeF", obtains a Type 1 and a Type 2 certificate there, installs both in Ustawienia → KSeF ("Dodaj
+certyfikat", "Zapisz"), and "Przejdź dalej" says "Połączono z KSeF". Revoking the Type 1 certificate in the MCU makes
+"Sprawdź połączenie" say so. Screenshots of the screens go to docs/screens/invoicing-*.png (KSEF_MCU_SCREENSHOTS)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+from playwright.sync_api import BrowserContext, Page, expect
+
+from support.processes import Process, Serve, clean_environment, free_port
+from support.screens_browser import PASSWORD, download_issued, generate_key, log_in_for_test, send_request
+
+ADMIN, ADMIN_PASSWORD = "administrator", "Haslo-Administratora-1"
+AUTHENTICATION = "Uwierzytelnienie w systemie KSeF"
+OFFLINE = "Podpis linku we weryfikacji wystawcy"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+class InvoicingServe(Process):
+    """`ksef-mcu invoicing serve` on a free port, its own SQLite in `data_dir`; waits until it answers."""
+
+    def __init__(self, data_dir: Path, ksef_url: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        arguments = ["invoicing", "serve", "--port", str(self.port), "--data-dir", str(data_dir)]
+        arguments += ["--ksef-url", ksef_url]
+        super().__init__(arguments, data_dir.parent / f"invoicing-{self.port}.log", clean_environment())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output()
+            try:
+                httpx.get(f"{self.base_url}/logowanie", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"Obsługa Faktur did not start:\n{self.output()}")
+
+
+@pytest.fixture
+def servers(database_url: str, tmp_path: Path) -> Iterator[tuple[Serve, InvoicingServe]]:
+    mcu = Serve(tmp_path / "mcu", database_url, rate_limits_enabled="false")
+    faktury = None
+    try:
+        faktury = InvoicingServe(tmp_path / "faktury", mcu.base_url)
+        yield mcu, faktury
+        assert faktury.terminate(timeout=30) in (0, -15), faktury.output()
+        assert "Traceback" not in faktury.output(), faktury.output()
+        mcu.stop()
+    finally:
+        for process in (faktury, mcu):
+            if process is not None and process.process.poll() is None:
+                process.kill()
+
+
+def shoot(page: Page, folder: Path, name: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"invoicing-{name}.png"
+    page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
+    assert path.read_bytes().startswith(PNG)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
+
+
+def obtain(page: Page, mcu_url: str, folder: Path, name: str, purpose: str) -> tuple[Path, Path]:
+    """ "Wnioskuj o certyfikat" on the MCU screens: the `.key` and the `.crt` files."""
+    page.goto(f"{mcu_url}/certyfikaty/wniosek")
+    page.get_by_role("heading", name="Generowanie klucza i wniosku o wydanie certyfikatu").wait_for()
+    key = generate_key(page, folder, name)
+    send_request(page, purpose)
+    return download_issued(page, folder), key
+
+
+def install(page: Page, section: str, certificate: Path, key: Path, password: str) -> None:
+    page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Ustawienia").click()
+    region = page.get_by_role("region", name=section)
+    link = region.get_by_role("link", name="Dodaj certyfikat")
+    if link.count() == 0:
+        link = region.get_by_role("link", name="Zamień certyfikat")
+    link.click()
+    page.get_by_label("Certyfikat (.crt)").set_input_files(certificate)
+    page.get_by_label("Klucz prywatny (.key)").set_input_files(key)
+    page.get_by_label("Hasło do klucza prywatnego").fill(password)
+    page.get_by_role("button", name="Zapisz").click()
+
+
+def test_the_guide_end_to_end(
+    servers: tuple[Serve, InvoicingServe], context: BrowserContext, screen: Page, tmp_path: Path
+) -> None:
+    mcu, faktury = servers
+    page = screen
+    shots = Path(os.environ.get("KSEF_MCU_SCREENSHOTS") or tmp_path / "screens")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    # First run: the administrator's account.
+    page.goto(f"{faktury.base_url}/")
+    page.get_by_role("heading", name="Pierwsze uruchomienie").wait_for()
+    page.get_by_label("Login").fill(ADMIN)
+    page.get_by_label("Hasło", exact=True).fill(ADMIN_PASSWORD)
+    page.get_by_label("Powtórz hasło").fill(ADMIN_PASSWORD)
+    shoot(page, shots, "01-pierwsze-uruchomienie")
+    page.get_by_role("button", name="Utwórz konto administratora").click()
+    page.get_by_role("heading", name="Firmy").wait_for()
+
+    # Log out and back in: "Zaloguj się do Obsługi Faktur".
+    page.get_by_role("button", name="Wyloguj").click()
+    page.get_by_role("heading", name="Zaloguj się do Obsługi Faktur").wait_for()
+    page.get_by_label("Login").fill(ADMIN)
+    page.get_by_label("Hasło").fill("zle-haslo-0000")
+    page.get_by_role("button", name="Zaloguj się").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nieprawidłowy login lub hasło.")
+    page.get_by_label("Hasło").fill(ADMIN_PASSWORD)
+    shoot(page, shots, "02-logowanie")
+    page.get_by_role("button", name="Zaloguj się").click()
+    page.get_by_role("heading", name="Obsługa Faktur").wait_for()
+
+    # The company (its NIP is the context the MCU logs in to).
+    mcu_page = context.new_page()
+    nip = log_in_for_test(mcu_page, mcu.base_url)
+    page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Firmy").click()
+    page.get_by_label("NIP lub identyfikator wewnętrzny").fill(nip)
+    page.get_by_label("Nazwa firmy").fill("Firma Testowa sp. z o.o.")
+    page.get_by_role("button", name="Dodaj firmę").click()
+    page.get_by_role("heading", name="Ustawienia").wait_for()
+    expect(page.get_by_role("region", name="Certyfikat uwierzytelniający (Typ 1)")).to_be_visible()
+    expect(page.get_by_role("region", name="Certyfikat offline (Typ 2) – opcjonalny")).to_be_visible()
+    expect(page.get_by_role("button", name="Przejdź dalej")).to_be_disabled()
+    shoot(page, shots, "03-ustawienia-ksef")
+
+    # "Przejdź do platformy KSeF" opens our MCU.
+    with context.expect_page() as opened:
+        page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Przejdź do platformy KSeF").click()
+    platform = opened.value
+    platform.wait_for_load_state()
+    assert platform.url.startswith(f"{mcu.base_url}/")
+    platform.close()
+
+    # In the MCU: a Type 1 and a Type 2 certificate.
+    folder = tmp_path / "pobrane"
+    folder.mkdir()
+    auth_crt, auth_key = obtain(mcu_page, mcu.base_url, folder, "Obsluga Faktur logowanie", AUTHENTICATION)
+    offline_crt, offline_key = obtain(mcu_page, mcu.base_url, folder, "Obsluga Faktur offline", OFFLINE)
+
+    # Back in Obsługa Faktur: the Offline certificate in the Type 1 section is refused, nothing is stored.
+    install(page, "Certyfikat uwierzytelniający (Typ 1)", offline_crt, offline_key, PASSWORD)
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("To jest certyfikat offline (Typ 2)")
+    # A wrong password: its own message.
+    page.get_by_label("Certyfikat (.crt)").set_input_files(auth_crt)
+    page.get_by_label("Klucz prywatny (.key)").set_input_files(auth_key)
+    page.get_by_label("Hasło do klucza prywatnego").fill("Zle-Haslo-2026")
+    page.get_by_role("button", name="Zapisz").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nieprawidłowe hasło do klucza prywatnego")
+    shoot(page, shots, "04-dodaj-certyfikat-blad")
+
+    install(page, "Certyfikat uwierzytelniający (Typ 1)", auth_crt, auth_key, PASSWORD)
+    expect(page.get_by_text("Zapisano: Certyfikat uwierzytelniający (Typ 1)")).to_be_visible()
+    install(page, "Certyfikat offline (Typ 2) – opcjonalny", offline_crt, offline_key, PASSWORD)
+    expect(page.get_by_text("Zapisano: Certyfikat offline (Typ 2)")).to_be_visible()
+    serial = format(x509.load_pem_x509_certificate(auth_crt.read_bytes()).serial_number, "X")
+    type1 = page.get_by_role("region", name="Certyfikat uwierzytelniający (Typ 1)")
+    expect(type1).to_contain_text(serial.zfill(16))
+    expect(type1).to_contain_text("wygasa za")
+    expect(type1).to_contain_text(f"NIP {nip}")
+    shoot(page, shots, "05-ustawienia-certyfikaty")
+
+    # "Przejdź dalej": a live login with the Type 1 certificate into the company's context.
+    page.get_by_role("button", name="Przejdź dalej").click()
+    page.get_by_role("heading", name="Połączono z KSeF").wait_for()
+    expect(page.get_by_role("status")).to_contain_text("Połączono z KSeF")
+    expect(page.locator("main")).to_contain_text(f"Kontekst: Nip {nip}")
+    shoot(page, shots, "06-polaczono-z-ksef")
+    page.get_by_role("link", name="Wróć do ustawień KSeF").click()
+    expect(type1).to_contain_text("Ostatnie udane logowanie")
+    expect(type1.get_by_text(re.compile(r"Aktywny"))).to_be_visible()
+
+    # The certificate is revoked in the MCU: "Sprawdź połączenie" says so.
+    mcu_page.goto(f"{mcu.base_url}/certyfikaty/lista")
+    mcu_page.get_by_role("link", name=re.compile(r"^Unieważnij certyfikat Obsluga Faktur logowanie")).click()
+    mcu_page.get_by_label("Powód unieważnienia").select_option(label="Certyfikat został zastąpiony przez inny")
+    mcu_page.get_by_role("button", name="Unieważnij").click()
+    mcu_page.get_by_label("Rozumiem, że unieważnienia nie można cofnąć").check()
+    mcu_page.get_by_role("button", name="Unieważnij").click()
+    mcu_page.get_by_text("został unieważniony.").wait_for()
+    type1.get_by_role("button", name="Sprawdź połączenie").click()
+    page.get_by_role("heading", name="Nie udało się połączyć z KSeF").wait_for()
+    expect(page.get_by_role("alert")).to_contain_text("Certyfikat unieważniony, zawieszony albo nieważny (KSeF: 460")
+    shoot(page, shots, "07-certyfikat-uniewazniony")
+
+    # The CLI sees the same installation: `check` exits non-zero (the last connection failed).
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("ksef-mcu")),
+            "invoicing",
+            "check",
+            "--data-dir",
+            str(tmp_path / "faktury"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_environment(),
+        timeout=60,
+    )
+    assert result.returncode == 1, result
+    assert "Certyfikat unieważniony" in result.stdout
