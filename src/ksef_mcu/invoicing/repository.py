@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ksef_mcu.invoicing.model import Company, Slot, StoredCertificate, User
-from ksef_mcu.invoicing.tables import certificates, companies, company_users, users
+from ksef_mcu.invoicing.tables import certificates, companies, company_users, offline_invoices, users
 
 __all__ = ["Repository"]
 
@@ -151,3 +151,33 @@ class Repository:
 
     def record_check(self, connection: Connection, certificate_id: int, values: dict[str, Any]) -> None:
         connection.execute(update(certificates).where(certificates.c.id == certificate_id).values(**values))
+
+    # --- offline invoices ---------------------------------------------------------------------------------------------
+
+    def add_offline_invoice(self, connection: Connection, values: dict[str, Any]) -> int:
+        result = connection.execute(insert(offline_invoices).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def find_offline_invoice(self, connection: Connection, company_id: int, sha256: bytes) -> int | None:
+        found = connection.execute(
+            select(offline_invoices.c.id).where(
+                offline_invoices.c.company_id == company_id, offline_invoices.c.sha256 == sha256
+            )
+        ).scalar()
+        return int(found) if found is not None else None
+
+    def offline_invoice(self, connection: Connection, company_id: int, invoice_id: int) -> dict[str, Any] | None:
+        row = connection.execute(
+            select(offline_invoices).where(
+                offline_invoices.c.id == invoice_id, offline_invoices.c.company_id == company_id
+            )
+        ).first()
+        return dict(row._mapping) if row else None
+
+    def offline_invoices(self, connection: Connection, company_id: int) -> list[dict[str, Any]]:
+        query = (
+            select(offline_invoices)
+            .where(offline_invoices.c.company_id == company_id)
+            .order_by(offline_invoices.c.id.desc())
+        )
+        return [dict(row._mapping) for row in connection.execute(query)]

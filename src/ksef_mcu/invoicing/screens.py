@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from ksef_mcu.invoicing.errors import AccessDeniedError, InvoicingError, NotFoundError, UploadRefusedError
 from ksef_mcu.invoicing.model import SLOT_TITLES, Company, Slot, User
+from ksef_mcu.invoicing.offline import OfflineInvoice
 from ksef_mcu.invoicing.passwords import MIN_PASSWORD_LENGTH
 from ksef_mcu.invoicing.services import Invoicing
 from ksef_mcu.invoicing.uploads import CertificateUpload
@@ -33,6 +34,8 @@ R = TypeVar("R")
 SMALL_FORM = 16_384
 UPLOAD_FORM = 12 * 1_048_576
 """A certificate form: up to two files; a file over 1 MB gets a message by the checks, a form over 12 MB a page."""
+INVOICE_FORM = 11 * 1_048_576
+"""An invoice file: 1 MB, or 3 MB with attachments (KSeF's limits); the form is cut off above that."""
 USER_KEY = "uzytkownik"
 COMPANY_KEY = "firma"
 
@@ -85,6 +88,11 @@ class Screens:
             Route("/ustawienia/ksef/{slot}/usun", self.remove_certificate, methods=["POST"]),
             Route("/ustawienia/ksef/{slot}/sprawdz", self.check, methods=["POST"]),
             Route("/ustawienia/ksef/polaczenie", self.proceed, methods=["POST"]),
+            Route("/faktury", self.invoices, methods=["GET"]),
+            Route("/faktury/offline", self.offline_form, methods=["GET"]),
+            Route("/faktury/offline", self.issue_offline, methods=["POST"]),
+            Route("/faktury/{invoice:int}", self.invoice, methods=["GET"]),
+            Route("/faktury/{invoice:int}/kod-{code:int}.{kind}", self.invoice_code, methods=["GET"]),
         ]
 
     @staticmethod
@@ -313,6 +321,71 @@ class Screens:
         except NotFoundError as error:
             raise PageError(message=error.message, title="Nie znaleziono") from error
         return self.render(request, "connection.html", {"result": result, "slot": int(slot)}, status=200)
+
+    # --- invoices (offline) -----------------------------------------------------------------------------------------
+
+    async def invoices(self, request: Request) -> Response:
+        _user, company = await self._company(request)
+        items = await self._run(self.invoicing.offline.list, company)
+        return self.render(request, "invoices.html", {"invoices": items})
+
+    async def offline_form(self, request: Request) -> Response:
+        _user, company = await self._company(request)
+        readiness = await self._run(self.invoicing.offline.readiness, company)
+        return self.render(request, "offline_issue.html", {"readiness": readiness})
+
+    async def issue_offline(self, request: Request) -> Response:
+        user, company = await self._company(request)
+        errors = FormErrors()
+        readiness = await self._run(self.invoicing.offline.readiness, company)
+        try:
+            form = await read_form(request, max_bytes=INVOICE_FORM, max_files=1)
+        except PayloadTooLargeError:
+            errors.add("faktura", "Plik faktury jest za duży (najwyżej 3 MB, z załącznikami – 10 MB).")
+            context = {"readiness": readiness, "errors": errors}
+            return self.render(request, "offline_issue.html", context, status=413)
+        upload = form.file("faktura")
+        if upload is None:
+            errors.add("faktura", "Wybierz plik faktury (FA(3), XML).")
+        else:
+            try:
+                invoice, notes = await self._run(
+                    self.invoicing.offline.issue, company, upload.data, issued_by=user.login
+                )
+            except InvoicingError as error:
+                errors.add(error.field or "faktura", error.message)
+        if errors:
+            context = {"readiness": readiness, "errors": errors}
+            return self.render(request, "offline_issue.html", context, status=400)
+        session = session_of(request)
+        session.flash(f"Wystawiono fakturę offline {invoice.invoice_number}. Czeka na wysłanie do KSeF.", "sukces")
+        for note in notes:
+            session.flash(note, "informacja")
+        return _redirect(f"/faktury/{invoice.id}")
+
+    async def invoice(self, request: Request) -> Response:
+        _user, company = await self._company(request)
+        item = await self._invoice(company, request)
+        return self.render(request, "invoice.html", {"invoice": item})
+
+    async def invoice_code(self, request: Request) -> Response:
+        _user, company = await self._company(request)
+        item = await self._invoice(company, request)
+        code, kind = request.path_params["code"], request.path_params["kind"]
+        if code not in (1, 2) or kind not in ("png", "svg"):
+            raise PageError(title="Nie znaleziono strony", message="Nie ma takiego kodu QR.")
+        body = await self._run(item.image, code, kind)
+        media = "image/png" if kind == "png" else "image/svg+xml"
+        name = f"{'KOD-I' if code == 1 else 'KOD-II'}-{item.id}.{kind}"
+        disposition = "attachment" if request.query_params.get("pobierz") else "inline"
+        headers = {"Content-Disposition": f'{disposition}; filename="{name}"', "Cache-Control": "no-store"}
+        return Response(body, media_type=media, headers=headers)
+
+    async def _invoice(self, company: Company, request: Request) -> OfflineInvoice:
+        try:
+            return await self._run(self.invoicing.offline.get, company, int(request.path_params["invoice"]))
+        except NotFoundError as error:
+            raise PageError(title="Nie znaleziono", message=error.message) from error
 
 
 def _upload(form: SubmittedForm) -> CertificateUpload:

@@ -10,6 +10,7 @@ from ksef_mcu.clock import Clock, SystemClock
 from ksef_mcu.invoicing.accounts import AccountService
 from ksef_mcu.invoicing.config import InvoicingConfig
 from ksef_mcu.invoicing.migrations import upgrade_database
+from ksef_mcu.invoicing.offline import OfflineService
 from ksef_mcu.invoicing.settings import SettingsService
 from ksef_mcu.invoicing.vault import MasterKey
 from ksef_mcu.storage.database import Database
@@ -28,6 +29,7 @@ class Invoicing:
     master_key: MasterKey
     accounts: AccountService
     settings: SettingsService
+    offline: OfflineService
 
     def close(self) -> None:
         self.database.dispose()
@@ -47,11 +49,13 @@ def open_invoicing(
     if migrate:
         upgrade_database(database)
     master_key = MasterKey.load_or_create(config.data_dir)
+    settings = SettingsService(database, clock, master_key, config, transport=transport)
     return Invoicing(
         config=config,
         database=database,
         clock=clock,
         master_key=master_key,
         accounts=AccountService(database, clock),
-        settings=SettingsService(database, clock, master_key, config, transport=transport),
+        settings=settings,
+        offline=OfflineService(database, clock, config, settings),
     )

@@ -16,7 +16,7 @@ from sqlalchemy import (
 
 from ksef_mcu.storage.types import Identity64, UtcDateTime, new_metadata
 
-__all__ = ["certificates", "companies", "company_users", "metadata", "users"]
+__all__ = ["certificates", "companies", "company_users", "metadata", "offline_invoices", "users"]
 
 metadata = new_metadata()
 
@@ -80,4 +80,27 @@ certificates = Table(
     Column("check_ok", Boolean, nullable=True),
     Column("check_message", Text, nullable=True),
     UniqueConstraint("company_id", "slot"),
+)
+
+offline_invoices = Table(
+    "inv_offline_invoices",
+    metadata,
+    Column("id", Identity64, primary_key=True, autoincrement=True),
+    Column("company_id", ForeignKey("inv_companies.id", ondelete="CASCADE"), nullable=False),
+    Column("invoice_number", String(256), nullable=False),
+    Column("seller_nip", String(10), nullable=False),
+    Column("seller_name", String(512), nullable=True),
+    Column("issue_date", String(10), nullable=False),  # ISO date, as on the invoice (P_1)
+    Column("gross_total", String(32), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("sha256", LargeBinary, nullable=False),
+    Column("content", LargeBinary, nullable=False),  # the FA(3) file exactly as issued (what KSeF will hash)
+    Column("kod1_link", Text, nullable=False),
+    Column("kod2_link", Text, nullable=False),
+    Column("certificate_serial", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # "queued": waiting to be sent with offlineMode=true
+    Column("ksef_number", String(64), nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("company_id", "sha256"),
 )
