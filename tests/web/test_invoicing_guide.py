@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,9 @@ import pytest
 from cryptography import x509
 from playwright.sync_api import BrowserContext, Page, expect
 
+from documents.samples import invoice_xml
+from ksef_mcu.crypto.qr import verify_offline_qr_link
+from ksef_mcu.documents.forms import FA3
 from support.processes import Process, Serve, clean_environment, free_port
 from support.screens_browser import PASSWORD, download_issued, generate_key, log_in_for_test, send_request
 
@@ -185,6 +189,30 @@ def test_the_guide_end_to_end(
     expect(type1).to_contain_text("Ostatnie udane logowanie")
     expect(type1.get_by_text(re.compile(r"Aktywny"))).to_be_visible()
 
+    # The Offline certificate's status re-checked in KSeF, then an offline invoice with KOD I and KOD II.
+    type2 = page.get_by_role("region", name="Certyfikat offline (Typ 2) – opcjonalny")
+    type2.get_by_role("button", name="Sprawdź połączenie").click()
+    page.get_by_role("heading", name="Połączono z KSeF").wait_for()
+    expect(page.locator("main")).to_contain_text("Status certyfikatu w KSeF: Aktywny")
+    invoice_file = tmp_path / "faktura.xml"
+    invoice_file.write_bytes(invoice_xml(FA3, seller_nip=nip, issue_date=datetime.now(UTC).date(), number="FV/1/OFF"))
+    page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Faktury").click()
+    page.get_by_role("link", name="Wystaw fakturę offline").click()
+    page.get_by_label("Plik faktury (FA(3), XML)").set_input_files(invoice_file)
+    page.get_by_role("button", name="Wystaw fakturę offline").click()
+    page.get_by_role("heading", name="Faktura FV/1/OFF").wait_for()
+    for name in ("KOD I – weryfikacja faktury w KSeF (OFFLINE)", "KOD II – weryfikacja wystawcy (CERTYFIKAT)"):
+        image = page.get_by_role("img", name=name)
+        expect(image).to_be_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0"), name
+    kod2 = page.locator("a.qr__link[href*='/qr/certificate/Nip/']").get_attribute("href")
+    assert kod2 is not None
+    verify_offline_qr_link(kod2, x509.load_pem_x509_certificate(offline_crt.read_bytes()))
+    shoot(page, shots, "08-faktura-offline")
+    page.emulate_media(media="print")
+    expect(page.get_by_role("button", name="Drukuj")).to_be_hidden()
+    page.emulate_media(media="screen")
+
     # The certificate is revoked in the MCU: "Sprawdź połączenie" says so.
     mcu_page.goto(f"{mcu.base_url}/certyfikaty/lista")
     mcu_page.get_by_role("link", name=re.compile(r"^Unieważnij certyfikat Obsluga Faktur logowanie")).click()
@@ -193,6 +221,7 @@ def test_the_guide_end_to_end(
     mcu_page.get_by_label("Rozumiem, że unieważnienia nie można cofnąć").check()
     mcu_page.get_by_role("button", name="Unieważnij").click()
     mcu_page.get_by_text("został unieważniony.").wait_for()
+    page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Ustawienia").click()
     type1.get_by_role("button", name="Sprawdź połączenie").click()
     page.get_by_role("heading", name="Nie udało się połączyć z KSeF").wait_for()
     expect(page.get_by_role("alert")).to_contain_text("Certyfikat unieważniony, zawieszony albo nieważny (KSeF: 460")
