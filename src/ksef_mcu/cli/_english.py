@@ -243,4 +243,8 @@ HELP: dict[str, str] = {
     "Plik PKCS#12 (.p12/.pfx) zamiast --cert/--key.": "PKCS#12 file (.p12/.pfx) instead of --cert/--key.",
     "Plik z hasłem do klucza ('-': standardowe wejście).": "File with the key's password ('-': standard input).",
     "Pokaż ustawienia KSeF firm: środowisko i certyfikaty (bez kluczy i haseł).": "Show the companies' KSeF settings: environment and certificates (never keys or passwords).",
+    "Pliki faktur FA(3) (XML).": "FA(3) invoice files (XML).",
+    "Wyślij faktury offline czekające w kolejce (offlineMode=true).": "Send the offline invoices waiting in the queue (offlineMode=true).",
+    "Katalog na pobrane UPO (NUMER-KSEF.xml).": "Folder for the downloaded UPOs (KSEF-NUMBER.xml).",
+    "Wyślij faktury do KSeF w sesji interaktywnej: numery KSeF, UPO, zamknięcie sesji.": "Send invoices to KSeF in an online session: KSeF numbers, UPOs, the session closed.",
 }

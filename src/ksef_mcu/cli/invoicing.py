@@ -139,7 +139,8 @@ def serve(  # noqa: PLR0917 - typer maps each option to a parameter
         )
     except KsefInvalidInputError as error:
         raise _fail(error.message, ExitCode.USAGE) from error
-    app = create_app(config)
+    interval = float(os.environ.get("KSEF_MCU_INVOICING_QUEUE_INTERVAL", "60"))
+    app = create_app(config, queue_interval=interval)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - comparing, not binding
     typer.echo(
         "\n".join(
@@ -405,6 +406,65 @@ def check(
     typer.echo("Certyfikaty KSeF w porządku.")
 
 
+def send(  # noqa: PLR0917 - typer maps each option to a parameter
+    files: Annotated[list[Path] | None, typer.Argument(help="Pliki faktur FA(3) (XML).", show_default=False)] = None,
+    company: CompanyOption = None,
+    queued: Annotated[
+        bool, typer.Option("--queued", help="Wyślij faktury offline czekające w kolejce (offlineMode=true).")
+    ] = False,
+    upo_dir: Annotated[
+        Path, typer.Option("--upo-dir", help="Katalog na pobrane UPO (NUMER-KSEF.xml).", show_default=True)
+    ] = Path("upo"),
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    env: EnvOption = None,
+    ksef_url: KsefUrl = None,
+) -> None:
+    """Wyślij faktury do KSeF w sesji interaktywnej: numery KSeF, UPO, zamknięcie sesji."""
+    from ksef_mcu.invoicing.errors import InvoicingError  # noqa: PLC0415
+    from ksef_mcu.invoicing.sending import STAGES  # noqa: PLC0415
+
+    if bool(files) == queued:
+        raise _fail("Podaj pliki faktur albo --queued.", ExitCode.USAGE)
+    contents = [(path.name, _read(path)) for path in files or []]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        typer.echo(f"{STAGES.get(stage, stage)}: {done}/{total}", err=True)
+
+    invoicing = _open(data_dir, database_url, env, ksef_url)
+    try:
+        target = _company(invoicing, company)
+        user = os.environ.get("USER", "cli")
+        if queued:
+            result = invoicing.sending.send_queued(target, sent_by=user, on_progress=progress)
+            if result is None:
+                typer.echo("Kolejka faktur offline jest pusta.")
+                return
+        else:
+            result = invoicing.sending.send(target, contents, sent_by=user, on_progress=progress)
+        sent = {item.id: item for item in invoicing.sending.sent(target)}
+    except InvoicingError as error:
+        raise _fail(error.message, ExitCode.REFUSED) from error
+    finally:
+        invoicing.close()
+    typer.echo(f"Sesja {result.session_reference}: {'zamknięta' if result.session_closed else 'niezamknięta'}.")
+    for outcome in result.outcomes:
+        if outcome.ok:
+            record = sent.get(outcome.sent_id)
+            where = ""
+            if record is not None and record.upo is not None:
+                upo_dir.mkdir(parents=True, exist_ok=True)
+                path = upo_dir / f"{outcome.ksef_number}.xml"
+                path.write_bytes(record.upo)
+                where = f", UPO: {path}"
+            typer.echo(f"{outcome.name}: numer KSeF {outcome.ksef_number}{where}")
+        else:
+            details = f" ({'; '.join(outcome.details)})" if outcome.details else ""
+            typer.echo(f"{outcome.name}: odrzucona – {outcome.status_code}: {outcome.status_description}{details}")
+    if any(not outcome.ok for outcome in result.outcomes):
+        raise typer.Exit(int(ExitCode.REFUSED))
+
+
 def register(parent: typer.Typer) -> None:
     """Add the `invoicing` group to the `ksef-mcu` command."""
     group = new_group("invoicing", "Obsługa Faktur: aplikacja, użytkownicy, firmy, certyfikaty KSeF.")
@@ -423,5 +483,6 @@ def register(parent: typer.Typer) -> None:
     add_command(settings, "show", show)
     group.add_typer(settings)
     add_command(group, "connect", connect)
+    add_command(group, "send", send)
     add_command(group, "check", check)
     parent.add_typer(group)

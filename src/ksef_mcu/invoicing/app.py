@@ -6,12 +6,16 @@ the web toolkit's sessions, CSRF-checked forms, security headers (CSP without in
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 
 from ksef_mcu.clock import Clock
@@ -26,10 +30,30 @@ from ksef_mcu.web.static import StaticAssets
 __all__ = ["Invoicing", "create_app", "open_invoicing"]
 
 HERE = Path(__file__).resolve().parent
+DEFAULT_QUEUE_INTERVAL = 60.0
+"""Seconds between attempts to send the queued offline invoices (when there are any)."""
+logger = logging.getLogger("ksef_mcu.invoicing")
+
+
+async def _send_queue_periodically(invoicing: Invoicing, interval: float) -> None:
+    """Send the queued offline invoices (offlineMode=true) whenever KSeF answers again: one try per `interval`."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if await run_in_threadpool(invoicing.sending.has_queued):
+                numbered = await run_in_threadpool(invoicing.sending.send_all_queued)
+                if numbered:
+                    logger.info("sent %d queued offline invoice(s) to KSeF", numbered)
+        except Exception:  # the loop must survive anything (a database hiccup): the next round tries again
+            logger.exception("sending the offline queue failed")
 
 
 def create_app(
-    config: InvoicingConfig, *, clock: Clock | None = None, transport: httpx.BaseTransport | None = None
+    config: InvoicingConfig,
+    *,
+    clock: Clock | None = None,
+    transport: httpx.BaseTransport | None = None,
+    queue_interval: float = DEFAULT_QUEUE_INTERVAL,
 ) -> Starlette:
     invoicing = open_invoicing(config, clock=clock, transport=transport)
     static = StaticAssets("/static", [HERE / "static", TOOLKIT_STATIC])
@@ -40,9 +64,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        retry = asyncio.create_task(_send_queue_periodically(invoicing, queue_interval))
         try:
             yield
         finally:
+            retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retry
             invoicing.close()
 
     app = Starlette(

@@ -77,39 +77,8 @@ def connect(
                 status = _certificate_status(client, certificate.serial_number)
             finally:
                 _logout(client)
-    except KsefAuthenticationFailedError as error:
-        return _refused_login(error, company)
-    except KsefRateLimitError as error:
-        wait = f" Odczekaj {int(error.retry_after)} s" if error.retry_after else " Odczekaj chwilę"
-        return ConnectionResult(False, f"KSeF ogranicza liczbę zapytań (429).{wait} i spróbuj ponownie.")
-    except KsefApiError as error:
-        return _api_error(error, config)
-    except KsefPollingTimeoutError:
-        return ConnectionResult(
-            False, "KSeF nie zakończył logowania w wyznaczonym czasie. Spróbuj ponownie za kilka minut."
-        )
-    except KsefResponseError:
-        return ConnectionResult(
-            False,
-            f"Pod adresem {config.api_base_url} odpowiada coś, co nie jest API KSeF 2.0. Sprawdź adres KSeF w "
-            "ustawieniach instalacji (--ksef-url).",
-        )
-    except KsefInvalidInputError as error:
-        return ConnectionResult(False, error.message)
-    except KsefClientError as error:
-        return ConnectionResult(False, error.message)
-    except httpx.TimeoutException:
-        return ConnectionResult(
-            False,
-            f"KSeF ({config.api_base_url}) nie odpowiedział w wyznaczonym czasie. Sprawdź połączenie z internetem; "
-            "jeśli działa, KSeF może być chwilowo niedostępny – spróbuj później.",
-        )
-    except httpx.TransportError:
-        return ConnectionResult(
-            False,
-            f"Nie można połączyć się z KSeF pod adresem {config.api_base_url}. Sprawdź połączenie z internetem i "
-            "adres KSeF; jeśli wszystko jest w porządku, KSeF może być chwilowo niedostępny – spróbuj później.",
-        )
+    except (KsefClientError, httpx.TransportError) as error:
+        return explain_failure(error, config, company)
     labels = tuple(PERMISSION_LABELS.get(scope, scope) for scope in scopes)
     details = [f"Kontekst: {company.context_type} {company.context_value} ({company.name})"]
     details.append(f"Certyfikat: {certificate.common_name}, numer seryjny {certificate.serial_number}")
@@ -126,6 +95,44 @@ def connect(
             f"Właściciel firmy nadaje je na {PLATFORM_HINT}: Uprawnienia → Nadaj uprawnienie."
         )
     return ConnectionResult(True, CONNECTED, tuple(details), labels, status)
+
+
+def explain_failure(
+    error: KsefClientError | httpx.TransportError, config: InvoicingConfig, company: Company
+) -> ConnectionResult:
+    """What a failed call to KSeF means for the user, in Polish, with what to do."""
+    if isinstance(error, KsefAuthenticationFailedError):
+        return _refused_login(error, company)
+    if isinstance(error, KsefRateLimitError):
+        wait = f" Odczekaj {int(error.retry_after)} s" if error.retry_after else " Odczekaj chwilę"
+        return ConnectionResult(False, f"KSeF ogranicza liczbę zapytań (429).{wait} i spróbuj ponownie.")
+    if isinstance(error, KsefApiError):
+        return _api_error(error, config)
+    if isinstance(error, KsefPollingTimeoutError):
+        return ConnectionResult(
+            False, "KSeF nie zakończył operacji w wyznaczonym czasie. Spróbuj ponownie za kilka minut."
+        )
+    if isinstance(error, KsefResponseError):
+        return ConnectionResult(
+            False,
+            f"Pod adresem {config.api_base_url} odpowiada coś, co nie jest API KSeF 2.0. Sprawdź adres KSeF w "
+            "ustawieniach instalacji (--ksef-url).",
+        )
+    if isinstance(error, KsefInvalidInputError):
+        return ConnectionResult(False, error.message)
+    if isinstance(error, KsefClientError):
+        return ConnectionResult(False, error.message)
+    if isinstance(error, httpx.TimeoutException):
+        return ConnectionResult(
+            False,
+            f"KSeF ({config.api_base_url}) nie odpowiedział w wyznaczonym czasie. Sprawdź połączenie z internetem; "
+            "jeśli działa, KSeF może być chwilowo niedostępny – spróbuj później.",
+        )
+    return ConnectionResult(
+        False,
+        f"Nie można połączyć się z KSeF pod adresem {config.api_base_url}. Sprawdź połączenie z internetem i "
+        "adres KSeF; jeśli wszystko jest w porządku, KSeF może być chwilowo niedostępny – spróbuj później.",
+    )
 
 
 def _certificate_status(client: KsefClient, serial: str) -> str | None:

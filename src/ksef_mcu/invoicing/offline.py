@@ -29,11 +29,17 @@ from ksef_mcu.invoicing.settings import SettingsService
 from ksef_mcu.qr_images import render_qr_png, render_qr_svg
 from ksef_mcu.storage.database import Database
 
-__all__ = ["OfflineInvoice", "OfflineService", "Readiness"]
+__all__ = ["QUEUED", "REFUSED", "SENT", "OfflineInvoice", "OfflineService", "Readiness"]
 
 EXPIRY_WARNING_DAYS = 30
 QUEUED = "queued"
-STATUS_LABELS = {QUEUED: "Wystawiona offline – czeka na wysłanie do KSeF", "sent": "Wysłana do KSeF"}
+SENT = "sent"
+REFUSED = "refused"
+STATUS_LABELS = {
+    QUEUED: "Wystawiona offline – czeka na wysłanie do KSeF",
+    SENT: "Wysłana do KSeF",
+    REFUSED: "Odrzucona przez KSeF",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,7 @@ class OfflineInvoice:
     ksef_number: str | None
     created_by: str
     created_at: dt.datetime
+    send_message: str | None = None
 
     @property
     def status_label(self) -> str:

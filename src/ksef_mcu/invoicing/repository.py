@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ksef_mcu.invoicing.model import Company, Slot, StoredCertificate, User
-from ksef_mcu.invoicing.tables import certificates, companies, company_users, offline_invoices, users
+from ksef_mcu.invoicing.tables import (
+    certificates,
+    companies,
+    company_users,
+    offline_invoices,
+    sent_invoices,
+    users,
+)
 
 __all__ = ["Repository"]
 
@@ -181,3 +188,33 @@ class Repository:
             .order_by(offline_invoices.c.id.desc())
         )
         return [dict(row._mapping) for row in connection.execute(query)]
+
+    def queued_offline_invoices(self, connection: Connection, company_id: int | None = None) -> list[dict[str, Any]]:
+        query = select(offline_invoices).where(offline_invoices.c.status == "queued").order_by(offline_invoices.c.id)
+        if company_id is not None:
+            query = query.where(offline_invoices.c.company_id == company_id)
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+    def update_offline_invoice(self, connection: Connection, invoice_id: int, values: dict[str, Any]) -> None:
+        connection.execute(update(offline_invoices).where(offline_invoices.c.id == invoice_id).values(**values))
+
+    # --- sent invoices ------------------------------------------------------------------------------------------------
+
+    def add_sent_invoice(self, connection: Connection, values: dict[str, Any]) -> int:
+        result = connection.execute(insert(sent_invoices).values(**values))
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+    def sent_invoices(self, connection: Connection, company_id: int, limit: int = 200) -> list[dict[str, Any]]:
+        query = (
+            select(sent_invoices)
+            .where(sent_invoices.c.company_id == company_id)
+            .order_by(sent_invoices.c.id.desc())
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+    def sent_invoice(self, connection: Connection, company_id: int, sent_id: int) -> dict[str, Any] | None:
+        row = connection.execute(
+            select(sent_invoices).where(sent_invoices.c.id == sent_id, sent_invoices.c.company_id == company_id)
+        ).first()
+        return dict(row._mapping) if row else None

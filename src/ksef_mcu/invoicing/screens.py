@@ -36,6 +36,8 @@ UPLOAD_FORM = 12 * 1_048_576
 """A certificate form: up to two files; a file over 1 MB gets a message by the checks, a form over 12 MB a page."""
 INVOICE_FORM = 11 * 1_048_576
 """An invoice file: 1 MB, or 3 MB with attachments (KSeF's limits); the form is cut off above that."""
+SEND_FORM = 50 * 1_048_576
+MAX_SEND_FILES = 100
 USER_KEY = "uzytkownik"
 COMPANY_KEY = "firma"
 
@@ -91,6 +93,10 @@ class Screens:
             Route("/faktury", self.invoices, methods=["GET"]),
             Route("/faktury/offline", self.offline_form, methods=["GET"]),
             Route("/faktury/offline", self.issue_offline, methods=["POST"]),
+            Route("/faktury/wyslij", self.send_form, methods=["GET"]),
+            Route("/faktury/wyslij", self.send, methods=["POST"]),
+            Route("/faktury/offline/wyslij", self.send_queued, methods=["POST"]),
+            Route("/faktury/wyslane/{sent:int}/upo.xml", self.upo, methods=["GET"]),
             Route("/faktury/{invoice:int}", self.invoice, methods=["GET"]),
             Route("/faktury/{invoice:int}/kod-{code:int}.{kind}", self.invoice_code, methods=["GET"]),
         ]
@@ -327,7 +333,53 @@ class Screens:
     async def invoices(self, request: Request) -> Response:
         _user, company = await self._company(request)
         items = await self._run(self.invoicing.offline.list, company)
-        return self.render(request, "invoices.html", {"invoices": items})
+        sent = await self._run(self.invoicing.sending.sent, company)
+        return self.render(request, "invoices.html", {"invoices": items, "sent": sent})
+
+    async def send_form(self, request: Request) -> Response:
+        await self._company(request)
+        return self.render(request, "send.html", {})
+
+    async def send(self, request: Request) -> Response:
+        user, company = await self._company(request)
+        errors = FormErrors()
+        try:
+            form = await read_form(request, max_bytes=SEND_FORM, max_files=MAX_SEND_FILES)
+        except PayloadTooLargeError:
+            errors.add("faktury", "Pliki są za duże: razem najwyżej 50 MB. Wyślij je w kilku częściach.")
+            return self.render(request, "send.html", {"errors": errors}, status=413)
+        files = [(upload.filename or "faktura.xml", upload.data) for upload in form.files("faktury")]
+        try:
+            result = await self._run(self.invoicing.sending.send, company, files, sent_by=user.login)
+        except InvoicingError as error:
+            errors.add("faktury", error.message)
+            return self.render(request, "send.html", {"errors": errors}, status=400)
+        return self.render(request, "sent.html", {"result": result})
+
+    async def send_queued(self, request: Request) -> Response:
+        user, company = await self._company(request)
+        await read_form(request, max_bytes=SMALL_FORM)
+        try:
+            result = await self._run(self.invoicing.sending.send_queued, company, sent_by=user.login)
+        except InvoicingError as error:
+            session_of(request).flash(f"Nie wysłano faktur offline: {error.message}", "blad")
+            return _redirect("/faktury")
+        if result is None:
+            session_of(request).flash("Nie ma faktur offline czekających na wysłanie.", "informacja")
+            return _redirect("/faktury")
+        return self.render(request, "sent.html", {"result": result})
+
+    async def upo(self, request: Request) -> Response:
+        _user, company = await self._company(request)
+        try:
+            item = await self._run(self.invoicing.sending.sent_invoice, company, int(request.path_params["sent"]))
+        except NotFoundError as error:
+            raise PageError(title="Nie znaleziono", message=error.message) from error
+        if item.upo is None:
+            raise PageError(title="Brak UPO", message="Ta faktura nie ma UPO (nie otrzymała numeru KSeF).")
+        name = f"UPO-{item.ksef_number}.xml"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+        return Response(item.upo, media_type="application/xml", headers=headers)
 
     async def offline_form(self, request: Request) -> Response:
         _user, company = await self._company(request)

@@ -11,6 +11,7 @@ from ksef_mcu.invoicing.accounts import AccountService
 from ksef_mcu.invoicing.config import InvoicingConfig
 from ksef_mcu.invoicing.migrations import upgrade_database
 from ksef_mcu.invoicing.offline import OfflineService
+from ksef_mcu.invoicing.sending import SendingService
 from ksef_mcu.invoicing.settings import SettingsService
 from ksef_mcu.invoicing.vault import MasterKey
 from ksef_mcu.storage.database import Database
@@ -30,6 +31,7 @@ class Invoicing:
     accounts: AccountService
     settings: SettingsService
     offline: OfflineService
+    sending: SendingService
 
     def close(self) -> None:
         self.database.dispose()
@@ -58,4 +60,5 @@ def open_invoicing(
         accounts=AccountService(database, clock),
         settings=settings,
         offline=OfflineService(database, clock, config, settings),
+        sending=SendingService(database, clock, config, settings, transport=transport),
     )

@@ -16,7 +16,7 @@ from sqlalchemy import (
 
 from ksef_mcu.storage.types import Identity64, UtcDateTime, new_metadata
 
-__all__ = ["certificates", "companies", "company_users", "metadata", "offline_invoices", "users"]
+__all__ = ["certificates", "companies", "company_users", "metadata", "offline_invoices", "sent_invoices", "users"]
 
 metadata = new_metadata()
 
@@ -102,5 +102,24 @@ offline_invoices = Table(
     Column("ksef_number", String(64), nullable=True),
     Column("created_by", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("send_message", Text, nullable=True),  # why the last attempt to send it did not succeed
     UniqueConstraint("company_id", "sha256"),
+)
+
+sent_invoices = Table(
+    "inv_sent_invoices",
+    metadata,
+    Column("id", Identity64, primary_key=True, autoincrement=True),
+    Column("company_id", ForeignKey("inv_companies.id", ondelete="CASCADE"), nullable=False),
+    Column("file_name", String(256), nullable=False),
+    Column("invoice_number", String(256), nullable=True),
+    Column("session_reference", String(64), nullable=False),
+    Column("invoice_reference", String(64), nullable=False),
+    Column("offline_mode", Boolean, nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("status_description", Text, nullable=False),
+    Column("ksef_number", String(64), nullable=True),
+    Column("upo", LargeBinary, nullable=True),
+    Column("sent_by", String(64), nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
 )
