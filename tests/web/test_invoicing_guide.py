@@ -24,6 +24,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from documents.samples import invoice_xml
 from ksef_mcu.crypto.qr import verify_offline_qr_link
 from ksef_mcu.documents.forms import FA3
+from ksef_mcu.documents.upo import verify_upo
 from support.processes import Process, Serve, clean_environment, free_port
 from support.screens_browser import PASSWORD, download_issued, generate_key, log_in_for_test, send_request
 
@@ -41,7 +42,8 @@ class InvoicingServe(Process):
         self.base_url = f"http://127.0.0.1:{self.port}"
         arguments = ["invoicing", "serve", "--port", str(self.port), "--data-dir", str(data_dir)]
         arguments += ["--ksef-url", ksef_url]
-        super().__init__(arguments, data_dir.parent / f"invoicing-{self.port}.log", clean_environment())
+        environment = clean_environment(invoicing_queue_interval="3600")  # the queue is sent by hand here
+        super().__init__(arguments, data_dir.parent / f"invoicing-{self.port}.log", environment)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.output()
@@ -212,6 +214,37 @@ def test_the_guide_end_to_end(
     page.emulate_media(media="print")
     expect(page.get_by_role("button", name="Drukuj")).to_be_hidden()
     page.emulate_media(media="screen")
+
+    # The queued offline invoice is sent (offlineMode=true); KOD I then carries its KSeF number.
+    page.get_by_role("link", name="Wróć do listy faktur").click()
+    page.get_by_role("button", name="Wyślij zaległe faktury offline").click()
+    page.get_by_role("heading", name="Wysłano faktury").wait_for()
+    expect(page.get_by_role("status")).to_contain_text("Numery KSeF: 1 z 1. Sesja")
+    offline_number = page.locator("td .serial").first.inner_text()
+    assert offline_number.startswith(f"{nip}-")
+    page.get_by_role("link", name="Wróć do listy faktur").click()
+    page.get_by_role("link", name="FV/1/OFF").click()
+    expect(page.get_by_role("img", name=f"KOD I – weryfikacja faktury w KSeF ({offline_number})")).to_be_visible()
+
+    # Online: "Wyślij faktury do KSeF" with two files, their KSeF numbers and UPOs.
+    page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Faktury").click()
+    page.get_by_role("link", name="Wyślij faktury do KSeF").click()
+    online = []
+    for index in (1, 2):
+        path = tmp_path / f"online-{index}.xml"
+        path.write_bytes(invoice_xml(FA3, seller_nip=nip, issue_date=datetime.now(UTC).date(), number=f"FV/{index}/ON"))
+        online.append(path)
+    page.get_by_label("Pliki faktur (FA(3), XML)").set_input_files(online)
+    shoot(page, shots, "09-wyslij-faktury")
+    page.get_by_role("button", name="Wyślij do KSeF").click()
+    page.get_by_role("heading", name="Wysłano faktury").wait_for()
+    expect(page.get_by_role("status")).to_contain_text("Numery KSeF: 2 z 2.")
+    expect(page.get_by_role("status")).to_contain_text("zamknięta")
+    shoot(page, shots, "10-wyslano-faktury")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Pobierz UPO").first.click()
+    upo = Path(download.value.path()).read_bytes()
+    verify_upo(upo, now=datetime.now(UTC))
 
     # The certificate is revoked in the MCU: "Sprawdź połączenie" says so.
     mcu_page.goto(f"{mcu.base_url}/certyfikaty/lista")
