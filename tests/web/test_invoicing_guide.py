@@ -260,6 +260,14 @@ def test_the_guide_end_to_end(
     expect(page.get_by_role("alert")).to_contain_text("Certyfikat unieważniony, zawieszony albo nieważny (KSeF: 460")
     shoot(page, shots, "07-certyfikat-uniewazniony")
 
+    # 375 px wide: no horizontal scrolling on the settings and the invoice (shoot checks it).
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{faktury.base_url}/ustawienia/ksef")
+    shoot(page, shots, "11-ustawienia-375px")
+    page.goto(f"{faktury.base_url}/faktury")
+    page.get_by_role("link", name="FV/1/OFF").click()
+    shoot(page, shots, "12-faktura-375px")
+
     # The CLI sees the same installation: `check` exits non-zero (the last connection failed).
     result = subprocess.run(
         [
