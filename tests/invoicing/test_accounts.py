@@ -123,3 +123,19 @@ def test_certificates_round_trip(invoicing: Invoicing) -> None:
     assert again == stored
     assert again.valid_to == issued.certificate.not_valid_after_utc
     assert invoicing.settings.loaded(again).key_matches
+
+
+def test_migrations_go_down_and_up_again(tmp_path: Path) -> None:
+    """The invoicing history alone (a scratch SQLite): head → base → head, its tables gone and back."""
+    from ksef_mcu.storage.database import Database
+
+    database = Database.from_url(f"sqlite:///{tmp_path / 'scratch.sqlite3'}")
+    try:
+        SCRIPTS.upgrade(database)
+        SCRIPTS.downgrade(database, "base")
+        with database.read() as connection:
+            assert not {name for name in inspect(connection).get_table_names() if name.startswith("inv_")}
+        SCRIPTS.upgrade(database)
+        assert SCRIPTS.current(database) == SCRIPTS.head()
+    finally:
+        database.dispose()
