@@ -236,7 +236,15 @@ def test_the_guide_end_to_end(
         online.append(path)
     page.get_by_label("Pliki faktur (FA(3), XML)").set_input_files(online)
     shoot(page, shots, "09-wyslij-faktury")
-    page.get_by_role("button", name="Wyślij do KSeF").click()
+    # While the form is on its way, the page says so and the button cannot send the files twice (sending.js): the
+    # submit handler is run first without sending (a synthetic event does not submit), then the form is sent.
+    form = "document.querySelector('form[data-sending-form]')"
+    page.evaluate(f"{form}.dispatchEvent(new Event('submit', {{cancelable: true}}))")
+    expect(page.get_by_role("status")).to_have_text(
+        "Wysyłanie faktur do KSeF (2): sesja, szyfrowanie, numery KSeF i UPO. Nie zamykaj strony."
+    )
+    expect(page.get_by_role("button", name="Wyślij do KSeF")).to_be_disabled()
+    page.evaluate(f"{form}.requestSubmit()")
     page.get_by_role("heading", name="Wysłano faktury").wait_for()
     expect(page.get_by_role("status")).to_contain_text("Numery KSeF: 2 z 2.")
     expect(page.get_by_role("status")).to_contain_text("zamknięta")
