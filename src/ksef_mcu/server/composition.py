@@ -34,6 +34,9 @@ from ksef_mcu.server.http.ratelimit import RateLimiter
 from ksef_mcu.server.keys import ServerKeys
 from ksef_mcu.server.permissions.required import required_permissions
 from ksef_mcu.server.permissions.service import PermissionService
+from ksef_mcu.server.sessions.service import SessionService
+from ksef_mcu.server.sessions.signing import DOWNLOAD_SECRET_PURPOSE, DownloadLinks, open_upo_signer
+from ksef_mcu.server.sessions.worker import InvoiceWorker
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.server.testdata.permissions import TestDataBindings, TestDataEntityRegister, TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
@@ -156,6 +159,10 @@ class ServerComponents:
     # permissions and KSeF tokens
     permission_service: PermissionService
     ksef_tokens: KsefTokenService
+    # online sessions, invoices, UPO
+    sessions: SessionService
+    invoice_worker: InvoiceWorker | None
+    """The in-process invoice worker, or None when only `ksef-mcu worker` processes process invoices."""
     # the web screens
     web_logins: WebLogins
     required_permissions: Callable[[str], tuple[str, ...] | None] = required_permissions
@@ -217,8 +224,26 @@ def build_components(
     # `POST /auth/ksef-token` checks the tokens made here; redemption and refresh see them revoked.
     login_hooks.ksef_tokens = ksef_tokens
 
+    upo_signer = open_upo_signer(keys, now=clock.now())
+    invoice_worker = (
+        InvoiceWorker(settings=settings, database=database, clock=clock, keys=keys, upo_signer=upo_signer)
+        if settings.issuance_worker
+        else None
+    )
+    sessions = SessionService(
+        settings=settings,
+        database=database,
+        clock=clock,
+        keys=keys,
+        upo_signer=upo_signer,
+        links=DownloadLinks(keys.derived_secret(DOWNLOAD_SECRET_PURPOSE)),
+        notify=invoice_worker.wake if invoice_worker is not None else None,
+    )
+
     if issuance is not None:
         lifecycle.add_worker("issuance", issuance.run)
+    if invoice_worker is not None:
+        lifecycle.add_worker("invoices", invoice_worker.run)
     lifecycle.add_worker(
         "housekeeping",
         periodic(
@@ -256,6 +281,8 @@ def build_components(
         issuance=issuance,
         permission_service=permission_service,
         ksef_tokens=ksef_tokens,
+        sessions=sessions,
+        invoice_worker=invoice_worker,
         web_logins=web_logins,
     )
 
