@@ -8,7 +8,7 @@ subject columns) finds a fragment's candidates directly. Both extensions are tru
 database owner may create them.
 
 Revision ID: c6e2f0a4d8b1
-Revises: b41c7e9d2a05 (certificate listing index)
+Revises: c5d8e1f3a7b2 (online sessions and invoices)
 Create Date: 2026-12-02 18:00:00
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c6e2f0a4d8b1"
-down_revision: str | None = "b41c7e9d2a05"
+down_revision: str | None = "c5d8e1f3a7b2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
