@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INVOICING_PORT ?= 8001
 INVOICING_DATA_DIR ?= data-invoicing
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint typecheck imports unit chromium test-postgres test-fuzz bench bench-server bench-web clean install install-runtime fmt
@@ -84,7 +84,7 @@ test-postgres: $(DEV_STAMP)
 # The full schemathesis run (issue 16): more than 10 000 generated requests per database, from our /openapi.json and
 # the official open-api.json (the everyday suite draws fewer). PostgreSQL too when KSEF_MCU_TEST_POSTGRES_URL is set.
 test-fuzz: $(DEV_STAMP)
-	KSEF_MCU_FUZZ_EXAMPLES=14 $(BIN)/pytest tests/api/test_fuzz.py -s -p no:randomly $(PYTEST_ARGS)
+	KSEF_MCU_FUZZ_EXAMPLES=14 $(BIN)/pytest tests/api/test_fuzz.py -s -p no:randomly $(PYTEST_ARGS) -n 0
 
 # Library speed (seconds): keys, CSRs, QR links, XAdES signing and verification; the CLI's start-up.
 bench: $(DEV_STAMP)

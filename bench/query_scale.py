@@ -176,6 +176,8 @@ def explain(url: str) -> None:
         "no filter, first page": f"{where} {order} LIMIT 51",
         "no filter, last page": f"{where} {order} LIMIT 51 OFFSET {HEAVY - 50}",
         "name (contains)": f"{where} AND name_folded LIKE '%kat 12%' {order} LIMIT 51",
+        "name, not found": f"{where} AND name_folded LIKE '%zzz%' {order} LIMIT 51",
+        "status Revoked, middle page": f"{where} AND status = 'Revoked' {order} LIMIT 51 OFFSET {HEAVY // 10}",
         "status Expired": f"{where} AND status = 'Active' AND valid_to < now() {order} LIMIT 51",
         "status Blocked": f"{where} AND status = 'Blocked' {order} LIMIT 51",
     }

@@ -453,6 +453,12 @@ class TestQuery:
         )
         assert len(combined["certificates"]) == 1
 
+        # The fragment is matched literally: LIKE's wildcards and quotes are plain characters (the pattern is rendered
+        # into the statement's text on purpose, so it must be escaped there).
+        for literal in ("%", "_", "Certyfikat_1", "' OR '1'='1", "/", "1%"):
+            assert (await query(client, token, {"name": literal}, pageSize=20))["certificates"] == [], literal
+        assert len((await query(client, token, {"name": "t 0"}, pageSize=20))["certificates"]) == 10
+
         item = first["certificates"][0]
         assert item["commonName"]
         assert item["subjectIdentifier"]["type"] == "Nip"

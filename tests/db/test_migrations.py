@@ -6,8 +6,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from typer.testing import CliRunner
 
@@ -15,6 +13,7 @@ from ksef_mcu.cli import app as cli
 from ksef_mcu.cli._common import ExitCode
 from ksef_mcu.server.migrations import current_revision, downgrade_database, head_revision, metadata, upgrade_database
 from ksef_mcu.storage.database import Database
+from ksef_mcu.storage.migrations import schema_differences
 from support.server import temporary_database
 
 pytestmark = pytest.mark.db
@@ -22,7 +21,7 @@ pytestmark = pytest.mark.db
 
 def test_schema_matches_the_tables_in_code(database: Database) -> None:
     with database.read() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        differences = schema_differences(connection, metadata)
     assert differences == []
     assert current_revision(database) == head_revision()
 

@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from alembic import command, context
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, text
+from sqlalchemy import Connection, Index, MetaData, text
 
 from ksef_mcu.storage.database import Database
+from ksef_mcu.storage.types import only_on_dialect
 
-__all__ = ["MigrationScripts", "run_migrations"]
+__all__ = ["MigrationScripts", "run_migrations", "schema_differences"]
 
 FILE_TEMPLATE = "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d_%%(rev)s_%%(slug)s"
 """New revision files start with their date, so `versions/` lists them in order."""
@@ -112,6 +116,27 @@ class MigrationScripts:
         return Path(script.path)
 
 
+def _include_for(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
+    """Alembic's `include_object`: an index marked `dialect_only` for another dialect is not compared."""
+
+    def include(item: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+        if type_ == "index" and isinstance(item, Index):
+            restricted = only_on_dialect(item)
+            return restricted is None or restricted == dialect
+        return True
+
+    return include
+
+
+def schema_differences(connection: Connection, metadata: MetaData) -> list[Any]:
+    """What Alembic's autogenerate finds between the database and `metadata` (empty when they agree), ignoring
+    indexes that exist on another dialect only."""
+    migration_context = MigrationContext.configure(
+        connection, opts={"include_object": _include_for(connection.dialect.name), "compare_type": True}
+    )
+    return list(compare_metadata(migration_context, metadata))
+
+
 def run_migrations(metadata: MetaData) -> None:
     """The body of an application's `env.py`: run on the connection (and inside the transaction) that
     `MigrationScripts` handed over, recording the revision in its version table."""
@@ -123,6 +148,7 @@ def run_migrations(metadata: MetaData) -> None:
         target_metadata=metadata,
         version_table=context.config.attributes.get(_VERSION_TABLE, "alembic_version"),
         compare_type=True,
+        include_object=_include_for(connection.dialect.name),
         transactional_ddl=True,
     )
     with context.begin_transaction():

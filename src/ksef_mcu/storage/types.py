@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, MetaData
+from sqlalchemy import BigInteger, DateTime, Dialect, Index, Integer, MetaData
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAMING_CONVENTION", "Identity64", "UtcDateTime", "new_metadata"]
+__all__ = ["NAMING_CONVENTION", "Identity64", "UtcDateTime", "dialect_only", "new_metadata", "only_on_dialect"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -18,6 +18,20 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 """Constraint names, fixed so they stay the same on SQLite and PostgreSQL and across autogenerate runs."""
+
+
+def dialect_only(index: Index, dialect: str) -> Index:
+    """Mark `index` as existing on `dialect` only (e.g. a PostgreSQL GIN index): `create_all` skips it elsewhere, and
+    the schema comparison (`storage.migrations`) does not expect it there. Returns the index."""
+    index.info["only_on_dialect"] = dialect
+    index.ddl_if(dialect=dialect)
+    return index
+
+
+def only_on_dialect(index: Index) -> str | None:
+    """The dialect `dialect_only` restricted `index` to, or None."""
+    dialect = index.info.get("only_on_dialect")
+    return dialect if isinstance(dialect, str) else None
 
 
 def new_metadata() -> MetaData:

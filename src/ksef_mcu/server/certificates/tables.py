@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, String, Table
 
 from ksef_mcu.server.metadata import metadata
-from ksef_mcu.storage.types import UtcDateTime
+from ksef_mcu.storage.types import UtcDateTime, dialect_only
 
 certificate_subjects = Table(
     "certificate_subjects",
@@ -89,6 +89,30 @@ certificates = Table(
         "request_date",
         "serial_number",
         postgresql_include=["status", "certificate_type", "valid_to", "name_folded"],
+    ),
+    # The same order within one status (migration c6e2f0a4d8b1): a status filter reads only its own entries, so a
+    # deep page of the Revoked ones does not step over every Active one first.
+    Index(
+        "ix_certificates_listing_status",
+        "subject_type",
+        "subject_value",
+        "status",
+        "request_date",
+        "serial_number",
+        postgresql_include=["certificate_type", "valid_to", "name_folded"],
+    ),
+    # "Name contains" over a subject with tens of thousands of certificates: trigrams find the few candidates instead
+    # of testing every entry (PostgreSQL only: pg_trgm and btree_gin).
+    dialect_only(
+        Index(
+            "ix_certificates_name_trigram",
+            "subject_type",
+            "subject_value",
+            "name_folded",
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+        ),
+        "postgresql",
     ),
     Index("ix_certificates_revoked", "revoked_at"),
 )

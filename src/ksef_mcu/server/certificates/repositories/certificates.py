@@ -27,6 +27,18 @@ _ACTIVE = CertificateStatus.ACTIVE.value
 _CRL_ROW = 1
 
 
+def _name_fragment_pattern(fragment: str) -> Any:
+    """`%fragment%` (folded, LIKE's wildcards escaped with `/`) rendered into the statement's text, not bound.
+
+    How best to find a fragment depends on it: a rare one through the trigram index (PostgreSQL), a common one by
+    walking the listing index until a page is full. With the value in the text, PostgreSQL plans each fragment for
+    itself; a bound value gets, after a few executions, one cached generic plan for all of them (measured: the trigram
+    plan reused for "kat" took 60 ms against 0.1 ms planned for it).
+    """
+    escaped = fold(fragment).replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return bindparam("name_pattern", f"%{escaped}%", literal_execute=True)
+
+
 def fold(text: str) -> str:
     """The case-insensitive form of a name (`name_folded`)."""
     return text.casefold()
@@ -147,7 +159,7 @@ class CertificateRepository:
         if criteria.serial_number is not None:
             page = page.where(table.serial_number == criteria.serial_number)
         if criteria.name:
-            page = page.where(table.name_folded.contains(fold(criteria.name), autoescape=True))
+            page = page.where(table.name_folded.like(_name_fragment_pattern(criteria.name), escape="/"))
         if criteria.certificate_type is not None:
             page = page.where(table.certificate_type == criteria.certificate_type.value)
         if criteria.status is CertificateStatus.ACTIVE:
