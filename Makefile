@@ -9,6 +9,8 @@ DEV_STAMP := $(VENV)/.installed-dev
 DATA_DIR ?= data
 HOST ?= 127.0.0.1
 PORT ?= 8000
+INVOICING_PORT ?= 8001
+INVOICING_DATA_DIR ?= data-invoicing
 PYTEST_ARGS ?= -n auto
 CHROMIUM := /usr/bin/chromium
 
@@ -32,8 +34,16 @@ $(DEV_STAMP): $(RUNTIME_STAMP) requirements/dev.txt
 	$(PIP) -r requirements/dev.txt
 	@touch $@
 
+# Both applications: the MCU/KSeF server on :$(PORT) and Obsługa Faktur on :$(INVOICING_PORT), pointed at it. Ctrl-C
+# (or SIGTERM) stops both; if one of them exits, the other is stopped too.
 run: $(RUNTIME_STAMP)
-	$(BIN)/ksef-mcu serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+	@trap 'kill $$mcu $$faktury 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/ksef-mcu serve --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR) & mcu=$$!; \
+	$(BIN)/ksef-mcu invoicing serve --host $(HOST) --port $(INVOICING_PORT) --data-dir $(INVOICING_DATA_DIR) \
+	  --ksef-url http://$(HOST):$(PORT) & faktury=$$!; \
+	echo "MCU / KSeF:      http://$(HOST):$(PORT)"; \
+	echo "Obsługa Faktur:  http://$(HOST):$(INVOICING_PORT)"; \
+	wait -n $$mcu $$faktury
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench

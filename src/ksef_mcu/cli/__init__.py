@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from ksef_mcu import __version__
-from ksef_mcu.cli import ca, cert, csr, keys, login, permissions, qr, server, testdata, tokens
+from ksef_mcu.cli import ca, cert, csr, invoicing, keys, login, permissions, qr, server, testdata, tokens
 from ksef_mcu.cli._frame import add_command, new_group
 
 
@@ -45,7 +45,7 @@ def build() -> typer.Typer:
     ca.register(command)
     login.register(command)
     add_command(command, "version", version)
-    for room in (keys, csr, cert, qr, permissions, tokens, testdata):
+    for room in (keys, csr, cert, qr, permissions, tokens, testdata, invoicing):
         room.register(command)
     return command
 

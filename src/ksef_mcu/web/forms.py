@@ -83,6 +83,10 @@ class SubmittedForm:
                 return upload
         return None
 
+    def files(self, name: str) -> list[Upload]:
+        """Every file uploaded under `name` (an `<input type="file" multiple>`), empty selections left out."""
+        return [upload for key, upload in self._files if key == name and (upload.filename or upload.data)]
+
     def __contains__(self, name: str) -> bool:
         return any(key == name for key, _ in self._fields) or any(key == name for key, _ in self._files)
 
