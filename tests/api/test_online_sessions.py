@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from documents.samples import invoice_xml
+from ksef_mcu.clock import ManualClock
 from ksef_mcu.documents.forms import FA2
 from ksef_mcu.documents.ksef_numbers import parse_ksef_number
 from ksef_mcu.documents.upo import verify_upo
@@ -431,3 +432,21 @@ async def test_a_person_granted_invoice_write_by_pesel_sends_for_the_company(cli
         )[0]
         == 21173
     )
+
+
+async def test_a_session_past_its_validity_closes_itself(client: httpx.AsyncClient, clock: ManualClock) -> None:
+    identity, token = await owner(client)
+    assert identity.nip is not None
+    nip = identity.nip
+    session = await open_session(client, token)
+    reference = await sent(client, session, invoice_xml(seller_nip=nip, issue_date=ISSUED, number="V/1"))
+    assert (await invoice_status(client, session, reference))["status"]["code"] == 200
+    opened = await session_status(client, session, until_final=False)
+    assert opened["validUntil"] == "2026-03-02T21:30:00Z"
+    clock.advance(dt.timedelta(hours=12, seconds=1))
+    fresh = await login(client, identity, context=nip, now=clock.now())
+    later = OpenSession(session.reference_number, session.key, fresh.access_token)
+    assert error_of(await send(client, later, invoice_xml(seller_nip=nip, issue_date=ISSUED)))[0] == 21180
+    final = await session_status(client, later)
+    assert final["status"]["code"] == 200
+    assert final["upo"]["pages"]
