@@ -1,15 +1,16 @@
 """Benchmark of online sessions: invoices/s accepted and processed (to a KSeF number), and the send-to-number latency,
-over HTTP against a real `ksef-mcu serve` (its in-process invoice worker), on SQLite and PostgreSQL.
+over HTTP against a real `ksef-mcu serve`, on SQLite and PostgreSQL.
 
 For each database four runs: all invoices through one session and through 4 parallel sessions, each with the worker
-inside `ksef-mcu serve` and with a separate `ksef-mcu worker` process. Clients send
-concurrently (`--concurrency` per session) FA(3) invoices encrypted as a client does (AES-256-CBC under the session's
-key; the invoices and their encryption are made before the clock starts), while a poller reads
-`GET /sessions/{ref}/invoices/{invoiceRef}` of every invoice accepted and not yet numbered, every `--poll-ms`, and notes
-when each invoice first shows status 200.
+inside `ksef-mcu serve` and with a separate `ksef-mcu worker` process. `--concurrency` senders in all (shared between
+the sessions) send FA(3) invoices encrypted as a client does (AES-256-CBC under the session's key; the invoices and
+their encryption are made before the clock starts), while a poller per session reads
+`GET /sessions/{ref}/invoices` every `--poll-ms` from the first page that still has an invoice without a KSeF number
+(reusing the continuation tokens of pages already done), and notes when each invoice first shows status 200.
 
 Printed: accepted/s (first send → last 202), processed/s (first send → last invoice numbered), p50/p99 latency from
-the 202 of an invoice to the poll that first sees its KSeF number (so the figure includes up to one poll interval),
+the 202 of an invoice to the poll that first sees its KSeF number (so the figure includes up to one poll interval and
+one page read),
 and the machine's load (`uptime`).
 
 Run: `.venv/bin/python bench/invoices.py [--count 2000] [--concurrency 8] [--poll-ms 50] [--only sqlite|postgresql]`.
@@ -43,6 +44,7 @@ from support.processes import Serve, Worker
 from support.sessions import OpenSession, open_session, send_body
 
 SERVER_SETTINGS = {"rate_limits_enabled": "false"}
+PAGE = 10  # the smallest page: a poll reads little beyond the invoices it is waiting for
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -51,6 +53,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def run(base_url: str, *, count: int, sessions: int, concurrency: int, poll_ms: int) -> dict[str, float]:
+    concurrency = max(1, concurrency // sessions)  # senders per session: the same load whatever the sessions
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=httpx.Limits(max_connections=64)) as client:
         identity = Identity.person_with_nip(now=datetime.now(UTC))
         nip = identity.nip or ""
@@ -90,35 +93,47 @@ async def run(base_url: str, *, count: int, sessions: int, concurrency: int, pol
             finally:
                 await connection.close()
 
-        async def poll_one(connection: HttpConnection, references: list[str]) -> None:
-            for reference in references:
-                path = f"/v2/sessions/{sessions_by_reference[reference]}/invoices/{reference}"
-                _, answer = await connection.request("GET", path, headers=authorization)
-                code = json.loads(answer)["status"]["code"]
-                if code not in (100, 150):
-                    if code != 200:
-                        raise RuntimeError(f"invoice not numbered: {answer[:300]!r}")
-                    numbered_at[reference] = time.perf_counter()
-
-        async def poller() -> None:
-            """Reads the status of every invoice accepted and not yet numbered (few at a time: they are quick)."""
-            connections = [HttpConnection(base_url) for _ in range(4)]
+        async def poller(session: OpenSession) -> None:
+            """Reads the session's invoice list from the first page that still has an invoice without a KSeF number
+            (continuation tokens of pages already done are reused), every `poll_ms`: invoices are numbered roughly in
+            the order they came, so a round reads a page or two."""
+            connection = HttpConnection(base_url)
+            base = f"/v2/sessions/{session.reference_number}/invoices?pageSize={PAGE}"
+            cursor: str | None = None
             try:
                 while not done.is_set():
-                    outstanding = [reference for reference in list(accepted_at) if reference not in numbered_at]
-                    await asyncio.gather(
-                        *(poll_one(connection, outstanding[index::4]) for index, connection in enumerate(connections))
-                    )
+                    token = cursor
+                    while True:
+                        headers = dict(authorization)
+                        if token:
+                            headers["x-continuation-token"] = token
+                        _, answer = await connection.request("GET", base, headers=headers)
+                        page = json.loads(answer)
+                        seen = time.perf_counter()
+                        complete = True
+                        for item in page["invoices"]:
+                            code = item["status"]["code"]
+                            if code in (100, 150):
+                                complete = False
+                            elif item["referenceNumber"] not in numbered_at:
+                                if code != 200:
+                                    raise RuntimeError(f"invoice not numbered: {item!r}")
+                                numbered_at[item["referenceNumber"]] = seen
+                        following = page.get("continuationToken")
+                        if not complete or not following:
+                            break
+                        if len(page["invoices"]) == PAGE and token == cursor:
+                            cursor = following
+                        token = following
                     if len(numbered_at) >= total:
                         done.set()
                         return
                     await asyncio.sleep(poll_ms / 1000)
             finally:
-                for connection in connections:
-                    await connection.close()
+                await connection.close()
 
         start = time.perf_counter()
-        pollers = [asyncio.create_task(poller())]
+        pollers = [asyncio.create_task(poller(session)) for session in opened]
         await asyncio.gather(*(sender(session, offset) for session in opened for offset in range(concurrency)))
         sent_end = max(accepted_at.values())
         await asyncio.wait_for(done.wait(), timeout=600)
