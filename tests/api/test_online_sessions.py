@@ -102,6 +102,10 @@ async def test_an_invoice_gets_a_ksef_number_and_a_upo_that_verifies(
     closed = await client.post(f"/v2/sessions/online/{session.reference_number}/close", headers=bearer(session.token))
     assert closed.status_code == 204
     final = await session_status(client, session)
+    contract.check(
+        await client.get(f"/v2/sessions/{session.reference_number}", headers=bearer(session.token)),
+        "/sessions/{referenceNumber}",
+    )
     assert final["status"]["code"] == 200
     assert (final["invoiceCount"], final["successfulInvoiceCount"], final["failedInvoiceCount"]) == (1, 1, 0)
     [page] = final["upo"]["pages"]
