@@ -4,6 +4,7 @@ downloading an invoice by its KSeF number, and who may do it."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 from collections.abc import Callable
@@ -14,13 +15,15 @@ import pytest
 from fastapi import FastAPI
 
 from documents.samples import invoice_xml
+from ksef_mcu.clock import ManualClock
 from ksef_mcu.documents.forms import FA2
 from ksef_mcu.documents.ksef_numbers import parse_ksef_number
 from ksef_mcu.documents.upo import verify_upo
 from ksef_mcu.server.settings import ServerSettings
 from support.certificates import error_of, owner
 from support.ksef_tokens import token_login
-from support.login import bearer
+from support.login import Identity, bearer, login, start_login, status_of
+from support.pki import random_pesel
 from support.server import TEST_START, ContractChecker, running
 from support.sessions import (
     FA2_CODE,
@@ -99,6 +102,10 @@ async def test_an_invoice_gets_a_ksef_number_and_a_upo_that_verifies(
     closed = await client.post(f"/v2/sessions/online/{session.reference_number}/close", headers=bearer(session.token))
     assert closed.status_code == 204
     final = await session_status(client, session)
+    contract.check(
+        await client.get(f"/v2/sessions/{session.reference_number}", headers=bearer(session.token)),
+        "/sessions/{referenceNumber}",
+    )
     assert final["status"]["code"] == 200
     assert (final["invoiceCount"], final["successfulInvoiceCount"], final["failedInvoiceCount"]) == (1, 1, 0)
     [page] = final["upo"]["pages"]
@@ -379,3 +386,71 @@ async def test_a_ksef_token_with_invoice_read_only_cannot_open_a_session(client:
     assert (
         await client.get(f"/v2/invoices/ksef/{status['ksefNumber']}", headers=bearer(writer.access_token))
     ).status_code == 403
+
+
+async def test_a_person_granted_invoice_write_by_pesel_sends_for_the_company(client: httpx.AsyncClient) -> None:
+    """Issue 14's scenario with real sessions: the owner grants InvoiceWrite to a person by PESEL; that person's own
+    certificate logs into the company's context and sends an invoice; without the grant the login is refused."""
+    company, owner_token = await owner(client)
+    assert company.nip is not None
+    pesel = random_pesel()
+    person = Identity.person_with_pesel(now=TEST_START, pesel=pesel)
+    refused = await start_login(client, person, context=company.nip, now=TEST_START)
+    assert (await status_of(client, refused))["status"]["code"] == 415
+
+    grant = await client.post(
+        "/v2/permissions/persons/grants",
+        json={
+            "subjectIdentifier": {"type": "Pesel", "value": pesel},
+            "permissions": ["InvoiceWrite"],
+            "description": "Księgowa wystawiająca faktury",
+            "subjectDetails": {
+                "subjectDetailsType": "PersonByIdentifier",
+                "personById": {"firstName": "Anna", "lastName": "Testowa"},
+            },
+        },
+        headers=bearer(owner_token),
+    )
+    assert grant.status_code == 202, grant.text
+    operation = grant.json()["referenceNumber"]
+    for _ in range(100):
+        state = await client.get(f"/v2/permissions/operations/{operation}", headers=bearer(owner_token))
+        if state.json()["status"]["code"] != 100:
+            break
+        await asyncio.sleep(0.05)
+    assert state.json()["status"]["code"] == 200, state.text
+
+    tokens = await login(client, person, context=company.nip, now=TEST_START)
+    session = await open_session(client, tokens.access_token)
+    reference = await sent(client, session, invoice_xml(seller_nip=company.nip, issue_date=ISSUED, number="P/1"))
+    status = await invoice_status(client, session, reference)
+    assert status["status"]["code"] == 200
+    assert parse_ksef_number(status["ksefNumber"]).seller_nip == company.nip
+    # her own sessions only: InvoiceWrite without Introspection
+    listed = await client.get("/v2/sessions", params={"sessionType": "Online"}, headers=bearer(tokens.access_token))
+    assert [item["referenceNumber"] for item in listed.json()["sessions"]] == [session.reference_number]
+    owner_session = await open_session(client, owner_token)
+    assert (
+        error_of(
+            await client.get(f"/v2/sessions/{owner_session.reference_number}", headers=bearer(tokens.access_token))
+        )[0]
+        == 21173
+    )
+
+
+async def test_a_session_past_its_validity_closes_itself(client: httpx.AsyncClient, clock: ManualClock) -> None:
+    identity, token = await owner(client)
+    assert identity.nip is not None
+    nip = identity.nip
+    session = await open_session(client, token)
+    reference = await sent(client, session, invoice_xml(seller_nip=nip, issue_date=ISSUED, number="V/1"))
+    assert (await invoice_status(client, session, reference))["status"]["code"] == 200
+    opened = await session_status(client, session, until_final=False)
+    assert opened["validUntil"] == "2026-03-02T21:30:00Z"
+    clock.advance(dt.timedelta(hours=12, seconds=1))
+    fresh = await login(client, identity, context=nip, now=clock.now())
+    later = OpenSession(session.reference_number, session.key, fresh.access_token)
+    assert error_of(await send(client, later, invoice_xml(seller_nip=nip, issue_date=ISSUED)))[0] == 21180
+    final = await session_status(client, later)
+    assert final["status"]["code"] == 200
+    assert final["upo"]["pages"]

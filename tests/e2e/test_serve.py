@@ -164,11 +164,13 @@ async def test_several_worker_processes(tmp_path: Path) -> None:
     finally:
         if server.process.poll() is None:
             server.process.kill()
-    # One set of keys: the server's three and the certificates module's CA (root and issuing).
+    # One set of keys: the server's three, the certificates module's CA (root and issuing) and the sessions
+    # module's UPO signing key.
     assert sorted(path.stem for path in (data_dir / "keys").glob("*.key")) == [
         "ca-issuing",
         "ca-root",
         "encryption-ksef-token",
         "encryption-symmetric-key",
         "token-signing",
+        "upo-signing",
     ]

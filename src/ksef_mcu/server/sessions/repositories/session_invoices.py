@@ -109,9 +109,10 @@ _LOCK_MINE = (
     )
     .with_for_update()
 )
-_FINISH = (
+# Every value is a named bind (a literal would become an anonymous one, which `FastStatement` cannot fill).
+_FINISH = FastStatement(
     update(session_invoices)
-    .where(_i.reference_number == bindparam("ref"), _i.status_code == _PENDING)
+    .where(_i.reference_number == bindparam("ref"), _i.status_code == bindparam("pending"))
     .values(
         status_code=bindparam("new_status_code"),
         status_description=bindparam("new_description"),
@@ -122,9 +123,9 @@ _FINISH = (
         acquisition_date=bindparam("new_acquisition_date"),
         invoicing_mode=bindparam("new_invoicing_mode"),
         finished_at=bindparam("finished"),
-        encrypted_content=None,
-        claimed_by=None,
-        claim_expires_at=None,
+        encrypted_content=bindparam("no_content"),
+        claimed_by=bindparam("no_worker"),
+        claim_expires_at=bindparam("no_lease"),
     )
 )
 
@@ -235,10 +236,14 @@ class SessionInvoiceRepository:
         invoicing_mode: str | None = None,
     ) -> bool:
         """End a pending invoice at its final status; False when it was no longer pending."""
-        result = self._connection.execute(
-            _FINISH,
+        result = _FINISH.execute(
+            self._connection,
             {
                 "ref": reference_number,
+                "pending": _PENDING,
+                "no_content": None,
+                "no_worker": None,
+                "no_lease": None,
                 "new_status_code": status.code,
                 "new_description": status.description,
                 "new_details": list(status.details) or None,

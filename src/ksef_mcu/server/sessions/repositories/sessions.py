@@ -55,12 +55,13 @@ def _record(row: Any) -> SessionRecord:
 _INSERT = FastStatement(insert(invoice_sessions), column_keys=[column.key for column in invoice_sessions.c])
 _GET = FastStatement(select(invoice_sessions).where(_s.reference_number == bindparam("ref")))
 _LOCK = FastStatement(select(invoice_sessions).where(_s.reference_number == bindparam("ref")).with_for_update())
-_COUNT_ONE_MORE = (
+# Every value is a named bind (a literal would become an anonymous one, which `FastStatement` cannot fill).
+_COUNT_ONE_MORE = FastStatement(
     update(invoice_sessions)
     .where(_s.reference_number == bindparam("ref"))
-    .values(invoice_count=_s.invoice_count + 1, date_updated=bindparam("now"))
+    .values(invoice_count=_s.invoice_count + bindparam("one"), date_updated=bindparam("now"))
 )
-_ADD_OUTCOMES = (
+_ADD_OUTCOMES = FastStatement(
     update(invoice_sessions)
     .where(_s.reference_number == bindparam("ref"))
     .values(
@@ -118,11 +119,11 @@ class SessionRepository:
         return {row.reference_number: _record(row) for row in rows}
 
     def count_invoice(self, reference_number: str, *, now: dt.datetime) -> None:
-        self._connection.execute(_COUNT_ONE_MORE, {"ref": reference_number, "now": now})
+        _COUNT_ONE_MORE.execute(self._connection, {"ref": reference_number, "now": now, "one": 1})
 
     def add_outcomes(self, reference_number: str, *, successful: int, failed: int, now: dt.datetime) -> None:
-        self._connection.execute(
-            _ADD_OUTCOMES, {"ref": reference_number, "ok": successful, "failed": failed, "now": now}
+        _ADD_OUTCOMES.execute(
+            self._connection, {"ref": reference_number, "ok": successful, "failed": failed, "now": now}
         )
 
     def set_status(
