@@ -55,7 +55,35 @@ def default_rate_limits() -> dict[str, RateLimit]:
     return {
         "public": RateLimit(per_second=60),
         "other": RateLimit(per_second=10, per_minute=30, per_hour=120),
+        "invoice-send": RateLimit(per_second=10, per_minute=30, per_hour=180),
+        "invoice-download": RateLimit(per_second=8, per_minute=16, per_hour=64),
+        "session-list": RateLimit(per_second=5, per_minute=10, per_hour=60),
+        "session-invoices": RateLimit(per_second=10, per_minute=20, per_hour=200),
+        "session-invoice-status": RateLimit(per_second=30, per_minute=120, per_hour=1200),
+        "session-other": RateLimit(per_second=10, per_minute=120, per_hour=1200),
     }
+
+
+ENDPOINT_RATE_LIMIT_GROUPS: dict[str, str] = {
+    "POST /v2/sessions/online/{referenceNumber}/invoices": "invoice-send",
+    "GET /v2/invoices/ksef/{ksefNumber}": "invoice-download",
+    "GET /v2/sessions": "session-list",
+    "GET /v2/sessions/{referenceNumber}/invoices": "session-invoices",
+    "GET /v2/sessions/{referenceNumber}/invoices/failed": "session-invoices",
+    "GET /v2/sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}": "session-invoice-status",
+    "GET /v2/sessions/{referenceNumber}": "session-other",
+    "GET /v2/sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo": "session-other",
+    "GET /v2/sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo": "session-other",
+    "GET /v2/sessions/{referenceNumber}/upo/{upoReferenceNumber}": "session-other",
+}
+"""Endpoints behind an access token whose official limits differ from the "other" group's (`limity-api.md`, the
+OpenAPI `x-rate-limits`; tests/api/test_rate_limit_groups.py compares every served operation with open-api.json).
+Keys are `METHOD /v2/path/{template}` as the router spells them."""
+
+
+def rate_limit_group(endpoint: str) -> str:
+    """The limit group of a protected endpoint (`METHOD /v2/path/{template}`): its own, or "other"."""
+    return ENDPOINT_RATE_LIMIT_GROUPS.get(endpoint, "other")
 
 
 class SubjectCertificateLimits(BaseModel):

@@ -22,6 +22,7 @@ from ksef_mcu.server.http.deps import (
     endpoint_of,
     requires_bearer,
 )
+from ksef_mcu.server.settings import rate_limit_group
 
 __all__ = ["AccessPrincipal", "TokenComponents", "access_principal", "token_of_kinds"]
 
@@ -45,8 +46,9 @@ def _verified(request: Request, components: TokenComponents, ip: str, *kinds: To
     try:
         return components.tokens.verify(bearer_of(request), kinds=kinds, now=components.clock.now())
     except UnauthorizedError:
-        key = (endpoint_of(request), "invalid-token", ip)
-        components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
+        endpoint = endpoint_of(request)
+        key = (endpoint, "invalid-token", ip)
+        components.rate_limiter.hit(rate_limit_group(endpoint), key, now=components.clock.now().timestamp())
         raise
 
 
@@ -64,7 +66,7 @@ async def access_principal(request: Request) -> Principal:
         )
     endpoint = endpoint_of(request)
     key = (endpoint, principal.context.type.value, principal.context.value, ip)
-    components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
+    components.rate_limiter.hit(rate_limit_group(endpoint), key, now=components.clock.now().timestamp())
     _check_required_permissions(components, endpoint, principal)
     return principal
 
@@ -96,8 +98,9 @@ def token_of_kinds(*kinds: TokenKind) -> Callable[..., Coroutine[Any, Any, Verif
         components: TokenComponents = components_of(request)
         ip = client_ip_of(request)
         verified = _verified(request, components, ip, *kinds)
-        key = (endpoint_of(request), verified.claims.get("cit"), verified.claims.get("civ"), ip)
-        components.rate_limiter.hit("other", key, now=components.clock.now().timestamp())
+        endpoint = endpoint_of(request)
+        key = (endpoint, verified.claims.get("cit"), verified.claims.get("civ"), ip)
+        components.rate_limiter.hit(rate_limit_group(endpoint), key, now=components.clock.now().timestamp())
         return verified
 
     return dependency
