@@ -116,6 +116,7 @@ def test_many_files_each_with_its_ksef_number_and_the_progress_reaching_100(
     url, nip = installation.faktury.base_url, installation.nip
     log_in(screen, url, ADMIN, ADMIN_PASSWORD)
     files = invoices(tmp_path, nip, 5)
+    files[4] = files[4].rename(tmp_path / "faktura-5-<b>.xml")  # a file name is text, never markup
     polls = send(screen, url, files)
     status = screen.get_by_role("status")
     expect(status).to_contain_text("Zakończono. Numery KSeF: 5 z 5.", timeout=90_000)
@@ -130,6 +131,7 @@ def test_many_files_each_with_its_ksef_number_and_the_progress_reaching_100(
         assert re.fullmatch(rf"{nip}-\d{{8}}-[0-9A-F]{{12}}-[0-9A-F]{{2}}", number), number
         numbers.append(number)
     assert len(set(numbers)) == 5
+    expect(screen.locator("table b")).to_have_count(0)
     with screen.expect_download() as download:
         screen.get_by_role("row").filter(has_text="faktura-3.xml").get_by_role("link", name="Pobierz UPO").click()
     upo = Path(download.value.path()).read_bytes()
@@ -143,6 +145,8 @@ def test_many_files_each_with_its_ksef_number_and_the_progress_reaching_100(
     expect_complete(screen)
     for number in numbers:
         expect(screen.get_by_text(number, exact=True)).to_be_visible()
+    expect(screen.get_by_role("cell", name="faktura-5-<b>.xml")).to_be_visible()
+    expect(screen.locator("table b")).to_have_count(0)
 
     # The JSON status: for the logged-in user (the page's cookie); nobody else gets it.
     answer = screen.request.get(f"{job_url}/stan")
