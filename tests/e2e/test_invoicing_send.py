@@ -15,44 +15,19 @@ from pathlib import Path
 import pytest
 
 from documents.samples import invoice_xml
-from ksef_mcu.client import CertificateCredentials, ContextIdentifier, ContextIdentifierType, KsefClient
-from ksef_mcu.crypto.csr import create_csr
-from ksef_mcu.crypto.keys import encrypt_private_key
 from ksef_mcu.crypto.qr import parse_invoice_link
-from ksef_mcu.crypto.self_signed import TestSubject, build_self_signed_certificate
 from ksef_mcu.documents.forms import FA3
 from ksef_mcu.documents.upo import verify_upo
 from ksef_mcu.invoicing.config import InvoicingConfig
-from ksef_mcu.invoicing.model import Slot
 from ksef_mcu.invoicing.services import open_invoicing
 from ksef_mcu.invoicing.uploads import CertificateUpload
 from support import processes
-from support.pki import ec_key, random_nip
+from support.invoicing_setup import PASSWORD, obtain
+from support.pki import random_nip
 from support.processes import Process, Serve, clean_environment
 
 KSEF_MCU = Path(sys.executable).with_name("ksef-mcu")
-PASSWORD = "Haslo-Do-Klucza-2026"
 FAST = {"rate_limits_enabled": "false", "invoice_claim_lease": "PT2S", "issuance_poll_interval": "PT0.1S"}
-
-
-def obtain(base_url: str, nip: str) -> dict[Slot, tuple[bytes, bytes]]:
-    """A Type 1 and a Type 2 certificate for `nip` from our KSeF (login with a self-signed seal, as on TEST)."""
-    login_key = ec_key()
-    seal = build_self_signed_certificate(login_key, TestSubject.seal(nip), now=datetime.now(UTC))
-    credentials = CertificateCredentials.from_key_and_certificate(login_key, seal)
-    issued: dict[Slot, tuple[bytes, bytes]] = {}
-    with KsefClient("local", base_url=base_url) as client:
-        client.auth.login_with_certificate(credentials, ContextIdentifier(ContextIdentifierType.NIP, nip))
-        data = client.certificates.enrollment_data().to_enrollment_data()
-        for slot, kind in ((Slot.AUTHENTICATION, "Authentication"), (Slot.OFFLINE, "Offline")):
-            key = ec_key()
-            serial = client.certificates.enroll(f"Faktury {kind}", kind, create_csr(key, data)).wait().serial_number
-            [certificate] = client.certificates.retrieve([serial])
-            issued[slot] = (
-                certificate.pem.encode() if isinstance(certificate.pem, str) else certificate.pem,
-                encrypt_private_key(key, PASSWORD),
-            )
-    return issued
 
 
 def serve_on(port: int, data_dir: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Serve:

@@ -11,12 +11,10 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography import x509
 from playwright.sync_api import BrowserContext, Page, expect
@@ -25,34 +23,15 @@ from documents.samples import invoice_xml
 from ksef_mcu.crypto.qr import verify_offline_qr_link
 from ksef_mcu.documents.forms import FA3
 from ksef_mcu.documents.upo import verify_upo
-from support.processes import Process, Serve, clean_environment, free_port
-from support.screens_browser import PASSWORD, download_issued, generate_key, log_in_for_test, send_request
+from support.invoicing_setup import InvoicingServe
+from support.pki import random_nip
+from support.processes import Serve, clean_environment
+from support.screens_browser import PASSWORD, download_issued, generate_key, send_request
 
 ADMIN, ADMIN_PASSWORD = "administrator", "Haslo-Administratora-1"
 AUTHENTICATION = "Uwierzytelnienie w systemie KSeF"
 OFFLINE = "Podpis linku we weryfikacji wystawcy"
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-class InvoicingServe(Process):
-    """`ksef-mcu invoicing serve` on a free port, its own SQLite in `data_dir`; waits until it answers."""
-
-    def __init__(self, data_dir: Path, ksef_url: str) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        arguments = ["invoicing", "serve", "--port", str(self.port), "--data-dir", str(data_dir)]
-        arguments += ["--ksef-url", ksef_url]
-        environment = clean_environment(invoicing_queue_interval="3600")  # the queue is sent by hand here
-        super().__init__(arguments, data_dir.parent / f"invoicing-{self.port}.log", environment)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            try:
-                httpx.get(f"{self.base_url}/logowanie", timeout=1)
-                return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError(f"Obsługa Faktur did not start:\n{self.output()}")
 
 
 @pytest.fixture
@@ -132,8 +111,7 @@ def test_the_guide_end_to_end(
     page.get_by_role("heading", name="Obsługa Faktur").wait_for()
 
     # The company (its NIP is the context the MCU logs in to).
-    mcu_page = context.new_page()
-    nip = log_in_for_test(mcu_page, mcu.base_url)
+    nip = random_nip()
     page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Firmy").click()
     page.get_by_label("NIP lub identyfikator wewnętrzny").fill(nip)
     page.get_by_label("Nazwa firmy").fill("Firma Testowa sp. z o.o.")
@@ -144,13 +122,23 @@ def test_the_guide_end_to_end(
     expect(page.get_by_role("button", name="Przejdź dalej")).to_be_disabled()
     shoot(page, shots, "03-ustawienia-ksef")
 
-    # "Przejdź do platformy KSeF" opens our MCU.
+    # "Przejdź do platformy KSeF" opens our MCU in the company's context: every login page has it pre-filled.
     with context.expect_page() as opened:
         page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Przejdź do platformy KSeF").click()
-    platform = opened.value
-    platform.wait_for_load_state()
-    assert platform.url.startswith(f"{mcu.base_url}/")
-    platform.close()
+    mcu_page = opened.value
+    mcu_page.wait_for_load_state()
+    assert mcu_page.url == f"{mcu.base_url}/?contextType=Nip&contextValue={nip}"
+    expect(mcu_page.get_by_text("Kontekst logowania podpowiedziany w adresie")).to_contain_text(f"NIP {nip}")
+    mcu_page.get_by_role("link", name="Certyfikat KSeF").click()
+    expect(mcu_page.get_by_label("Rodzaj identyfikatora kontekstu")).to_have_value("Nip")
+    expect(mcu_page.get_by_label("Identyfikator kontekstu")).to_have_value(nip)
+    mcu_page.go_back()
+    mcu_page.get_by_role("link", name="Profil Zaufany").click()
+    expect(mcu_page.get_by_label("NIP", exact=True)).to_have_value(nip)
+    mcu_page.get_by_label("Oświadczam, że podane dane są fikcyjne").check()
+    mcu_page.get_by_role("button", name="Uwierzytelnij do aplikacji testowej").click()
+    mcu_page.get_by_role("heading", name="Witaj, Firma testowa").wait_for()
+    expect(mcu_page.locator("main")).to_contain_text(nip)
 
     # In the MCU: a Type 1 and a Type 2 certificate.
     folder = tmp_path / "pobrane"
@@ -245,9 +233,15 @@ def test_the_guide_end_to_end(
     )
     expect(page.get_by_role("button", name="Wyślij do KSeF")).to_be_disabled()
     page.evaluate(f"{form}.requestSubmit()")
-    page.get_by_role("heading", name="Wysłano faktury").wait_for()
-    expect(page.get_by_role("status")).to_contain_text("Numery KSeF: 2 z 2.")
-    expect(page.get_by_role("status")).to_contain_text("zamknięta")
+    # The sending runs in Obsługa Faktur's background; its page follows it file by file (send-progress.js).
+    page.get_by_role("heading", name="Wysyłka faktur do KSeF").wait_for()
+    expect(page.get_by_role("status")).to_contain_text("Zakończono. Numery KSeF: 2 z 2.", timeout=60_000)
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"Sesja \S+ zamknięta\."))
+    expect(page.get_by_role("progressbar", name="Postęp wysyłki")).to_have_js_property("position", 1)
+    for index in (1, 2):
+        row = page.get_by_role("row").filter(has_text=f"online-{index}.xml")
+        expect(row).to_contain_text("UPO pobrane")
+        expect(row).to_contain_text(re.compile(rf"{nip}-\d{{8}}-[0-9A-F]{{12}}-[0-9A-F]{{2}}"))
     shoot(page, shots, "10-wyslano-faktury")
     with page.expect_download() as download:
         page.get_by_role("link", name="Pobierz UPO").first.click()

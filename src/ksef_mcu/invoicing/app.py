@@ -64,6 +64,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        interrupted = await run_in_threadpool(invoicing.sending.interrupt_unfinished_jobs)
+        if interrupted:
+            logger.warning("%d sending(s) were cut off by the last stop; marked as interrupted", interrupted)
         retry = asyncio.create_task(_send_queue_periodically(invoicing, queue_interval))
         try:
             yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from ksef_mcu.client.environments import Environment, normalize_base_url
 
@@ -75,3 +76,11 @@ class InvoicingConfig:
         if self.environment is Environment.LOCAL:
             return self.api_base_url.removesuffix("/v2") + "/"
         return PLATFORM_URLS[self.environment]
+
+    def platform_url_for(self, context_type: str | None, context_value: str | None) -> str:
+        """`platform_url` in the company's context where the target allows it: our web MCU pre-fills its login
+        context from `?contextType=…&contextValue=…`; the Ministry's application takes no such parameters, so its
+        address stays as it is."""
+        if self.environment is not Environment.LOCAL or not context_type or not context_value:
+            return self.platform_url
+        return self.platform_url + "?" + urlencode({"contextType": context_type, "contextValue": context_value})

@@ -13,6 +13,8 @@ from ksef_mcu.invoicing.tables import (
     companies,
     company_users,
     offline_invoices,
+    send_job_files,
+    send_jobs,
     sent_invoices,
     users,
 )
@@ -218,3 +220,50 @@ class Repository:
             select(sent_invoices).where(sent_invoices.c.id == sent_id, sent_invoices.c.company_id == company_id)
         ).first()
         return dict(row._mapping) if row else None
+
+    # --- sending jobs ("Wyślij faktury do KSeF" in the background) ---------------------------------------------------
+
+    def add_send_job(self, connection: Connection, values: dict[str, Any], files: list[tuple[str, bytes]]) -> int:
+        result = connection.execute(insert(send_jobs).values(**values))
+        job_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        connection.execute(
+            insert(send_job_files),
+            [
+                {"job_id": job_id, "position": position, "file_name": name, "content": content, "stage": "waiting"}
+                for position, (name, content) in enumerate(files, start=1)
+            ],
+        )
+        return job_id
+
+    def send_job(self, connection: Connection, job_id: int, company_id: int | None = None) -> dict[str, Any] | None:
+        query = select(send_jobs).where(send_jobs.c.id == job_id)
+        if company_id is not None:
+            query = query.where(send_jobs.c.company_id == company_id)
+        row = connection.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def send_job_files(
+        self, connection: Connection, job_id: int, *, with_content: bool = False
+    ) -> list[dict[str, Any]]:
+        columns = [column for column in send_job_files.c if with_content or column.name != "content"]
+        query = select(*columns).where(send_job_files.c.job_id == job_id).order_by(send_job_files.c.position)
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+    def update_send_job(self, connection: Connection, job_id: int, values: dict[str, Any]) -> None:
+        connection.execute(update(send_jobs).where(send_jobs.c.id == job_id).values(**values))
+
+    def update_send_job_file(self, connection: Connection, file_id: int, values: dict[str, Any]) -> None:
+        connection.execute(update(send_job_files).where(send_job_files.c.id == file_id).values(**values))
+
+    def finish_send_job_files(self, connection: Connection, job_id: int, message: str | None) -> None:
+        """Drop the files' content; with `message`, every file not yet final gets it as its error."""
+        connection.execute(update(send_job_files).where(send_job_files.c.job_id == job_id).values(content=None))
+        if message is not None:
+            connection.execute(
+                update(send_job_files)
+                .where(send_job_files.c.job_id == job_id, send_job_files.c.stage.in_(("waiting", "sent")))
+                .values(stage="error", message=message)
+            )
+
+    def running_send_jobs(self, connection: Connection) -> list[int]:
+        return [int(row.id) for row in connection.execute(select(send_jobs.c.id).where(send_jobs.c.state == "running"))]

@@ -10,13 +10,14 @@ from typing import Any, ParamSpec, TypeVar
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ksef_mcu.invoicing.errors import AccessDeniedError, InvoicingError, NotFoundError, UploadRefusedError
 from ksef_mcu.invoicing.model import SLOT_TITLES, Company, Slot, User
 from ksef_mcu.invoicing.offline import OfflineInvoice
 from ksef_mcu.invoicing.passwords import MIN_PASSWORD_LENGTH
+from ksef_mcu.invoicing.sending import SendJob
 from ksef_mcu.invoicing.services import Invoicing
 from ksef_mcu.invoicing.uploads import CertificateUpload
 from ksef_mcu.web.errors import LoginRequiredError, PageError, PayloadTooLargeError, SessionExpiredError
@@ -59,7 +60,6 @@ class Screens:
                 "app_name": "Obsługa Faktur",
                 "contact_url": "https://www.podatki.gov.pl/ksef/",
                 "layout": "layout.html",
-                "platform_url": invoicing.config.platform_url,
                 "environment_label": invoicing.config.environment_label,
                 "slot_titles": {int(slot): title for slot, title in SLOT_TITLES.items()},
             },
@@ -95,6 +95,8 @@ class Screens:
             Route("/faktury/offline", self.issue_offline, methods=["POST"]),
             Route("/faktury/wyslij", self.send_form, methods=["GET"]),
             Route("/faktury/wyslij", self.send, methods=["POST"]),
+            Route("/faktury/wysylka/{job:int}", self.send_progress, methods=["GET"]),
+            Route("/faktury/wysylka/{job:int}/stan", self.send_status, methods=["GET"]),
             Route("/faktury/offline/wyslij", self.send_queued, methods=["POST"]),
             Route("/faktury/wyslane/{sent:int}/upo.xml", self.upo, methods=["GET"]),
             Route("/faktury/{invoice:int}", self.invoice, methods=["GET"]),
@@ -106,10 +108,15 @@ class Screens:
         return await run_in_threadpool(function, *args, **kwargs)
 
     def _page_context(self, request: Request) -> Mapping[str, Any]:
+        company: Company | None = request.scope.get("invoicing.company")
+        config = self.invoicing.config
         return {
             "user": request.scope.get("invoicing.user"),
-            "company": request.scope.get("invoicing.company"),
+            "company": company,
             "companies": request.scope.get("invoicing.companies", []),
+            "platform_url": config.platform_url_for(company.context_type, company.context_value)
+            if company
+            else config.platform_url,
         }
 
     def render(
@@ -350,11 +357,35 @@ class Screens:
             return self.render(request, "send.html", {"errors": errors}, status=413)
         files = [(upload.filename or "faktura.xml", upload.data) for upload in form.files("faktury")]
         try:
-            result = await self._run(self.invoicing.sending.send, company, files, sent_by=user.login)
+            job_id = await self._run(self.invoicing.sending.start_job, company, files, sent_by=user.login)
         except InvoicingError as error:
             errors.add("faktury", error.message)
             return self.render(request, "send.html", {"errors": errors}, status=400)
-        return self.render(request, "sent.html", {"result": result})
+        return _redirect(f"/faktury/wysylka/{job_id}")
+
+    async def _job(self, request: Request) -> SendJob:
+        _user, company = await self._company(request)
+        try:
+            return await self._run(self.invoicing.sending.job, company, int(request.path_params["job"]))
+        except NotFoundError as error:
+            raise PageError(title="Nie znaleziono", message=error.message) from error
+
+    async def send_progress(self, request: Request) -> Response:
+        """The sending's page: its state when loaded (also without JavaScript, or after a reload); send-progress.js
+        then follows `send_status`."""
+        job = await self._job(request)
+        return self.render(request, "send_progress.html", {"job": job})
+
+    async def send_status(self, request: Request) -> Response:
+        """The sending's progress as JSON for the page's script: a read of the logged-in user's own company only
+        (same-origin, the session cookie; a GET that changes nothing, so no CSRF token is needed)."""
+        _user, company = await self._company(request)
+        headers = {"Cache-Control": "no-store"}
+        try:
+            job = await self._run(self.invoicing.sending.job, company, int(request.path_params["job"]))
+        except NotFoundError as error:
+            return JSONResponse({"error": error.message}, status_code=404, headers=headers)
+        return JSONResponse(job.to_json(), headers=headers)
 
     async def send_queued(self, request: Request) -> Response:
         user, company = await self._company(request)

@@ -16,7 +16,17 @@ from sqlalchemy import (
 
 from ksef_mcu.storage.types import Identity64, UtcDateTime, new_metadata
 
-__all__ = ["certificates", "companies", "company_users", "metadata", "offline_invoices", "sent_invoices", "users"]
+__all__ = [
+    "certificates",
+    "companies",
+    "company_users",
+    "metadata",
+    "offline_invoices",
+    "send_job_files",
+    "send_jobs",
+    "sent_invoices",
+    "users",
+]
 
 metadata = new_metadata()
 
@@ -122,4 +132,35 @@ sent_invoices = Table(
     Column("upo", LargeBinary, nullable=True),
     Column("sent_by", String(64), nullable=False),
     Column("sent_at", UtcDateTime, nullable=False),
+)
+
+send_jobs = Table(
+    "inv_send_jobs",
+    metadata,
+    Column("id", Identity64, primary_key=True, autoincrement=True),
+    Column("company_id", ForeignKey("inv_companies.id", ondelete="CASCADE"), nullable=False),
+    Column("state", String(16), nullable=False),  # "running", "done" or "failed"
+    Column("message", Text, nullable=True),  # why it failed (Polish, for the page)
+    Column("session_reference", String(64), nullable=True),
+    Column("session_closed", Boolean, nullable=False, default=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+)
+"""A sending of files from the screen "Wyślij faktury do KSeF", run in the background; its page polls the state."""
+
+send_job_files = Table(
+    "inv_send_job_files",
+    metadata,
+    Column("id", Identity64, primary_key=True, autoincrement=True),
+    Column("job_id", ForeignKey("inv_send_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("file_name", String(256), nullable=False),
+    Column("content", LargeBinary, nullable=True),  # the file until the job ends, then dropped
+    Column("stage", String(16), nullable=False),  # "waiting", "sent", "processed", "upo" or "error"
+    Column("invoice_reference", String(64), nullable=True),
+    Column("ksef_number", String(64), nullable=True),
+    Column("message", Text, nullable=True),
+    Column("sent_id", ForeignKey("inv_sent_invoices.id", ondelete="SET NULL"), nullable=True),
+    UniqueConstraint("job_id", "position"),
 )

@@ -4,6 +4,7 @@ Polish message the field shows when it is wrong. Pure."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ksef_mcu import identifiers
@@ -46,6 +47,24 @@ def context_from(type_value: str, value: str, *, field: str = "kontekst") -> Con
             "cyfrą kontrolną.",
         )
     return context
+
+
+CONTEXT_TYPE_PARAMETER = "contextType"
+CONTEXT_VALUE_PARAMETER = "contextValue"
+"""The query parameters that pre-fill the login context (e.g. Obsługa Faktur's "Przejdź do platformy KSeF" link):
+`/?contextType=Nip&contextValue=5265877635`."""
+
+
+def context_hint(query: Mapping[str, str]) -> ContextIdentifier | None:
+    """The login context suggested by the address, or None when it is absent or not a valid identifier (ignored
+    without a message). Only a pre-fill of the form fields: the context a person logs in to is what the form sends
+    and what the signed document says — this is never used to decide anything."""
+    type_value = query.get(CONTEXT_TYPE_PARAMETER, "")
+    value = query.get(CONTEXT_VALUE_PARAMETER, "")
+    if type_value not in CONTEXT_TYPE_LABELS or not value or len(value) > 64:
+        return None
+    context = ContextIdentifier(ContextIdentifierType(type_value), value)
+    return context if context.is_valid() else None
 
 
 def nip_from(value: str, *, field: str) -> str:

@@ -17,6 +17,7 @@ from ksef_mcu.server.web.fields import (
     CONTEXT_TYPE_CHOICES,
     FieldProblem,
     context_from,
+    context_hint,
     nip_from,
     organization_name_from,
     person_name_from,
@@ -81,9 +82,22 @@ def _test_login_page(
     return screens_of(request).render(request, "login_test.html", context, status_code=status_code)
 
 
+def _prefilled_context(request: Request) -> dict[str, str]:
+    """The context fields pre-filled from `?contextType=…&contextValue=…` (a valid identifier only, else the
+    defaults): a convenience for links such as Obsługa Faktur's, never trusted for anything."""
+    hint = context_hint(request.query_params)
+    if hint is None:
+        return {"kontekst-typ": "Nip"}
+    return {"kontekst-typ": hint.type.value, "kontekst": hint.value}
+
+
 @login_router.get(TEST_LOGIN)
 async def test_login_form(request: Request) -> Response:
-    return _test_login_page(request, {"rodzaj": "nip"})
+    hint = context_hint(request.query_params)
+    values = {"rodzaj": "nip"}
+    if hint is not None and hint.type.value == "Nip":
+        values["nip"] = hint.value  # the test login's context is always a NIP
+    return _test_login_page(request, values)
 
 
 @login_router.post(TEST_LOGIN)
@@ -219,7 +233,7 @@ async def _signed(request: Request, *, by_fingerprint: bool) -> Response:
 
 @login_router.get(QUALIFIED)
 async def qualified_form(request: Request) -> Response:
-    return _qualified_page(request, by_fingerprint=False)
+    return _qualified_page(request, by_fingerprint=False, values=_prefilled_context(request))
 
 
 @login_router.post(QUALIFIED + "/dokument")
@@ -234,7 +248,7 @@ async def qualified_login(request: Request) -> Response:
 
 @login_router.get(FINGERPRINT)
 async def fingerprint_form(request: Request) -> Response:
-    return _qualified_page(request, by_fingerprint=True)
+    return _qualified_page(request, by_fingerprint=True, values=_prefilled_context(request))
 
 
 @login_router.post(FINGERPRINT + "/dokument")
@@ -263,7 +277,7 @@ def _ksef_page(
 
 @login_router.get(KSEF_CERTIFICATE)
 async def ksef_form(request: Request) -> Response:
-    return _ksef_page(request)
+    return _ksef_page(request, _prefilled_context(request))
 
 
 @login_router.post(KSEF_CERTIFICATE + "/przygotowanie")
