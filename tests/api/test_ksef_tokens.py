@@ -18,28 +18,13 @@ from support.ksef_tokens import start_token_login, token_login
 from support.login import Identity, Tokens, bearer, login, status_of
 from support.pki import random_nip
 from support.server import TEST_START, ContractChecker, running
+from support.sessions import open_request, open_session
 from support.tokens import claims
 
 pytestmark = [pytest.mark.anyio, pytest.mark.db]
 
 NOW = TEST_START
 TOKEN_SHAPE = re.compile(r"^(\d{8}-EC-[0-9A-F]{10}-[0-9A-F]{10}-[0-9A-F]{2})\|nip-(\d{10})\|[0-9a-f]{64}$")
-
-
-class SessionsStandIn:
-    """`POST /v2/sessions/online` as a bare route behind `AccessPrincipal` (the sessions domain is another
-    helper's): it shows the one table of required permissions at work on that path."""
-
-    name = "sessions-stand-in"
-
-    def install(self, app: FastAPI, components: ServerComponents) -> None:
-        router = APIRouter()
-
-        @router.post("/v2/sessions/online", status_code=201)
-        async def open_session(principal: AccessPrincipal) -> Response:
-            return Response(status_code=201)
-
-        app.router.routes.extend(router.routes)
 
 
 async def owner(client: httpx.AsyncClient) -> tuple[str, Tokens]:
@@ -92,22 +77,23 @@ async def test_a_token_logs_in_with_its_fixed_permissions(client: httpx.AsyncCli
     assert refused.json()["reasonCode"] == "auth-method-not-allowed"
 
 
-async def test_a_token_with_invoice_read_only_cannot_open_a_session(app_factory: Any, settings: ServerSettings) -> None:
-    app = app_factory(settings, modules=[SessionsStandIn()])
-    async with running(app) as client:
-        company, tokens = await owner(client)
-        reader = (await generate(client, tokens.access_token, ["InvoiceRead"])).json()["token"]
-        writer = (await generate(client, tokens.access_token, ["InvoiceWrite"])).json()["token"]
-        reading = await token_login(client, reader, context=company)
-        refused = await client.post("/v2/sessions/online", headers=bearer(reading.access_token))
-        assert refused.status_code == 403
-        assert refused.json()["reasonCode"] == "missing-permissions"
-        assert refused.json()["security"] == {
-            "requiredAnyOfPermissions": ["InvoiceWrite", "PefInvoiceWrite", "EnforcementOperations"],
-            "presentPermissions": ["InvoiceRead"],
-        }
-        writing = await token_login(client, writer, context=company)
-        assert (await client.post("/v2/sessions/online", headers=bearer(writing.access_token))).status_code == 201
+async def test_a_token_with_invoice_read_only_cannot_open_a_session(client: httpx.AsyncClient) -> None:
+    company, tokens = await owner(client)
+    reader = (await generate(client, tokens.access_token, ["InvoiceRead"])).json()["token"]
+    writer = (await generate(client, tokens.access_token, ["InvoiceWrite"])).json()["token"]
+    reading = await token_login(client, reader, context=company)
+    refused, _ = await open_request(
+        client, reading.access_token
+    )  # a complete, valid request: only the permission lacks
+    assert refused.status_code == 403
+    assert refused.json()["reasonCode"] == "missing-permissions"
+    assert refused.json()["security"] == {
+        "requiredAnyOfPermissions": ["InvoiceWrite", "PefInvoiceWrite", "EnforcementOperations"],
+        "presentPermissions": ["InvoiceRead"],
+    }
+    writing = await token_login(client, writer, context=company)
+    session = await open_session(client, writing.access_token)  # the real online session, with the same request
+    assert session.reference_number
 
 
 async def test_a_revoked_token_is_refused_at_the_next_login_and_refresh(client: httpx.AsyncClient) -> None:

@@ -65,7 +65,11 @@ def test_the_client_has_the_same_tags_on_both_faces(clients: tuple[KsefClient, A
     sync_client, async_client = clients
     sync_tags = {name for name, value in vars(sync_client).items() if isinstance(value, Face)}
     async_tags = {name for name, value in vars(async_client).items() if isinstance(value, Face)}
-    assert sync_tags == async_tags == {"auth", "certificates", "security", "testdata", "permissions", "ksef_tokens"}
+    assert (
+        sync_tags
+        == async_tags
+        == {"auth", "certificates", "security", "testdata", "permissions", "ksef_tokens", "sessions"}
+    )
 
 
 @pytest.mark.parametrize("tag", TAGS)
