@@ -34,6 +34,8 @@ from ksef_mcu.server.http.ratelimit import RateLimiter
 from ksef_mcu.server.keys import ServerKeys
 from ksef_mcu.server.permissions.required import required_permissions
 from ksef_mcu.server.permissions.service import PermissionService
+from ksef_mcu.server.qr.model import QR_PATH
+from ksef_mcu.server.qr.service import QrVerificationService
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.server.testdata.permissions import TestDataBindings, TestDataEntityRegister, TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
@@ -156,8 +158,9 @@ class ServerComponents:
     # permissions and KSeF tokens
     permission_service: PermissionService
     ksef_tokens: KsefTokenService
-    # the web screens
+    # the web screens and the public QR verification pages
     web_logins: WebLogins
+    qr_verification: QrVerificationService
     required_permissions: Callable[[str], tuple[str, ...] | None] = required_permissions
     """`METHOD /v2/path` → the permissions the operation requires (`permissions/required.py`); `AccessPrincipal`
     checks it on every call."""
@@ -257,6 +260,14 @@ def build_components(
         permission_service=permission_service,
         ksef_tokens=ksef_tokens,
         web_logins=web_logins,
+        qr_verification=QrVerificationService(
+            database=database,
+            clock=clock,
+            certificates=certificates,
+            relations=permission_service,
+            login_hooks=login_hooks,
+            base_url=settings.resolved_public_url + QR_PATH,
+        ),
     )
 
 
