@@ -14,6 +14,7 @@ from ksef_mcu.server.auth import tables as _auth_tables  # noqa: F401
 from ksef_mcu.server.certificates import tables as _certificates_tables  # noqa: F401
 from ksef_mcu.server.metadata import metadata
 from ksef_mcu.server.permissions import tables as _permissions_tables  # noqa: F401
+from ksef_mcu.server.sessions import tables as _sessions_tables  # noqa: F401
 from ksef_mcu.server.testdata import tables as _testdata_tables  # noqa: F401
 from ksef_mcu.server.tokens import tables as _tokens_tables  # noqa: F401
 from ksef_mcu.storage.migrations import MigrationScripts

@@ -1,0 +1,1 @@
+"""Online sessions: invoices sent encrypted, checked and numbered asynchronously, with their UPOs (docs/invoices.md)."""

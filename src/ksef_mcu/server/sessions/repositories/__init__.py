@@ -1,0 +1,1 @@
+"""The sessions domain's SQL (never commits: the caller's unit of work does)."""
