@@ -4,7 +4,7 @@ answered with a Polish page or a JSON error, never a 500."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ from ksef_mcu.crypto.qr import (
     InvoiceHash,
     OfflineQrSigner,
     base64url,
+    build_invoice_link,
     build_offline_qr_link,
     parse_offline_qr_link,
     sign_offline_qr_link,
@@ -373,3 +374,98 @@ async def test_a_login_is_never_needed(client: httpx.AsyncClient) -> None:
         response = await fresh.get(link.removeprefix("http://127.0.0.1:8000"), headers=JSON)
     assert response.json()["verified"] is True
     assert "set-cookie" not in response.headers
+
+
+class TestInvoiceCode:
+    """KOD I: `/qr/invoice/{NIP}/{DD-MM-YYYY}/{hash}` answers whether our KSeF holds the invoice, and its number.
+    (The invoice is stored the way the sessions worker stores an accepted one; the end-to-end test in
+    tests/e2e uploads it through the API.)"""
+
+    NUMBER = "5265877635-20261202-0100001AF629-11"
+    CONTENT = b"<Faktura>KOD I</Faktura>"
+
+    def _store(self, database: Any) -> None:
+        from ksef_mcu.server.sessions.repositories.invoices import AcceptedInvoice, InvoiceRepository
+
+        with database.write() as connection:
+            InvoiceRepository(connection).add(
+                AcceptedInvoice(
+                    ksef_number=self.NUMBER,
+                    seller_nip="5265877635",
+                    invoice_kind="VAT",
+                    invoice_number="FV/1/2026",
+                    issue_date=date(2026, 12, 1),
+                    sha256=InvoiceHash.of(self.CONTENT).digest,
+                    size=len(self.CONTENT),
+                    form_system_code="FA (3)",
+                    context_type="Nip",
+                    context_value="5265877635",
+                    session_reference="20261202-SO-0000000001-0000000001-01",
+                    invoice_reference="20261202-EE-0000000001-0000000001-01",
+                    invoicing_date=NOW,
+                    acquisition_date=NOW,
+                    invoicing_mode="Offline",
+                    content=self.CONTENT,
+                )
+            )
+
+    async def test_found_with_its_ksef_number(self, client: httpx.AsyncClient, database: Any) -> None:
+        self._store(database)
+        link = build_invoice_link(BASE, "5265877635", date(2026, 12, 1), self.CONTENT)
+        path = link.removeprefix("http://127.0.0.1:8000")
+        assert path == f"/qr/invoice/5265877635/01-12-2026/{InvoiceHash.of(self.CONTENT).base64url}"
+        body = (await client.get(path, headers=JSON)).json()
+        assert body == {
+            "kind": "invoice",
+            "found": True,
+            "ksefNumber": self.NUMBER,
+            "checkedAt": body["checkedAt"],
+            "link": link,
+            "sellerNip": "5265877635",
+            "issueDate": "2026-12-01",
+            "invoiceHash": InvoiceHash.of(self.CONTENT).base64url,
+        }
+        page = await client.get(path)
+        assert page.status_code == 200
+        assert "Faktura jest w KSeF." in page.text
+        assert self.NUMBER in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+
+    @pytest.mark.parametrize(
+        ("nip", "day", "content"),
+        [
+            ("5265877635", date(2026, 12, 2), CONTENT),  # another issue date
+            ("1111111111", date(2026, 12, 1), CONTENT),  # another seller
+            ("5265877635", date(2026, 12, 1), b"<Faktura>KOD I, zmieniona</Faktura>"),  # the file was changed
+        ],
+    )
+    async def test_not_found(
+        self, client: httpx.AsyncClient, database: Any, nip: str, day: date, content: bytes
+    ) -> None:
+        self._store(database)
+        path = build_invoice_link(BASE, nip, day, content).removeprefix("http://127.0.0.1:8000")
+        body = (await client.get(path, headers=JSON)).json()
+        assert body["found"] is False
+        assert body["ksefNumber"] is None
+        page = await client.get(path)
+        assert page.status_code == 200
+        assert "Nie znaleziono faktury w KSeF." in page.text
+
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [
+            ("/qr/invoice/5265877635/31-02-2026/{hash}", "Nieprawidłowa data wystawienia"),
+            ("/qr/invoice/5265877635/2026-12-01/{hash}", "DD-MM-RRRR"),
+            ("/qr/invoice/5265877636/01-12-2026/{hash}", "NIP sprzedawcy"),
+            ("/qr/invoice/5265877635/01-12-2026", "segmentach"),
+            ("/qr/invoice/5265877635/01-12-2026/{hash}/x", "segmentach"),
+        ],
+    )
+    async def test_malformed(self, client: httpx.AsyncClient, path: str, reason: str) -> None:
+        path = path.replace("{hash}", InvoiceHash.of(self.CONTENT).base64url)
+        response = await client.get(path, headers=JSON)
+        assert response.status_code == 400
+        assert reason in response.json()["error"]["message"]
+        page = await client.get(path)
+        assert page.status_code == 400
+        assert "Nieprawidłowy link weryfikacyjny" in page.text

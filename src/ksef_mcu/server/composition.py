@@ -36,6 +36,7 @@ from ksef_mcu.server.permissions.required import required_permissions
 from ksef_mcu.server.permissions.service import PermissionService
 from ksef_mcu.server.qr.model import QR_PATH
 from ksef_mcu.server.qr.service import QrVerificationService
+from ksef_mcu.server.sessions.lookup import InvoiceLookup
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.server.testdata.permissions import TestDataBindings, TestDataEntityRegister, TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
@@ -265,6 +266,7 @@ def build_components(
             clock=clock,
             certificates=certificates,
             relations=permission_service,
+            invoices=InvoiceLookup(database),
             login_hooks=login_hooks,
             base_url=settings.resolved_public_url + QR_PATH,
         ),

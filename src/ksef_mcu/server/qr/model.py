@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ksef_mcu.crypto.certificates import KsefCertificateType
-from ksef_mcu.crypto.qr import OfflineQrLink
+from ksef_mcu.crypto.qr import InvoiceLink, OfflineQrLink
 
 __all__ = [
     "CHECK_TITLES",
@@ -17,6 +17,7 @@ __all__ = [
     "Check",
     "CheckName",
     "CheckOutcome",
+    "InvoiceVerification",
 ]
 
 QR_PATH = "/qr"
@@ -98,3 +99,17 @@ class CertificateVerification:
     def verified(self) -> bool:
         """True only when every check passed."""
         return all(check.passed for check in self.checks)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceVerification:
+    """The result of looking up one KOD I link at `checked_at`."""
+
+    link: InvoiceLink
+    checked_at: datetime
+    ksef_number: str | None
+    """The invoice's KSeF number, or None when our KSeF holds no invoice with these segments."""
+
+    @property
+    def found(self) -> bool:
+        return self.ksef_number is not None

@@ -20,8 +20,8 @@ from ksef_mcu.server.errors import (
     TooManyRequestsError,
 )
 from ksef_mcu.server.qr.errors import InvalidQrLinkError
-from ksef_mcu.server.qr.model import CertificateVerification, CheckOutcome
-from ksef_mcu.server.qr.schemas import certificate_verification_body, error_body
+from ksef_mcu.server.qr.model import CertificateVerification, CheckOutcome, InvoiceVerification
+from ksef_mcu.server.qr.schemas import certificate_verification_body, error_body, invoice_verification_body
 from ksef_mcu.web import TOOLKIT_STATIC
 from ksef_mcu.web.headers import SECURITY_HEADERS
 from ksef_mcu.web.pages import DEFAULT_TEXTS, ErrorPages
@@ -96,6 +96,13 @@ class QrPages:
             return JSONResponse(certificate_verification_body(verification), headers={"Cache-Control": "no-store"})
         return self.templates.render(
             request, "qr_certificate.html", {"verification": verification}, headers=SECURITY_HEADERS
+        )
+
+    def invoice(self, request: Request, verification: InvoiceVerification) -> Response:
+        if wants_json(request):
+            return JSONResponse(invoice_verification_body(verification), headers={"Cache-Control": "no-store"})
+        return self.templates.render(
+            request, "qr_invoice.html", {"verification": verification}, headers=SECURITY_HEADERS
         )
 
     def error(

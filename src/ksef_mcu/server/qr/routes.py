@@ -45,3 +45,11 @@ async def verify_certificate(request: Request, segments: str, call: Call) -> Res
     service = components.qr_verification
     verification = await run_service(components, service.verify_certificate_link, segments, seen_at=_seen_at(request))
     return _pages(request).certificate(request, verification)
+
+
+@qr_router.get(QR_PATH + "/invoice/{segments:path}", name="qr-invoice")
+async def verify_invoice(request: Request, segments: str, call: Call) -> Response:
+    """KOD I: whether the invoice is in our KSeF, and its KSeF number."""
+    components: QrComponents = call.components
+    verification = await run_service(components, components.qr_verification.verify_invoice_link, segments)
+    return _pages(request).invoice(request, verification)

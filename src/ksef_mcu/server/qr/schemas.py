@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ksef_mcu.server.qr.model import CertificateVerification
+from ksef_mcu.server.qr.model import CertificateVerification, InvoiceVerification
 
-__all__ = ["certificate_verification_body", "error_body"]
+__all__ = ["certificate_verification_body", "error_body", "invoice_verification_body"]
 
 
 def certificate_verification_body(verification: CertificateVerification) -> dict[str, Any]:
@@ -35,6 +35,20 @@ def certificate_verification_body(verification: CertificateVerification) -> dict
             {"name": check.name.value, "result": check.outcome.value, "title": check.title, "detail": check.detail}
             for check in verification.checks
         ],
+    }
+
+
+def invoice_verification_body(verification: InvoiceVerification) -> dict[str, Any]:
+    link = verification.link
+    return {
+        "kind": "invoice",
+        "found": verification.found,
+        "ksefNumber": verification.ksef_number,
+        "checkedAt": verification.checked_at.isoformat(),
+        "link": link.link,
+        "sellerNip": link.seller_nip,
+        "issueDate": link.issue_date.isoformat(),
+        "invoiceHash": link.invoice_hash.base64url,
     }
 
 

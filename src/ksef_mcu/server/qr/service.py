@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from cryptography import x509
@@ -23,7 +23,7 @@ from ksef_mcu.clock import Clock
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.errors import QrError
 from ksef_mcu.crypto.keys import PublicKey
-from ksef_mcu.crypto.qr import OfflineQrLink, parse_offline_qr_link, verify_offline_qr_link
+from ksef_mcu.crypto.qr import OfflineQrLink, parse_invoice_link, parse_offline_qr_link, verify_offline_qr_link
 from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import LoginHooks
 from ksef_mcu.server.auth.model import Permission
@@ -35,10 +35,11 @@ from ksef_mcu.server.qr.model import (
     Check,
     CheckName,
     CheckOutcome,
+    InvoiceVerification,
 )
 from ksef_mcu.storage.database import Database
 
-__all__ = ["IssuedCertificates", "QrVerificationService", "SellerRelations"]
+__all__ = ["AcceptedInvoices", "IssuedCertificates", "QrVerificationService", "SellerRelations"]
 
 _CACHE_LIMIT = 4096
 
@@ -47,6 +48,12 @@ class IssuedCertificates(Protocol):
     """Our CA's registry (the certificates domain's `CertificateService`)."""
 
     def registry_entry(self, connection: Connection, serial_number: str) -> CertificateRecord | None: ...
+
+
+class AcceptedInvoices(Protocol):
+    """The invoices our KSeF accepted (the sessions domain's `InvoiceLookup`)."""
+
+    def ksef_number_for(self, seller_nip: str, issue_date: date, sha256: bytes) -> str | None: ...
 
 
 class SellerRelations(Protocol):
@@ -79,6 +86,7 @@ class QrVerificationService:
         clock: Clock,
         certificates: IssuedCertificates,
         relations: SellerRelations,
+        invoices: AcceptedInvoices,
         login_hooks: LoginHooks,
         base_url: str,
     ) -> None:
@@ -86,11 +94,24 @@ class QrVerificationService:
         self._clock = clock
         self._certificates = certificates
         self._relations = relations
+        self._invoices = invoices
         self._hooks = login_hooks
         self.base_url = base_url.rstrip("/")
         """Our QR base URL (`<public URL>/qr`): the links our `qr` commands print for this server."""
         self._parsed: dict[bytes, tuple[x509.Certificate, PublicKey]] = {}
         self._lock = threading.Lock()
+
+    # --- KOD I ----------------------------------------------------------------------------------------------------
+
+    def verify_invoice_link(self, segments: str) -> InvoiceVerification:
+        """Look up the KOD I link `…/invoice/{segments}` (seller NIP, issue date P_1, SHA-256 of the file) among the
+        invoices our KSeF accepted. Raises `InvalidQrLinkError` for a malformed link."""
+        try:
+            link = parse_invoice_link(f"{self.base_url}/invoice/{segments}")
+        except QrError as error:
+            raise InvalidQrLinkError("KOD I", error.message) from error
+        number = self._invoices.ksef_number_for(link.seller_nip, link.issue_date, link.invoice_hash.digest)
+        return InvoiceVerification(link, self._clock.now(), number)
 
     # --- KOD II ---------------------------------------------------------------------------------------------------
 
