@@ -24,6 +24,7 @@ from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.errors import QrError
 from ksef_mcu.crypto.keys import PublicKey
 from ksef_mcu.crypto.qr import OfflineQrLink, parse_invoice_link, parse_offline_qr_link, verify_offline_qr_link
+from ksef_mcu.formatting import format_moment
 from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import LoginHooks
 from ksef_mcu.server.auth.model import Permission
@@ -63,8 +64,8 @@ class SellerRelations(Protocol):
 
 
 _PERSON_STATUS = {
-    CertificateStatus.REVOKED: "Certyfikat został odwołany (unieważniony).",
-    CertificateStatus.BLOCKED: "Certyfikat jest zablokowany.",
+    CertificateStatus.REVOKED: "Certyfikat został unieważniony",
+    CertificateStatus.BLOCKED: "Certyfikat jest zablokowany",
 }
 
 
@@ -73,7 +74,7 @@ def _not_checked(name: CheckName) -> Check:
 
 
 def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return format_moment(moment)
 
 
 class QrVerificationService:
@@ -208,12 +209,9 @@ class QrVerificationService:
     def _status_check(record: CertificateRecord) -> Check:
         if record.stored_status is CertificateStatus.ACTIVE:
             return Check(CheckName.CERTIFICATE_ACTIVE, CheckOutcome.PASSED, "Certyfikat jest aktywny.")
-        when = f" ({_day(record.revoked_at)})" if record.revoked_at is not None else ""
-        return Check(
-            CheckName.CERTIFICATE_ACTIVE,
-            CheckOutcome.FAILED,
-            _PERSON_STATUS.get(record.stored_status, "Certyfikat nie jest aktywny.").rstrip(".") + when + ".",
-        )
+        what = _PERSON_STATUS.get(record.stored_status, "Certyfikat nie jest aktywny")
+        when = f" od {_day(record.revoked_at)}" if record.revoked_at is not None else ""
+        return Check(CheckName.CERTIFICATE_ACTIVE, CheckOutcome.FAILED, f"{what}{when}.")
 
     @staticmethod
     def _validity_check(record: CertificateRecord, now: datetime) -> Check:
