@@ -66,6 +66,7 @@ __all__ = [
     "sign_offline_qr_link",
     "unsigned_offline_qr_link",
     "verify_offline_qr_link",
+    "verify_parsed_offline_qr_link",
 ]
 # `ContextIdentifierType` is defined in `ksef_mcu.identifiers`; re-exported because KOD II names a context type.
 
@@ -533,7 +534,15 @@ def verify_offline_qr_link(link: str, key_or_certificate: PublicKey | PrivateKey
     This is the cryptographic check only: whether the certificate is an active Offline certificate of someone
     allowed to invoice in that context is the caller's policy. Raises `QrError`.
     """
-    parsed = parse_offline_qr_link(link)
+    return verify_parsed_offline_qr_link(parse_offline_qr_link(link), key_or_certificate)
+
+
+def verify_parsed_offline_qr_link(
+    parsed: OfflineQrLink, key_or_certificate: PublicKey | PrivateKey | x509.Certificate
+) -> OfflineQrLink:
+    """`verify_offline_qr_link` for a link already parsed (`parse_offline_qr_link`): the signature over its
+    `signed_data` (so over its `base_url`, which a caller may replace to check the link as issued for another host).
+    Raises `QrError`."""
     if isinstance(key_or_certificate, x509.Certificate):
         if certificate_serial(key_or_certificate) != parsed.certificate_serial:
             raise QrError("Numer seryjny certyfikatu w linku nie odpowiada certyfikatowi.")

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from ksef_mcu.server.http.problems import ScopedErrorHandlers
 from ksef_mcu.server.qr.model import QR_PATH
 from ksef_mcu.server.qr.pages import QrErrors, QrPages
-from ksef_mcu.server.qr.routes import qr_router
+from ksef_mcu.server.qr.routes import qr_routes
 from ksef_mcu.server.settings import ServerSettings
 
 __all__ = ["install_qr_pages"]
@@ -18,6 +18,7 @@ def install_qr_pages(app: FastAPI, settings: ServerSettings) -> None:
     """Add the pages to `app` (after `ScopedErrorHandlers.install`)."""
     pages = QrPages(contact_url=settings.web_contact_url)
     app.state.qr_pages = pages
-    app.router.routes.extend(qr_router.routes)
+    # First in the list: nothing else lives under /qr, and the pages then skip matching every API route.
+    app.router.routes[0:0] = qr_routes
     handlers: ScopedErrorHandlers = app.state.error_handlers
     handlers.scope(QR_PATH, QrErrors(pages))

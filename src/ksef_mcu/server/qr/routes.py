@@ -1,19 +1,23 @@
 """`GET /qr/certificate/…` (KOD II) and `GET /qr/invoice/…` (KOD I): public, no login, counted per client IP in the
-public limit; HTML or JSON by `Accept`."""
+public limit; HTML or JSON by `Accept`.
+
+Plain Starlette routes (no FastAPI dependency solving: these pages are the hot path of anyone scanning invoices);
+failures raise into the `/qr` mount's `ErrorResponder` like every route's."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Protocol
 
-from fastapi import APIRouter, Depends, Request
+from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
-from ksef_mcu.server.http.deps import HttpComponents, PublicCall, public_call, run_service
+from ksef_mcu.server.http.deps import HttpComponents, public_call, run_service
 from ksef_mcu.server.qr.model import QR_PATH
 from ksef_mcu.server.qr.pages import QrPages
 from ksef_mcu.server.qr.service import QrVerificationService
 
-__all__ = ["qr_router"]
+__all__ = ["qr_routes"]
 
 
 class QrComponents(HttpComponents, Protocol):
@@ -23,9 +27,7 @@ class QrComponents(HttpComponents, Protocol):
     def qr_verification(self) -> QrVerificationService: ...
 
 
-Call = Annotated[PublicCall[Any], Depends(public_call())]
-
-qr_router = APIRouter(include_in_schema=False)
+_counted = public_call()
 
 
 def _pages(request: Request) -> QrPages:
@@ -38,18 +40,28 @@ def _seen_at(request: Request) -> list[str]:
     return [str(request.base_url).rstrip("/") + QR_PATH]
 
 
-@qr_router.get(QR_PATH + "/certificate/{segments:path}", name="qr-certificate")
-async def verify_certificate(request: Request, segments: str, call: Call) -> Response:
+async def verify_certificate(request: Request) -> Response:
     """KOD II: the issuer's Offline certificate and rights, each check with its result."""
-    components: QrComponents = call.components
-    service = components.qr_verification
-    verification = await run_service(components, service.verify_certificate_link, segments, seen_at=_seen_at(request))
+    components: QrComponents = (await _counted(request)).components
+    verification = await run_service(
+        components,
+        components.qr_verification.verify_certificate_link,
+        request.path_params["segments"],
+        seen_at=_seen_at(request),
+    )
     return _pages(request).certificate(request, verification)
 
 
-@qr_router.get(QR_PATH + "/invoice/{segments:path}", name="qr-invoice")
-async def verify_invoice(request: Request, segments: str, call: Call) -> Response:
+async def verify_invoice(request: Request) -> Response:
     """KOD I: whether the invoice is in our KSeF, and its KSeF number."""
-    components: QrComponents = call.components
-    verification = await run_service(components, components.qr_verification.verify_invoice_link, segments)
+    components: QrComponents = (await _counted(request)).components
+    verification = await run_service(
+        components, components.qr_verification.verify_invoice_link, request.path_params["segments"]
+    )
     return _pages(request).invoice(request, verification)
+
+
+qr_routes = [
+    Route(QR_PATH + "/certificate/{segments:path}", verify_certificate, methods=["GET"], name="qr-certificate"),
+    Route(QR_PATH + "/invoice/{segments:path}", verify_invoice, methods=["GET"], name="qr-invoice"),
+]

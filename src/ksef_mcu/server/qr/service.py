@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Protocol
 
@@ -23,7 +24,7 @@ from ksef_mcu.clock import Clock
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.errors import QrError
 from ksef_mcu.crypto.keys import PublicKey
-from ksef_mcu.crypto.qr import OfflineQrLink, parse_invoice_link, parse_offline_qr_link, verify_offline_qr_link
+from ksef_mcu.crypto.qr import OfflineQrLink, parse_invoice_link, parse_offline_qr_link, verify_parsed_offline_qr_link
 from ksef_mcu.formatting import format_moment
 from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import LoginHooks
@@ -245,9 +246,9 @@ class QrVerificationService:
             return Check(CheckName.SIGNATURE, CheckOutcome.FAILED, "Klucza certyfikatu nie można użyć do weryfikacji.")
         reason = "Podpis KODU II jest nieprawidłowy."
         for base in dict.fromkeys((self.base_url, *(b.rstrip("/") for b in seen_at))):
-            candidate = link.link if base == link.base_url else link.link.replace(link.base_url, base, 1)
+            candidate = link if base == link.base_url else replace(link, base_url=base)
             try:
-                verify_offline_qr_link(candidate, key)
+                verify_parsed_offline_qr_link(candidate, key)
             except QrError as error:
                 reason = error.message
                 continue
