@@ -263,7 +263,8 @@ def worker(
     database_url: DatabaseUrlOption = None,
     log_level: Annotated[str, typer.Option("--log-level", help="Poziom logowania (info, warning, debug).")] = "info",
 ) -> None:
-    """Wystawiaj certyfikaty z wniosków zapisanych w bazie (osobny proces obok `ksef-mcu serve`).
+    """Wystawiaj certyfikaty z wniosków i przetwarzaj faktury z sesji zapisane w bazie (osobny proces obok
+    `ksef-mcu serve`).
 
     Kilka takich procesów i kilka serwerów może pracować na jednej bazie PostgreSQL; kończy pracę po SIGTERM/SIGINT,
     dokończywszy bieżącą partię wniosków.
@@ -275,20 +276,28 @@ def worker(
     from ksef_mcu.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.certificates.worker import IssuanceWorker  # noqa: PLC0415
+    from ksef_mcu.server.keys import open_server_keys  # noqa: PLC0415
+    from ksef_mcu.server.sessions.signing import open_upo_signer  # noqa: PLC0415
+    from ksef_mcu.server.sessions.worker import InvoiceWorker  # noqa: PLC0415
 
     settings = settings_from(data_dir=data_dir, database_url=database_url)
     authority = open_existing_ca(settings)
     upgrade_schema(settings)
     logging.config.dictConfig(log_config(log_level))
     database = open_database(settings)
-    issuance = IssuanceWorker(settings=settings, database=database, clock=SystemClock(), issuer=authority.issuer)
+    clock = SystemClock()
+    issuance = IssuanceWorker(settings=settings, database=database, clock=clock, issuer=authority.issuer)
+    keys = open_server_keys(settings, now=clock.now())
+    invoices = InvoiceWorker(
+        settings=settings, database=database, clock=clock, keys=keys, upo_signer=open_upo_signer(keys, now=clock.now())
+    )
 
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for received in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(received, stop.set)
-        await issuance.run(stop)
+        await asyncio.gather(issuance.run(stop), invoices.run(stop))
 
     typer.echo(f"ksef-mcu worker {issuance.worker_id}: baza {database!r}", err=True)
     try:

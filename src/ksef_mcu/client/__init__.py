@@ -15,6 +15,7 @@ with KsefClient("test") as client:
 See `docs/client.md`.
 """
 
+from ksef_mcu.client._operations.sessions import InvoiceOutcome, SendReport
 from ksef_mcu.client.aio import AsyncEnrollment, AsyncKsefClient
 from ksef_mcu.client.client import (
     AuthApi,
@@ -24,6 +25,7 @@ from ksef_mcu.client.client import (
     KsefTokensApi,
     PermissionsApi,
     SecurityApi,
+    SessionsApi,
     TestdataApi,
     system_clock,
 )
@@ -78,6 +80,12 @@ from ksef_mcu.client.models import (
     parse_certificate_type,
     select_public_key_certificate,
 )
+from ksef_mcu.client.models.sessions import (
+    OnlineSession,
+    SessionInvoiceStatus,
+    SessionStatus,
+    XmlDocument,
+)
 from ksef_mcu.client.policies import NO_RETRIES, PollPolicy, RetryPolicy
 from ksef_mcu.client.tokens import Token, TokenState
 from ksef_mcu.crypto.names import CertificateNameRule
@@ -119,6 +127,7 @@ __all__ = [
     "Environment",
     "GeneratedKsefToken",
     "GrantedPermission",
+    "InvoiceOutcome",
     "KsefApiError",
     "KsefAuthError",
     "KsefAuthenticationFailedError",
@@ -137,6 +146,7 @@ __all__ = [
     "KsefTokenPermission",
     "KsefTokenStatus",
     "KsefTokensApi",
+    "OnlineSession",
     "PermissionsApi",
     "PermissionsOperation",
     "PermissionsOperationStatus",
@@ -147,6 +157,10 @@ __all__ = [
     "RetryPolicy",
     "RevocationReason",
     "SecurityApi",
+    "SendReport",
+    "SessionInvoiceStatus",
+    "SessionStatus",
+    "SessionsApi",
     "StatusInfo",
     "SubjectIdentifier",
     "SubjectIdentifierType",
@@ -159,6 +173,7 @@ __all__ = [
     "TestdataApi",
     "Token",
     "TokenState",
+    "XmlDocument",
     "parse_certificate_type",
     "select_public_key_certificate",
     "system_clock",

@@ -22,6 +22,7 @@ from ksef_mcu.client._operations.base import DEFAULT_TIMEOUT, BaseKsefClient, Cl
 from ksef_mcu.client._operations.certificates import CertificatesOperations, EnrollmentOperations
 from ksef_mcu.client._operations.permissions import PermissionsOperations
 from ksef_mcu.client._operations.security import SecurityOperations
+from ksef_mcu.client._operations.sessions import SessionsOperations
 from ksef_mcu.client._operations.testdata import TestdataOperations
 from ksef_mcu.client._operations.tokens import TokensOperations
 from ksef_mcu.client.environments import Environment
@@ -35,6 +36,7 @@ __all__ = [
     "AsyncKsefTokensApi",
     "AsyncPermissionsApi",
     "AsyncSecurityApi",
+    "AsyncSessionsApi",
     "AsyncTestdataApi",
 ]
 
@@ -65,6 +67,10 @@ class AsyncPermissionsApi(PermissionsOperations[AsyncDriver]):
 
 class AsyncKsefTokensApi(TokensOperations[AsyncDriver]):
     """KSeF tokens: generate, list, read, revoke."""
+
+
+class AsyncSessionsApi(SessionsOperations[AsyncDriver]):
+    """Online sessions, invoices and UPOs (the encryption done for you); `send_invoices` for many at once."""
 
 
 class AsyncTestdataApi(TestdataOperations[AsyncDriver]):
@@ -104,6 +110,7 @@ class AsyncKsefClient(BaseKsefClient[AsyncDriver]):
         self.testdata = AsyncTestdataApi(self)
         self.permissions = AsyncPermissionsApi(self)
         self.ksef_tokens = AsyncKsefTokensApi(self)
+        self.sessions = AsyncSessionsApi(self)
 
     async def aclose(self) -> None:
         """Close the HTTP connections (a caller's `http_client` is left open)."""

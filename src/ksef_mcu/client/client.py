@@ -30,6 +30,7 @@ from ksef_mcu.client._operations.certificates import (
 )
 from ksef_mcu.client._operations.permissions import PermissionsOperations
 from ksef_mcu.client._operations.security import SecurityOperations
+from ksef_mcu.client._operations.sessions import SessionsOperations
 from ksef_mcu.client._operations.testdata import TestdataOperations
 from ksef_mcu.client._operations.tokens import TokensOperations
 from ksef_mcu.client.environments import Environment
@@ -49,6 +50,7 @@ __all__ = [
     "KsefTokensApi",
     "PermissionsApi",
     "SecurityApi",
+    "SessionsApi",
     "TestdataApi",
     "system_clock",
 ]
@@ -80,6 +82,10 @@ class PermissionsApi(PermissionsOperations[SyncDriver]):
 
 class KsefTokensApi(TokensOperations[SyncDriver]):
     """KSeF tokens: generate, list, read, revoke."""
+
+
+class SessionsApi(SessionsOperations[SyncDriver]):
+    """Online sessions, invoices and UPOs (the encryption done for you); `send_invoices` for many at once."""
 
 
 class TestdataApi(TestdataOperations[SyncDriver]):
@@ -124,6 +130,7 @@ class KsefClient(BaseKsefClient[SyncDriver]):
         self.testdata = TestdataApi(self)
         self.permissions = PermissionsApi(self)
         self.ksef_tokens = KsefTokensApi(self)
+        self.sessions = SessionsApi(self)
 
     def close(self) -> None:
         """Close the HTTP connections (a caller's `http_client` is left open)."""

@@ -27,6 +27,15 @@ from ksef_mcu.server.keys import ServerKeys, open_server_keys
 from ksef_mcu.server.permissions.routes import permission_routers
 from ksef_mcu.server.qr.module import install_qr_pages
 from ksef_mcu.server.security.routes import security_router
+from ksef_mcu.server.sessions.routes import (
+    UPLOAD_BODY_LIMIT,
+    UPLOAD_PATH,
+    invoices_router,
+    upo_download_router,
+)
+from ksef_mcu.server.sessions.routes import (
+    sessions_router as invoice_sessions_router,
+)
 from ksef_mcu.server.settings import ServerMode, ServerSettings
 from ksef_mcu.server.testdata.routes import testdata_router
 from ksef_mcu.server.tokens.routes import tokens_router
@@ -57,7 +66,7 @@ def open_database(settings: ServerSettings) -> Database:
 def _routers(settings: ServerSettings) -> list[APIRouter]:
     """Every domain's routes, in matching order: /auth/sessions before /auth/{referenceNumber}."""
     routers = [health_router, sessions_router, auth_router, security_router, certificates_router, limits_router]
-    routers += [*permission_routers, tokens_router]
+    routers += [*permission_routers, tokens_router, invoice_sessions_router, invoices_router, upo_download_router]
     if settings.mode is ServerMode.SANDBOX:
         routers += [testdata_router, testdata_limits_router]
     return [*routers, ca_router]
@@ -114,6 +123,8 @@ def create_app(
         body_limits=BodyLimits(default=settings.max_request_body_bytes),
         trusted_proxies=TrustedProxies(settings.trusted_proxies),
     )
+    # Invoice uploads (up to 3 MB of invoice, encrypted and in Base64) and nothing else carry larger bodies.
+    app.state.body_limits.allow(UPLOAD_PATH, max(UPLOAD_BODY_LIMIT, settings.max_request_body_bytes))
     # `/v2/foo/` is not `/v2/foo`: no redirect (Starlette builds its target from the request's Host header, which a
     # caller can forge), a 404 like any unknown path.
     app.router.redirect_slashes = False

@@ -37,6 +37,9 @@ from ksef_mcu.server.permissions.service import PermissionService
 from ksef_mcu.server.qr.model import QR_PATH
 from ksef_mcu.server.qr.service import QrVerificationService
 from ksef_mcu.server.sessions.lookup import InvoiceLookup
+from ksef_mcu.server.sessions.service import SessionService
+from ksef_mcu.server.sessions.signing import DOWNLOAD_SECRET_PURPOSE, DownloadLinks, open_upo_signer
+from ksef_mcu.server.sessions.worker import InvoiceWorker
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.server.testdata.permissions import TestDataBindings, TestDataEntityRegister, TestDataPermissionResolver
 from ksef_mcu.server.testdata.service import TestDataService
@@ -159,6 +162,10 @@ class ServerComponents:
     # permissions and KSeF tokens
     permission_service: PermissionService
     ksef_tokens: KsefTokenService
+    # online sessions, invoices, UPO
+    sessions: SessionService
+    invoice_worker: InvoiceWorker | None
+    """The in-process invoice worker, or None when only `ksef-mcu worker` processes process invoices."""
     # the web screens and the public QR verification pages
     web_logins: WebLogins
     qr_verification: QrVerificationService
@@ -221,8 +228,26 @@ def build_components(
     # `POST /auth/ksef-token` checks the tokens made here; redemption and refresh see them revoked.
     login_hooks.ksef_tokens = ksef_tokens
 
+    upo_signer = open_upo_signer(keys, now=clock.now())
+    invoice_worker = (
+        InvoiceWorker(settings=settings, database=database, clock=clock, keys=keys, upo_signer=upo_signer)
+        if settings.issuance_worker
+        else None
+    )
+    sessions = SessionService(
+        settings=settings,
+        database=database,
+        clock=clock,
+        keys=keys,
+        upo_signer=upo_signer,
+        links=DownloadLinks(keys.derived_secret(DOWNLOAD_SECRET_PURPOSE)),
+        notify=invoice_worker.wake if invoice_worker is not None else None,
+    )
+
     if issuance is not None:
         lifecycle.add_worker("issuance", issuance.run)
+    if invoice_worker is not None:
+        lifecycle.add_worker("invoices", invoice_worker.run)
     lifecycle.add_worker(
         "housekeeping",
         periodic(
@@ -260,6 +285,8 @@ def build_components(
         issuance=issuance,
         permission_service=permission_service,
         ksef_tokens=ksef_tokens,
+        sessions=sessions,
+        invoice_worker=invoice_worker,
         web_logins=web_logins,
         qr_verification=QrVerificationService(
             database=database,

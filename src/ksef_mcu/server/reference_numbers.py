@@ -26,6 +26,9 @@ class ReferenceKind(enum.StrEnum):
     ENROLLMENT = "EH"
     PERMISSION_OPERATION = "EG"
     KSEF_TOKEN = "EC"  # noqa: S105 - a reference-number type code
+    ONLINE_SESSION = "SO"
+    SESSION_INVOICE = "EE"
+    UPO_PAGE = "EU"
 
 
 def _format_reference(kind: str, now: datetime, time_part: int, random_part: int) -> str:

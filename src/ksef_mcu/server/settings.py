@@ -184,6 +184,20 @@ class ServerSettings(BaseSettings):
     crl_lifetime: Duration = timedelta(days=7)
     """`nextUpdate` of the CRL; it is re-signed when half of this has passed, and on every revocation."""
 
+    # --- the sessions domain (online sessions, invoices, UPO) ----------------------------------------------------
+
+    session_invoice_limit: int = Field(default=10_000, ge=1, le=10_000)
+    """How many invoices one online session takes (21155 after that; KSeF: 10 000)."""
+
+    session_lifetime: Duration = timedelta(hours=12)
+    """An online session closes itself this long after it was opened (KSeF: 12 hours)."""
+
+    invoice_batch_size: int = Field(default=64, ge=1, le=1000)
+    """How many pending invoices a worker claims at once."""
+
+    invoice_claim_lease: Duration = timedelta(seconds=30)
+    """Invoices claimed by a worker that died are taken over after this."""
+
     # --- the web screens -------------------------------------------------------------------------------------------
 
     web_contact_url: str = "mailto:kontakt@localhost"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -87,11 +88,23 @@ class BodyLimits:
     default: int
     _by_prefix: list[tuple[str, int]] = field(default_factory=list)
 
+    _by_template: list[tuple[re.Pattern[str], int]] = field(default_factory=list)
+
     def allow(self, prefix: str, limit: int) -> None:
-        """Let requests under `prefix` (a path, or a path ending in `/`) carry up to `limit` bytes."""
+        """Let requests under `prefix` (a path, or a path ending in `/`) carry up to `limit` bytes. A path with
+        `{name}` segments (`/v2/sessions/online/{referenceNumber}/invoices`) is a template: exactly the paths it
+        matches (each `{…}` one segment), nothing under them."""
+        if "{" in prefix:
+            pattern = re.escape(prefix)
+            pattern = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", pattern)
+            self._by_template.append((re.compile(pattern), limit))
+            return
         self._by_prefix = sorted([*self._by_prefix, (prefix, limit)], key=lambda item: len(item[0]), reverse=True)
 
     def for_path(self, path: str) -> int:
+        for template, limit in self._by_template:
+            if template.fullmatch(path):
+                return limit
         for prefix, limit in self._by_prefix:
             if path == prefix or path.startswith(prefix if prefix.endswith("/") else prefix + "/"):
                 return limit

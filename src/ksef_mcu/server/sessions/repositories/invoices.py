@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -72,6 +74,27 @@ class StoredInvoiceFile:
     content: bytes
 
 
+def _accepted(row: Any) -> AcceptedInvoice:
+    return AcceptedInvoice(
+        ksef_number=row.ksef_number,
+        seller_nip=row.seller_nip,
+        invoice_kind=row.invoice_kind,
+        invoice_number=row.invoice_number,
+        issue_date=row.issue_date,
+        sha256=bytes(row.sha256),
+        size=row.size,
+        form_system_code=row.form_system_code,
+        context_type=row.context_type,
+        context_value=row.context_value,
+        session_reference=row.session_reference,
+        invoice_reference=row.invoice_reference,
+        invoicing_date=row.invoicing_date,
+        acquisition_date=row.acquisition_date,
+        invoicing_mode=row.invoicing_mode,
+        content=bytes(row.content),
+    )
+
+
 class InvoiceRepository:
     """SQL for `invoices`. Never commits: the caller's unit of work does."""
 
@@ -93,6 +116,18 @@ class InvoiceRepository:
             {"seller_nip": seller_nip, "invoice_kind": invoice_kind, "invoice_number": invoice_number},
         ).first()
         return (row.ksef_number, row.session_reference) if row is not None else None
+
+    def get_many(self, invoice_references: Sequence[str]) -> dict[str, AcceptedInvoice]:
+        """Accepted invoices by the reference number of their sending (UPOs)."""
+        result: dict[str, AcceptedInvoice] = {}
+        references = list(invoice_references)
+        for start in range(0, len(references), 500):
+            rows = self._connection.execute(
+                select(invoices).where(_c.invoice_reference.in_(references[start : start + 500]))
+            ).all()
+            for row in rows:
+                result[row.invoice_reference] = _accepted(row)
+        return result
 
     def get_file(self, ksef_number: str) -> StoredInvoiceFile | None:
         row = _GET.execute(self._connection, {"ksef_number": ksef_number}).first()
