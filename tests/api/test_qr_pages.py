@@ -469,3 +469,24 @@ class TestInvoiceCode:
         page = await client.get(path)
         assert page.status_code == 400
         assert "Nieprawidłowy link weryfikacyjny" in page.text
+
+
+async def test_the_public_rate_limit_answers_in_the_callers_format(app_factory: Any, settings: Any) -> None:
+    """The pages count in the `public` group per client IP; over it: 429 with `Retry-After`, as a page or JSON."""
+    from ksef_mcu.server.settings import RateLimit
+    from support.server import running
+
+    limited = app_factory(
+        settings.model_copy(update={"rate_limits_enabled": True, "rate_limits": {"public": RateLimit(per_second=2)}})
+    )
+    path = build_invoice_link(BASE, "5265877635", date(2026, 12, 1), b"x").removeprefix("http://127.0.0.1:8000")
+    async with running(limited) as client:
+        assert (await client.get(path, headers=JSON)).status_code == 200
+        assert (await client.get(path)).status_code == 200
+        refused = await client.get(path, headers=JSON)
+        assert refused.status_code == 429
+        assert refused.json()["error"]["status"] == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        page = await client.get(path)
+        assert page.status_code == 429
+        assert "Zbyt wiele żądań" in page.text
