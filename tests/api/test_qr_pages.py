@@ -490,3 +490,44 @@ async def test_the_public_rate_limit_answers_in_the_callers_format(app_factory: 
         page = await client.get(path)
         assert page.status_code == 429
         assert "Zbyt wiele żądań" in page.text
+
+
+class TestStartPage:
+    async def test_what_the_codes_check_and_a_field_for_a_link(self, client: httpx.AsyncClient) -> None:
+        page = await client.get("/qr")
+        assert page.status_code == 200
+        assert "Weryfikacja kodów QR faktur" in page.text
+        assert '<label class="field__label" for="link">Link z kodu QR</label>' in page.text
+        assert 'action="/qr/sprawdz"' in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+
+    async def test_a_pasted_link_of_this_server_opens_its_page(self, client: httpx.AsyncClient) -> None:
+        nip, _, issued = await offline_owner(client)
+        link = link_for(issued, context=nip, seller=nip)
+        response = await client.get("/qr/sprawdz", params={"link": f"  {link} "})
+        assert response.status_code == 303
+        assert response.headers["location"] == link.removeprefix("http://127.0.0.1:8000")
+        kod1 = build_invoice_link(BASE, nip, date(2026, 12, 1), INVOICE)
+        response = await client.get("/qr/sprawdz", params={"link": kod1})
+        assert response.headers["location"] == kod1.removeprefix("http://127.0.0.1:8000")
+        # As the visitor reached the server (another host name of it).
+        seen = link_for(issued, context=nip, seller=nip, base="http://testserver/qr")
+        response = await client.get("/qr/sprawdz", params={"link": seen})
+        assert response.headers["location"] == seen.removeprefix("http://testserver")
+
+    @pytest.mark.parametrize(
+        ("link", "reason"),
+        [
+            ("https://qr.ksef.mf.gov.pl/invoice/5265877635/01-12-2026/abc", "otwórz bezpośrednio"),
+            ("", "link musi zaczynać się od"),
+            (f"{BASE}/invoice/5265877635/31-12-2026x/abc", "Nieprawidłowa data"),
+            (f"{BASE}/certificate/Nip/5265877635", "segmentach"),
+        ],
+    )
+    async def test_anything_else_is_explained(self, client: httpx.AsyncClient, link: str, reason: str) -> None:
+        page = await client.get("/qr/sprawdz", params={"link": link})
+        assert page.status_code == 400
+        assert "Nieprawidłowy link weryfikacyjny" in page.text
+        assert reason in page.text
+        as_json = await client.get("/qr/sprawdz", params={"link": link}, headers=JSON)
+        assert reason in as_json.json()["error"]["message"]

@@ -99,10 +99,15 @@ def test_the_qr_pages_in_a_browser(mcu: McuServer, screen: Page, tmp_path: Path)
     serial, key = offline_certificate(mcu, NIP)
     link = kod2(mcu, serial, key)
 
-    page.goto(link)
+    # The start page (where `ksef-mcu serve` points): paste the link, "Sprawdź".
+    page.goto(f"{mcu.url}/qr")
+    page.get_by_label("Link z kodu QR").fill(link)
+    shoot(page, folder, "qr-start")
+    page.get_by_role("button", name="Sprawdź").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Weryfikacja certyfikatu wystawcy faktury offline (KOD II)"
     )
+    assert page.url == link
     expect(page.get_by_role("status")).to_contain_text("Weryfikacja pozytywna.")
     table = page.get_by_role("table", name="Wyniki poszczególnych sprawdzeń")
     expect(table.get_by_role("row")).to_have_count(8)

@@ -20,7 +20,7 @@ from ksef_mcu.server.errors import (
     TooManyRequestsError,
 )
 from ksef_mcu.server.qr.errors import InvalidQrLinkError
-from ksef_mcu.server.qr.model import CertificateVerification, CheckOutcome, InvoiceVerification
+from ksef_mcu.server.qr.model import QR_PATH, CertificateVerification, CheckOutcome, InvoiceVerification
 from ksef_mcu.server.qr.schemas import certificate_verification_body, error_body, invoice_verification_body
 from ksef_mcu.web import TOOLKIT_STATIC
 from ksef_mcu.web.headers import SECURITY_HEADERS
@@ -90,6 +90,14 @@ class QrPages:
             },
         )
         self.errors = ErrorPages(self.templates)
+
+    def index(self, request: Request) -> Response:
+        context = {
+            "base_url": str(request.base_url).rstrip("/") + QR_PATH,
+            "check_url": QR_PATH + "/sprawdz",
+            "link": "",
+        }
+        return self.templates.render(request, "qr_index.html", context, headers=SECURITY_HEADERS)
 
     def certificate(self, request: Request, verification: CertificateVerification) -> Response:
         if wants_json(request):

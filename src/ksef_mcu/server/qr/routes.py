@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from ksef_mcu.server.http.deps import HttpComponents, public_call, run_service
@@ -61,7 +61,23 @@ async def verify_invoice(request: Request) -> Response:
     return _pages(request).invoice(request, verification)
 
 
+async def index(request: Request) -> Response:
+    """`/qr`: what the codes check, and a field to paste a link into."""
+    await _counted(request)
+    return _pages(request).index(request)
+
+
+async def check_pasted(request: Request) -> Response:
+    """`/qr/sprawdz?link=…`: the page of a pasted link of this server (303), or why it is not one."""
+    components: QrComponents = (await _counted(request)).components
+    link = request.query_params.get("link", "")
+    path = components.qr_verification.local_path(link, seen_at=_seen_at(request))  # no database: pure parsing
+    return RedirectResponse(path, status_code=303)
+
+
 qr_routes = [
+    Route(QR_PATH, index, methods=["GET"], name="qr-index"),
+    Route(QR_PATH + "/sprawdz", check_pasted, methods=["GET"], name="qr-check"),
     Route(QR_PATH + "/certificate/{segments:path}", verify_certificate, methods=["GET"], name="qr-certificate"),
     Route(QR_PATH + "/invoice/{segments:path}", verify_invoice, methods=["GET"], name="qr-invoice"),
 ]

@@ -24,7 +24,13 @@ from ksef_mcu.clock import Clock
 from ksef_mcu.crypto.certificates import KsefCertificateType
 from ksef_mcu.crypto.errors import QrError
 from ksef_mcu.crypto.keys import PublicKey
-from ksef_mcu.crypto.qr import OfflineQrLink, parse_invoice_link, parse_offline_qr_link, verify_parsed_offline_qr_link
+from ksef_mcu.crypto.qr import (
+    InvoiceLink,
+    OfflineQrLink,
+    parse_invoice_link,
+    parse_offline_qr_link,
+    verify_parsed_offline_qr_link,
+)
 from ksef_mcu.formatting import format_moment
 from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import LoginHooks
@@ -32,6 +38,7 @@ from ksef_mcu.server.auth.model import Permission
 from ksef_mcu.server.certificates.model import CertificateRecord, CertificateStatus
 from ksef_mcu.server.qr.errors import InvalidQrLinkError
 from ksef_mcu.server.qr.model import (
+    QR_PATH,
     CertificateFacts,
     CertificateVerification,
     Check,
@@ -103,15 +110,43 @@ class QrVerificationService:
         self._parsed: dict[bytes, tuple[x509.Certificate, PublicKey]] = {}
         self._lock = threading.Lock()
 
+    # --- a pasted link ---------------------------------------------------------------------------------------------
+
+    def local_path(self, link: str, *, seen_at: Sequence[str] = ()) -> str:
+        """The path of this server's page for a pasted KOD I / KOD II link (`/qr/invoice/…`, `/qr/certificate/…`).
+
+        Only links of this server are taken (our base URL, or the one the visitor used); another system's link is
+        refused with `InvalidQrLinkError`, and so is anything that is not a well-formed link."""
+        text = link.strip()
+        for base in dict.fromkeys((self.base_url, *(b.rstrip("/") for b in seen_at))):
+            for marker, check in (
+                ("/invoice/", self.parse_invoice_link),
+                ("/certificate/", self.parse_certificate_link),
+            ):
+                if text.startswith(base + marker):
+                    segments = text[len(base) + len(marker) :]
+                    check(segments)  # raises InvalidQrLinkError with the reason
+                    return f"{QR_PATH}{marker}{segments}"
+        raise InvalidQrLinkError(
+            "KOD I ani KOD II tego systemu",
+            f"link musi zaczynać się od {self.base_url}/invoice/ albo {self.base_url}/certificate/. "
+            "Link innego systemu KSeF (np. qr.ksef.mf.gov.pl) otwórz bezpośrednio.",
+        )
+
     # --- KOD I ----------------------------------------------------------------------------------------------------
+
+    def parse_invoice_link(self, segments: str) -> InvoiceLink:
+        """The KOD I link whose path after `/invoice/` is `segments`, under our base URL. Raises
+        `InvalidQrLinkError` with the reason in Polish."""
+        try:
+            return parse_invoice_link(f"{self.base_url}/invoice/{segments}")
+        except QrError as error:
+            raise InvalidQrLinkError("KOD I", error.message) from error
 
     def verify_invoice_link(self, segments: str) -> InvoiceVerification:
         """Look up the KOD I link `…/invoice/{segments}` (seller NIP, issue date P_1, SHA-256 of the file) among the
         invoices our KSeF accepted. Raises `InvalidQrLinkError` for a malformed link."""
-        try:
-            link = parse_invoice_link(f"{self.base_url}/invoice/{segments}")
-        except QrError as error:
-            raise InvalidQrLinkError("KOD I", error.message) from error
+        link = self.parse_invoice_link(segments)
         number = self._invoices.ksef_number_for(link.seller_nip, link.issue_date, link.invoice_hash.digest)
         return InvoiceVerification(link, self._clock.now(), number)
 
