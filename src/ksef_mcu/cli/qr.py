@@ -80,7 +80,6 @@ def read_invoice_facts(path: Path) -> InvoiceFacts:
 
 
 _OFFICIAL_HOST = re.compile(r"^https?://([a-z0-9-]+\.)*mf\.gov\.pl(:\d+)?(/|$)", re.IGNORECASE)
-_QR_PATH = "/qr"
 
 
 def _is_official(url: str) -> bool:
@@ -91,10 +90,9 @@ def _local_server(api_url: str, source: str) -> str:
     """The QR base URL of our server whose API is at `api_url`: `<origin and path before /v2>/qr`, where
     `ksef-mcu serve` answers the verification pages."""
     try:
-        normalized = client_environments.normalize_base_url(same_host_as_local_server(api_url))
+        return client_environments.qr_base_url_for("local", same_host_as_local_server(api_url))
     except client_api.KsefInvalidInputError as error:
         fail(f"{error.message} (z {source})", ExitCode.USAGE)
-    return normalized.removesuffix("/v2") + _QR_PATH
 
 
 @dataclass(frozen=True, slots=True)
