@@ -346,6 +346,7 @@ class TestMalformedLinks:
         assert page.status_code == 400
         assert page.headers["content-type"].startswith("text/html")
         assert "Nieprawidłowy link weryfikacyjny" in page.text
+        assert '<a class="button" href="/qr">Sprawdź inny link</a>' in page.text
         assert "script-src 'self'" in page.headers["content-security-policy"]
 
     async def test_unknown_qr_paths_and_methods(self, client: httpx.AsyncClient) -> None:
