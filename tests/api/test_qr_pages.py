@@ -290,6 +290,26 @@ class TestEachCheckFailsOnItsOwn:
         [check] = [c for c in body["checks"] if c["name"] == "contextMatchesSeller"]
         assert "SelfInvoicing" in check["detail"]
 
+    async def test_a_vat_group_and_its_member(self, client: httpx.AsyncClient) -> None:
+        """The group's context may invoice for a member of the group (test data's subjects), not for a stranger."""
+        group, _, issued = await offline_owner(client)
+        member = random_nip()
+        response = await client.post(
+            "/v2/testdata/subject",
+            json={
+                "subjectNip": group,
+                "subjectType": "VatGroup",
+                "description": "Grupa VAT",
+                "subunits": [{"subjectNip": member, "description": "członek grupy"}],
+            },
+        )
+        assert response.status_code == 200, response.text
+        body = await verify(client, link_for(issued, context=group, seller=member))
+        assert body["verified"] is True, body["checks"]
+        [check] = [c for c in body["checks"] if c["name"] == "contextMatchesSeller"]
+        assert "jednej grupy" in check["detail"]
+        only_failed(await verify(client, link_for(issued, context=group, seller=random_nip())), "contextMatchesSeller")
+
     async def test_an_internal_identifier_of_the_seller_matches_it(self, client: httpx.AsyncClient) -> None:
         nip, _, issued = await offline_owner(client)
         internal_id = f"{nip}-0001{internal_id_check_digit(nip + '0001')}"
