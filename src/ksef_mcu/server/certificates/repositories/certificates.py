@@ -38,7 +38,10 @@ _SUMMARY_COLUMNS = [column for column in certificates.c if column.name not in ("
 # Statements on the hot paths (issuance, login), built once.
 _INSERT_CERTIFICATE = insert(certificates)
 _GET_SUMMARY = select(*_SUMMARY_COLUMNS).where(certificates.c.serial_number == bindparam("serial_number"))
-_GET_WITH_DER = select(certificates).where(certificates.c.serial_number == bindparam("serial_number"))
+# Everything `_record` reads, and the DER: not the enrollment data (a JSON document decoded for nothing).
+_GET_WITH_DER = select(*_SUMMARY_COLUMNS, certificates.c.der).where(
+    certificates.c.serial_number == bindparam("serial_number")
+)
 _FAST_GET_SUMMARY = FastStatement(_GET_SUMMARY)
 _FAST_GET_WITH_DER = FastStatement(_GET_WITH_DER)
 _RECORD_USE = (
