@@ -531,6 +531,9 @@ class TestStartPage:
         kod1 = build_invoice_link(BASE, nip, date(2026, 12, 1), INVOICE)
         response = await client.get("/qr/sprawdz", params={"link": kod1})
         assert response.headers["location"] == kod1.removeprefix("http://127.0.0.1:8000")
+        # The scheme does not matter (a proxy may have ended TLS); the host and path do.
+        response = await client.get("/qr/sprawdz", params={"link": "https" + kod1.removeprefix("http")})
+        assert response.headers["location"] == kod1.removeprefix("http://127.0.0.1:8000")
         # As the visitor reached the server (another host name of it).
         seen = link_for(issued, context=nip, seller=nip, base="http://testserver/qr")
         response = await client.get("/qr/sprawdz", params={"link": seen})

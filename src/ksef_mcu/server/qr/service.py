@@ -77,6 +77,12 @@ _PERSON_STATUS = {
 }
 
 
+def _without_scheme(url: str) -> str:
+    """`url` without `http://` or `https://` (a link's host and path are what identify it; KOD II signs no scheme)."""
+    scheme, separator, rest = url.partition("://")
+    return rest if separator and scheme.lower() in ("http", "https") else url
+
+
 def _not_checked(name: CheckName) -> Check:
     return Check(name, CheckOutcome.NOT_CHECKED, "Nie sprawdzono: certyfikatu nie ma w rejestrze.")
 
@@ -117,8 +123,8 @@ class QrVerificationService:
 
         Only links of this server are taken (our base URL, or the one the visitor used); another system's link is
         refused with `InvalidQrLinkError`, and so is anything that is not a well-formed link."""
-        text = link.strip()
-        for base in dict.fromkeys((self.base_url, *(b.rstrip("/") for b in seen_at))):
+        text = _without_scheme(link.strip())
+        for base in dict.fromkeys(_without_scheme(b.rstrip("/")) for b in (self.base_url, *seen_at)):
             for marker, check in (
                 ("/invoice/", self.parse_invoice_link),
                 ("/certificate/", self.parse_certificate_link),
