@@ -420,7 +420,8 @@ class OfflineQrSigner:
     parameters. `link()` then only formats the seller NIP and invoice hash, signs and encodes, and returns exactly the
     link `build_offline_qr_link` returns for the same input (signatures are randomised, so two links of the same
     invoice differ only in their last segment). Instances are safe to share between threads (their only state after
-    construction is a memo of the seller NIPs already checked). Raises `QrError` for a certificate, key or context that cannot sign KOD II.
+    construction is a memo of the seller NIPs already checked).
+    Raises `QrError` for a certificate, key or context that cannot sign KOD II.
     """
 
     __slots__ = (
