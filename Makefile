@@ -97,12 +97,14 @@ bench: $(DEV_STAMP)
 bench-web: $(DEV_STAMP) chromium
 	$(BIN)/python bench/web.py
 
-# Server throughput (minutes): logins/s, certificates/s and invoices/s over HTTP against real `ksef-mcu serve` processes, on
+# Server throughput (minutes): logins/s, certificates/s, invoices/s and KOD II verifications/s over HTTP against real
+# `ksef-mcu serve` processes, on
 # SQLite and on PostgreSQL (KSEF_MCU_BENCH_POSTGRES_URL, default the local `test` database).
 bench-server: $(DEV_STAMP)
 	$(BIN)/python bench/auth.py
 	$(BIN)/python bench/issuance.py
 	$(BIN)/python bench/invoices.py
+	$(BIN)/python bench/qr_pages.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build src/*.egg-info

@@ -5,7 +5,7 @@ and the load average — what docs/performance.md quotes, each figure beside its
 Run: `.venv/bin/python bench/report.py [SCRIPT ARGS…]…` with each benchmark as one quoted argument, e.g.
 `.venv/bin/python bench/report.py "bench/auth.py --backend sqlite --logins 1500" "bench/query_scale.py"`; without
 arguments it runs `bench/crypto.py`, `bench/xades.py`, `bench/cli_startup.py`, `bench/auth.py`, `bench/issuance.py`,
-`bench/query_scale.py` and `bench/scaling.py`. The output goes to standard output.
+`bench/qr_pages.py --pages-only`, `bench/query_scale.py` and `bench/scaling.py`. The output goes to standard output.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ DEFAULT = [
     "bench/cli_startup.py",
     "bench/auth.py --backend both --workers 1 --workers 2 --logins 1500",
     "bench/issuance.py --count 1000",
+    "bench/qr_pages.py --pages-only",
     "bench/query_scale.py --repeat 200 --explain",
     "bench/scaling.py",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typer.testing import CliRunner
 
 from ksef_mcu.cli import app
 from ksef_mcu.cli._common import ExitCode
+from ksef_mcu.cli._profiles import LoginInfo, Profile, save_profile
+from ksef_mcu.client import Environment, Token, TokenState
 from ksef_mcu.crypto.qr import InvoiceHash, parse_invoice_link, verify_offline_qr_link
 from ksef_mcu.qr_images import qr_matrix
 
@@ -20,6 +23,14 @@ INVOICE = """<?xml version="1.0" encoding="UTF-8"?>
   <Fa><KodWaluty>PLN</KodWaluty><P_1>2026-02-01</P_1><P_2>FV/1/2026</P_2></Fa>
 </Faktura>
 """
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No environment variable or login profile of the developer's reaches these tests."""
+    for variable in ("KSEF_MCU_ENV", "KSEF_MCU_API_URL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("KSEF_MCU_CONFIG_DIR", str(tmp_path / "config"))
 
 
 @pytest.fixture
@@ -268,3 +279,150 @@ class TestOffline:
         )
         assert code == ExitCode.LOCAL
         assert "Klucz prywatny nie pasuje do certyfikatu offline." in err
+
+
+def _profile(environment: Environment, base_url: str, context_nip: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    save_profile(
+        Profile(
+            environment=environment,
+            base_url=base_url,
+            tokens=TokenState(Token("access", now + dt.timedelta(minutes=10)), None, None),
+            login=LoginInfo(
+                subject="CN=Jan Testowy",
+                identifier_type="Nip",
+                identifier_value=context_nip,
+                context_type="Nip",
+                context_value=context_nip,
+                certificate_serial="0102030405060708",
+                certificate_fingerprint="AB" * 32,
+                certificate_valid_to=now + dt.timedelta(days=700),
+                logged_in_at=now,
+            ),
+        )
+    )
+
+
+class TestWhereTheLinkPoints:
+    """`--env` reads `KSEF_MCU_ENV` like every other command; a local link names the server actually configured."""
+
+    def test_ksef_mcu_env_is_honoured_and_env_overrides_it(
+        self, runner: CliRunner, invoice: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("KSEF_MCU_ENV", "test")
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice))
+        assert code == 0, err
+        assert out.startswith("https://qr-test.ksef.mf.gov.pl/invoice/8096529464/")
+        code, out, _ = _run(runner, "invoice", "--invoice", str(invoice), "--env", "demo")
+        assert out.startswith("https://qr-demo.ksef.mf.gov.pl/invoice/")
+        monkeypatch.setenv("KSEF_MCU_ENV", "PROD")
+        _, out, _ = _run(runner, "invoice", "--invoice", str(invoice))
+        assert out.startswith("https://qr.ksef.mf.gov.pl/invoice/")
+
+    def test_ksef_mcu_env_for_kod_ii(
+        self, runner: CliRunner, invoice: Path, offline_files: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("KSEF_MCU_ENV", "demo")
+        code, out, err = _run(
+            runner,
+            "offline",
+            "--invoice",
+            str(invoice),
+            "--cert",
+            str(offline_files.certificate_path),
+            "--key",
+            str(offline_files.key_path),
+            "--password-file",
+            str(offline_files.password_path),
+        )
+        assert code == 0, err
+        assert out.startswith("https://qr-demo.ksef.mf.gov.pl/certificate/")
+        verify_offline_qr_link(out.strip(), offline_files.certificate)
+
+    @pytest.mark.parametrize(
+        ("api_url", "qr_base"),
+        [
+            ("http://127.0.0.1:9000", "http://127.0.0.1:9000/qr"),
+            ("http://localhost:9000/v2/", "http://127.0.0.1:9000/qr"),
+            ("https://ksef.firma.example/sandbox/v2", "https://ksef.firma.example/sandbox/qr"),
+        ],
+    )
+    def test_the_configured_server(
+        self, runner: CliRunner, invoice: Path, monkeypatch: pytest.MonkeyPatch, api_url: str, qr_base: str
+    ) -> None:
+        monkeypatch.setenv("KSEF_MCU_API_URL", api_url)
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice))
+        assert code == 0, err
+        assert out.startswith(f"{qr_base}/invoice/8096529464/01-02-2026/")
+        assert err == ""
+        # `--base-url` still names any address.
+        _, out, _ = _run(runner, "invoice", "--invoice", str(invoice), "--base-url", "https://inny.example/qr")
+        assert out.startswith("https://inny.example/qr/invoice/")
+
+    def test_the_server_of_the_local_login(self, runner: CliRunner, invoice: Path) -> None:
+        _profile(Environment.LOCAL, "http://127.0.0.1:9100/v2", "8096529464")
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice))
+        assert code == 0, err
+        assert out.startswith("http://127.0.0.1:9100/qr/invoice/")
+
+    def test_a_bad_api_url_is_a_usage_error(
+        self, runner: CliRunner, invoice: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("KSEF_MCU_API_URL", "ftp://serwer")
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice))
+        assert code == ExitCode.USAGE
+        assert "KSEF_MCU_API_URL" in err
+        assert out == ""
+
+
+class TestRealInvoiceWarning:
+    def test_a_ministry_server_configured_for_local(
+        self, runner: CliRunner, invoice: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("KSEF_MCU_API_URL", "https://api.ksef.mf.gov.pl/v2")
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice))
+        assert code == 0
+        assert out.startswith("http://127.0.0.1:8000/qr/invoice/")  # never a sandbox path on the Ministry's host
+        assert "Uwaga:" in err
+        assert "KSeF Ministerstwa Finansów" in err
+        assert "--env prod" in err
+
+    def test_the_seller_is_your_production_company(self, runner: CliRunner, invoice: Path) -> None:
+        _profile(Environment.PROD, "https://api.ksef.mf.gov.pl/v2", "8096529464")
+        code, out, err = _run(runner, "invoice", "--invoice", str(invoice))
+        assert code == 0
+        assert out.startswith("http://127.0.0.1:8000/qr/invoice/8096529464/")
+        assert "sprzedawca 8096529464" in err
+        assert "środowisku produkcyjnym" in err
+        # The same invoice with a production link, or another seller's invoice: no warning.
+        _, _, err = _run(runner, "invoice", "--invoice", str(invoice), "--env", "prod")
+        assert err == ""
+        _, _, err = _run(
+            runner,
+            "invoice",
+            "--hash",
+            "UtQp9Gpc51y-u3xApZjIjgkpZ01js-J8KflSPW8WzIE",
+            "--nip",
+            "5265877635",
+            "--date",
+            "2026-02-01",
+        )
+        assert err == ""
+
+    def test_kod_ii_warns_too(self, runner: CliRunner, invoice: Path, offline_files: Any) -> None:
+        _profile(Environment.PROD, "https://api.ksef.mf.gov.pl/v2", "8096529464")
+        code, out, err = _run(
+            runner,
+            "offline",
+            "--invoice",
+            str(invoice),
+            "--cert",
+            str(offline_files.certificate_path),
+            "--key",
+            str(offline_files.key_path),
+            "--password-file",
+            str(offline_files.password_path),
+        )
+        assert code == 0, err
+        assert out.startswith("http://127.0.0.1:8000/qr/certificate/")
+        assert "Uwaga:" in err

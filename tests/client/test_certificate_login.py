@@ -251,6 +251,19 @@ def test_environments_know_their_qr_hosts() -> None:
         Environment.parse("staging")
 
 
+def test_the_qr_base_of_the_server_actually_used() -> None:
+    """Our server serves KOD I/II pages at `/qr` beside `/v2`: a local link names the server in use."""
+    from ksef_mcu.client.environments import qr_base_url_for
+
+    assert qr_base_url_for("local") == "http://127.0.0.1:8000/qr"
+    assert qr_base_url_for(Environment.LOCAL, "http://127.0.0.1:9000") == "http://127.0.0.1:9000/qr"
+    assert qr_base_url_for("local", "https://ksef.example/sandbox/v2/") == "https://ksef.example/sandbox/qr"
+    # The Ministry's environments keep their QR hosts whatever API address is given.
+    assert qr_base_url_for("test", "http://127.0.0.1:9000/v2") == "https://qr-test.ksef.mf.gov.pl"
+    with pytest.raises(KsefInvalidInputError):
+        qr_base_url_for("local", "ftp://serwer")
+
+
 def test_async_login_with_certificate(
     fake: FakeKsef, clock: FakeClock, person_key: ec.EllipticCurvePrivateKey, person_certificate: x509.Certificate
 ) -> None:

@@ -159,6 +159,23 @@ def test_link_refuses_a_bad_seller_nip(nip: object) -> None:
         signer().link(nip, INVOICE)  # type: ignore[arg-type]
 
 
+def test_a_remembered_seller_never_lets_a_bad_nip_through() -> None:
+    """Sellers are checked once and remembered; a bad NIP is refused every time, before and after good ones."""
+    bulk = signer()
+    for _ in range(3):
+        parse_offline_qr_link(bulk.link(NIP, INVOICE))
+        with pytest.raises(QrError, match="NIP sprzedawcy"):
+            bulk.link("8096529465", INVOICE)
+
+    class Sneaky(str):
+        pass
+
+    with pytest.raises(QrError, match="NIP sprzedawcy"):
+        bulk.link(Sneaky("8096529465"), INVOICE)
+    with pytest.raises(QrError, match="NIP sprzedawcy"):
+        bulk.link(["8096529464"], INVOICE)  # type: ignore[arg-type]
+
+
 def test_link_checks_validity_when_given_now() -> None:
     bulk = signer(certificate=certificate_for(EC_KEY, days=10))
     bulk.link(NIP, INVOICE, now=NOW + dt.timedelta(days=9))

@@ -54,6 +54,7 @@ def test_the_banner_says_where_everything_is(tmp_path: Path, monkeypatch: pytest
         "Dokumentacja API         http://127.0.0.1:8000/docs",
         "Stan serwera             http://127.0.0.1:8000/healthz",
         "Certyfikaty urzędu (CA)  http://127.0.0.1:8000/ca/certificate",
+        "Weryfikacja kodów QR     http://127.0.0.1:8000/qr",  # where `ksef-mcu qr … --env local` links point
         f"Katalog danych           {(tmp_path / 'dane').resolve()}",
         "Tryb                     sandbox",
         "ksef-mcu login --cert logowanie-testowe.crt --key logowanie-testowe.key\n",

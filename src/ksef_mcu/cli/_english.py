@@ -167,7 +167,9 @@ HELP: dict[str, str] = {
     "NIP sprzedawcy (domyślnie z Podmiot1 w pliku faktury).": "The seller's NIP (default: from Podmiot1 in the invoice file).",
     "Data wystawienia faktury (P_1) RRRR-MM-DD (domyślnie z pliku faktury).": "The invoice's issue date (P_1) YYYY-MM-DD (default: from the invoice file).",
     "Numer KSeF faktury — napis pod kodem (bez niego: OFFLINE).": "The invoice's KSeF number — the label under the code (without it: OFFLINE).",
-    "Środowisko KSeF, którego adres ma link.": "The KSeF environment whose address the link carries.",
+    "Środowisko KSeF, którego adres ma link (local: serwer ksef-mcu z KSEF_MCU_API_URL albo profilu logowania, "
+    "domyślnie http://127.0.0.1:8000).": "The KSeF environment whose address the link carries (local: the ksef-mcu "
+    "server of KSEF_MCU_API_URL or of the login profile, by default http://127.0.0.1:8000).",
     "Własny adres bazowy linków (zamiast adresu środowiska).": "Your own base address for the links (instead of the environment's).",
     "Zapisz obraz kodu QR do pliku .png albo .svg.": "Save the QR code image to a .png or .svg file.",
     "KOD II: link potwierdzający wystawcę faktury offline, podpisany certyfikatem Offline (napis CERTYFIKAT).": "KOD II: the link confirming an offline invoice's issuer, signed with an Offline certificate (label CERTYFIKAT).",

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ksef_mcu.cli._common import (
+    CliError,
     ExitCode,
     ask_key_password,
     check_new_file,
     console,
     ensure_directory,
+    error_console,
     fail,
     load_key_file,
     read_input_file,
@@ -23,7 +28,10 @@ from ksef_mcu.cli._common import (
     write_new_file,
 )
 from ksef_mcu.cli._frame import add_command, new_group
-from ksef_mcu.cli._lazy import certificates, crypto_errors, etree, qr_crypto, qr_images
+from ksef_mcu.cli._lazy import certificates, client_environments, crypto_errors, etree, qr_crypto, qr_images
+from ksef_mcu.cli._lazy import client as client_api
+from ksef_mcu.cli._network import BASE_URL_VARIABLE, ENVIRONMENT_VARIABLE, same_host_as_local_server
+from ksef_mcu.cli._profiles import load_profile
 
 
 class ImageFormat(enum.StrEnum):
@@ -71,8 +79,87 @@ def read_invoice_facts(path: Path) -> InvoiceFacts:
     return InvoiceFacts(qr_crypto.InvoiceHash.of(data), nip, issue_date)
 
 
-def _base_url(environment: LinkEnvironment, base_url: str | None) -> str:
-    return base_url if base_url is not None else qr_crypto.QR_BASE_URLS[qr_crypto.QrEnvironment(environment.value)]
+_OFFICIAL_HOST = re.compile(r"^https?://([a-z0-9-]+\.)*mf\.gov\.pl(:\d+)?(/|$)", re.IGNORECASE)
+
+
+def _is_official(url: str) -> bool:
+    return _OFFICIAL_HOST.match(url) is not None
+
+
+def _local_server(api_url: str, source: str) -> str:
+    """The QR base URL of our server whose API is at `api_url`: `<origin and path before /v2>/qr`, where
+    `ksef-mcu serve` answers the verification pages."""
+    try:
+        return client_environments.qr_base_url_for("local", same_host_as_local_server(api_url))
+    except client_api.KsefInvalidInputError as error:
+        fail(f"{error.message} (z {source})", ExitCode.USAGE)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkBase:
+    url: str
+    explicit: bool = False
+    """`--base-url` was given: the user chose the address, nothing is warned about it."""
+    official_api: str | None = None
+    """A Ministry API address configured for `local` (and where from): the link cannot name that server."""
+
+
+def _link_base(environment: LinkEnvironment, base_url: str | None) -> LinkBase:
+    """Where the link points: `--base-url` as given; an official environment's QR host; for `local`, the server
+    actually configured — `KSEF_MCU_API_URL`, else the server the `local` login profile logged in to, else the
+    default `http://127.0.0.1:8000/qr` of `ksef-mcu serve`. A Ministry API address there is not a ksef-mcu server:
+    the default is kept and `warn_if_real_invoice` says so."""
+    if base_url is not None:
+        return LinkBase(base_url, explicit=True)
+    if environment is not LinkEnvironment.LOCAL:
+        return LinkBase(qr_crypto.QR_BASE_URLS[qr_crypto.QrEnvironment(environment.value)])
+    configured = os.environ.get(BASE_URL_VARIABLE, "").strip()
+    source = f"zmienna {BASE_URL_VARIABLE}"
+    if not configured:
+        profile = load_profile(client_api.Environment.LOCAL)
+        configured, source = (profile.base_url, "profil logowania local") if profile is not None else ("", "")
+    if not configured:
+        return LinkBase(qr_crypto.QR_BASE_URLS[qr_crypto.QrEnvironment.LOCAL])
+    if _is_official(configured):
+        return LinkBase(qr_crypto.QR_BASE_URLS[qr_crypto.QrEnvironment.LOCAL], official_api=f"{configured} ({source})")
+    return LinkBase(_local_server(configured, source))
+
+
+def _production_sellers() -> set[str]:
+    """The NIPs the production login profile acts for (its context's NIP), if there is such a profile."""
+    try:
+        profile = load_profile(client_api.Environment.PROD)
+    except CliError:
+        return set()  # a damaged production profile is `login --env prod`'s business, not this command's
+    if profile is None:
+        return set()
+    nip = profile.login.context_value.split("-", 1)[0]
+    return {nip}
+
+
+def warn_if_real_invoice(environment: LinkEnvironment, base: LinkBase, seller_nip: str) -> None:
+    """Warn (stderr, Polish) when a link for the local sandbox is printed for what is evidently a real invoice:
+
+    - the server configured for `local` (`KSEF_MCU_API_URL` or the `local` profile) is the Ministry's KSeF, so the
+      invoice goes there while the link names a sandbox; or
+    - the seller is the NIP you are logged in as in production (`ksef-mcu login --env prod`): your real company.
+
+    Such a link verifies only on a ksef-mcu server; whoever scans the printed invoice cannot check it in KSeF. An
+    explicit `--base-url` is the user's choice and is not warned about.
+    """
+    if environment is not LinkEnvironment.LOCAL or base.explicit:
+        return
+    reasons = []
+    if base.official_api is not None:
+        reasons.append(f"skonfigurowany serwer {base.official_api} to KSeF Ministerstwa Finansów")
+    if seller_nip in _production_sellers():
+        reasons.append(f"sprzedawca {seller_nip} to podmiot, do którego jesteś zalogowany w środowisku produkcyjnym")
+    if reasons:
+        error_console.print(
+            f"[yellow]Uwaga:[/] ten link wskazuje serwer ksef-mcu (piaskownicę: {escape(base.url)}), "
+            f"a {escape('; '.join(reasons))}. Kto zeskanuje kod z prawdziwej faktury, nie zweryfikuje go w KSeF — "
+            "dla faktury wysyłanej do KSeF Ministerstwa Finansów użyj --env prod (albo test/demo)."
+        )
 
 
 def _image_format(out: Path) -> ImageFormat:
@@ -152,7 +239,14 @@ class ContextType(enum.StrEnum):
 
 
 EnvironmentOption = Annotated[
-    LinkEnvironment, typer.Option("--env", help="Środowisko KSeF, którego adres ma link.", case_sensitive=False)
+    LinkEnvironment,
+    typer.Option(
+        "--env",
+        envvar=ENVIRONMENT_VARIABLE,
+        help="Środowisko KSeF, którego adres ma link (local: serwer ksef-mcu z KSEF_MCU_API_URL albo profilu "
+        "logowania, domyślnie http://127.0.0.1:8000).",
+        case_sensitive=False,
+    ),
 ]
 BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", help="Własny adres bazowy linków (zamiast adresu środowiska).")
@@ -195,8 +289,10 @@ def invoice_code(
             "Nie znaleziono daty wystawienia (P_1) w pliku faktury — podaj ją opcją --date RRRR-MM-DD.", ExitCode.USAGE
         )
     label = qr_crypto.check_ksef_number(ksef_number) if ksef_number is not None else qr_crypto.LABEL_OFFLINE
-    link = qr_crypto.build_invoice_link(_base_url(environment, base_url), seller_nip, date, facts.invoice_hash)
+    base = _link_base(environment, base_url)
+    link = qr_crypto.build_invoice_link(base.url, seller_nip, date, facts.invoice_hash)
     typer.echo(link)
+    warn_if_real_invoice(environment, base, seller_nip)
     if output is not None:
         _write_image(output, link, label)
 
@@ -236,7 +332,8 @@ def offline_code(
             certificate_data, ask_key_password(password_file, "Hasło do pliku PKCS#12")
         )
     private_key = load_key_file(key, password_file)
-    link_base = _base_url(environment, base_url)
+    base = _link_base(environment, base_url)
+    link_base = base.url
     context = context_value if context_value is not None else seller_nip
     # The options first (a bad NIP or context is a usage error), then the files (a certificate or key that cannot
     # sign KOD II is a local problem).
@@ -265,6 +362,7 @@ def offline_code(
     except crypto_errors.QrError as error:
         fail(error.message, ExitCode.LOCAL)
     typer.echo(link)
+    warn_if_real_invoice(environment, base, seller_nip)
     if output is not None:
         _write_image(output, link, qr_crypto.LABEL_CERTIFICATE)
 

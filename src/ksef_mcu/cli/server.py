@@ -173,6 +173,7 @@ SERVER_ADDRESSES: list[tuple[str, str]] = [
     ("Dokumentacja API", "/docs"),
     ("Stan serwera", "/healthz"),
     ("Certyfikaty urzędu (CA)", "/ca/certificate"),
+    ("Weryfikacja kodów QR", "/qr"),
 ]
 """What `serve` prints the address of: (label, path under the server's root). The MCU web screens and the invoicing
 app add their lines here when they come."""

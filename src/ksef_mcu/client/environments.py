@@ -16,6 +16,7 @@ __all__ = [
     "API_BASE_URLS",
     "Environment",
     "normalize_base_url",
+    "qr_base_url_for",
 ]
 
 
@@ -76,3 +77,17 @@ def normalize_base_url(base_url: str) -> str:
             f"Nieprawidłowy adres API KSeF: {base_url!r} (oczekiwano adresu http:// lub https://).", field="base_url"
         )
     return url if url.endswith("/v2") else url + "/v2"
+
+
+def qr_base_url_for(environment: Environment | str, api_base_url: str | None = None) -> str:
+    """The base URL of the QR verification pages that KOD I / KOD II links for `environment` use.
+
+    The Ministry's environments have their fixed QR hosts. Our own server (`local`) serves the pages under `/qr` beside
+    its API: for `api_base_url` (the server actually used, e.g. `http://127.0.0.1:9000/v2`) that is its address with
+    `/v2` replaced by `/qr`; without one, `ksef-mcu serve`'s default `http://127.0.0.1:8000/qr`.
+    Raises `KsefInvalidInputError` for an `api_base_url` that is not an http(s) URL.
+    """
+    env = Environment.parse(environment)
+    if env is not Environment.LOCAL or api_base_url is None:
+        return env.qr_base_url
+    return normalize_base_url(api_base_url).removesuffix("/v2") + "/qr"

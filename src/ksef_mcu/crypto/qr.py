@@ -66,6 +66,7 @@ __all__ = [
     "sign_offline_qr_link",
     "unsigned_offline_qr_link",
     "verify_offline_qr_link",
+    "verify_parsed_offline_qr_link",
 ]
 # `ContextIdentifierType` is defined in `ksef_mcu.identifiers`; re-exported because KOD II names a context type.
 
@@ -408,6 +409,7 @@ def build_offline_qr_link(
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+_NIP_MEMO = 1024
 
 
 class OfflineQrSigner:
@@ -417,11 +419,13 @@ class OfflineQrSigner:
     makes (Offline type, key matches, validity at `now`), the base URL, context and serial segments, and the signing
     parameters. `link()` then only formats the seller NIP and invoice hash, signs and encodes, and returns exactly the
     link `build_offline_qr_link` returns for the same input (signatures are randomised, so two links of the same
-    invoice differ only in their last segment). Instances are immutable and safe to share between threads.
+    invoice differ only in their last segment). Instances are safe to share between threads (their only state after
+    construction is a memo of the seller NIPs already checked).
     Raises `QrError` for a certificate, key or context that cannot sign KOD II.
     """
 
     __slots__ = (
+        "_checked_nips",
         "_ecdsa",
         "_key",
         "_not_after",
@@ -463,13 +467,19 @@ class OfflineQrSigner:
         self._pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=PSS_SALT_LENGTH)
         self._ecdsa = ec.ECDSA(hashes.SHA256())
         self._p1363 = EcdsaSignatureEncoding(ecdsa_encoding) is EcdsaSignatureEncoding.P1363
+        self._checked_nips: set[str] = set()
 
     def link(self, seller_nip: str, invoice: bytes | InvoiceHash, *, now: dt.datetime | None = None) -> str:
         """The signed KOD II link for one invoice: `invoice` is its file's bytes (hashed here) or its `InvoiceHash`.
 
         With `now` (timezone-aware) a certificate outside its validity period is refused. Raises `QrError`.
         """
-        _check_nip(seller_nip)  # a real NIP, as everywhere in KOD links (a couple of microseconds)
+        # A real NIP, as everywhere in KOD links. Checking costs ~7 µs (a fifth of the signature), and a signer serves
+        # few sellers: each one is checked once, then remembered (a bounded memo; a wrong NIP is never remembered).
+        if type(seller_nip) is not str or seller_nip not in self._checked_nips:
+            _check_nip(seller_nip)
+            if len(self._checked_nips) < _NIP_MEMO:
+                self._checked_nips.add(seller_nip)
         if now is not None and not self._not_before <= now <= self._not_after:
             _check_validity(self.certificate, now)
         if isinstance(invoice, InvoiceHash):
@@ -533,7 +543,15 @@ def verify_offline_qr_link(link: str, key_or_certificate: PublicKey | PrivateKey
     This is the cryptographic check only: whether the certificate is an active Offline certificate of someone
     allowed to invoice in that context is the caller's policy. Raises `QrError`.
     """
-    parsed = parse_offline_qr_link(link)
+    return verify_parsed_offline_qr_link(parse_offline_qr_link(link), key_or_certificate)
+
+
+def verify_parsed_offline_qr_link(
+    parsed: OfflineQrLink, key_or_certificate: PublicKey | PrivateKey | x509.Certificate
+) -> OfflineQrLink:
+    """`verify_offline_qr_link` for a link already parsed (`parse_offline_qr_link`): the signature over its
+    `signed_data` (so over its `base_url`, which a caller may replace to check the link as issued for another host).
+    Raises `QrError`."""
     if isinstance(key_or_certificate, x509.Certificate):
         if certificate_serial(key_or_certificate) != parsed.certificate_serial:
             raise QrError("Numer seryjny certyfikatu w linku nie odpowiada certyfikatowi.")

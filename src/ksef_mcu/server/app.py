@@ -25,6 +25,7 @@ from ksef_mcu.server.http.problems import KsefErrors, ScopedErrorHandlers
 from ksef_mcu.server.http.system_warning import SystemWarningEcho
 from ksef_mcu.server.keys import ServerKeys, open_server_keys
 from ksef_mcu.server.permissions.routes import permission_routers
+from ksef_mcu.server.qr.module import install_qr_pages
 from ksef_mcu.server.security.routes import security_router
 from ksef_mcu.server.sessions.routes import (
     UPLOAD_BODY_LIMIT,
@@ -136,6 +137,7 @@ def create_app(
         app.router.routes.extend(router.routes)
 
     install_screens(app, components, secret=keys.derived_secret(WEB_SECRET_PURPOSE))
+    install_qr_pages(app, settings)
 
     for module in modules:
         module.install(app, components)

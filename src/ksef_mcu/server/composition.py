@@ -34,6 +34,9 @@ from ksef_mcu.server.http.ratelimit import RateLimiter
 from ksef_mcu.server.keys import ServerKeys
 from ksef_mcu.server.permissions.required import required_permissions
 from ksef_mcu.server.permissions.service import PermissionService
+from ksef_mcu.server.qr.model import QR_PATH
+from ksef_mcu.server.qr.service import QrVerificationService
+from ksef_mcu.server.sessions.lookup import InvoiceLookup
 from ksef_mcu.server.sessions.service import SessionService
 from ksef_mcu.server.sessions.signing import DOWNLOAD_SECRET_PURPOSE, DownloadLinks, open_upo_signer
 from ksef_mcu.server.sessions.worker import InvoiceWorker
@@ -163,8 +166,9 @@ class ServerComponents:
     sessions: SessionService
     invoice_worker: InvoiceWorker | None
     """The in-process invoice worker, or None when only `ksef-mcu worker` processes process invoices."""
-    # the web screens
+    # the web screens and the public QR verification pages
     web_logins: WebLogins
+    qr_verification: QrVerificationService
     required_permissions: Callable[[str], tuple[str, ...] | None] = required_permissions
     """`METHOD /v2/path` → the permissions the operation requires (`permissions/required.py`); `AccessPrincipal`
     checks it on every call."""
@@ -284,6 +288,15 @@ def build_components(
         sessions=sessions,
         invoice_worker=invoice_worker,
         web_logins=web_logins,
+        qr_verification=QrVerificationService(
+            database=database,
+            clock=clock,
+            certificates=certificates,
+            relations=permission_service,
+            invoices=InvoiceLookup(database),
+            login_hooks=login_hooks,
+            base_url=settings.resolved_public_url + QR_PATH,
+        ),
     )
 
 

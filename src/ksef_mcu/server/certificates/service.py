@@ -183,6 +183,13 @@ class CertificateService:
                 return current  # another request refreshed it while we waited
             return self._publish_crl(connection, now)
 
+    # --- the public KOD II check ----------------------------------------------------------------------------------
+
+    def registry_entry(self, connection: Connection, serial_number: str) -> CertificateRecord | None:
+        """One certificate of the registry with its DER, read in the caller's unit of work, whoever asks (the public
+        QR verification pages decide what of it to show)."""
+        return CertificateRepository(connection).get(serial_number.upper(), with_der=True)
+
     # --- login with a certificate issued here (auth hook) ---------------------------------------------------------
 
     def _is_ours(self, certificate: x509.Certificate) -> bool:

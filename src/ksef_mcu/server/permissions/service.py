@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 from ksef_mcu.clock import Clock
 from ksef_mcu.identifiers import (
     FINGERPRINT_PATTERN,
+    ContextIdentifier,
     ContextIdentifierType,
     SubjectIdentifierType,
     internal_id_is_valid,
@@ -753,6 +754,44 @@ class PermissionService:
         roles = [role for role in roles if subordinate is None or role.entity_nip == subordinate]
         start = page_offset * page_size
         return roles[start : start + page_size], len(roles) > start + page_size
+
+    # --- who may invoice for whom (the public KOD II check) --------------------------------------------------------
+
+    def seller_relation(self, connection: Connection, context: ContextIdentifier, seller_nip: str) -> str | None:
+        """Why invoices issued in `context` may name `seller_nip` as the seller (`Podmiot1`), in Polish; None when
+        nothing lets them. Read in the caller's unit of work (`kody-qr.md`, KOD II step 4):
+
+        - the context is the seller's own: its NIP, one of its internal identifiers (`NIP-xxxxx`), or its NIP-VAT UE
+          pair;
+        - the seller authorized the context's entity (`/permissions/authorizations/grants`: SelfInvoicing,
+          RRInvoicing, TaxRepresentative, PefInvoicing for a Peppol provider);
+        - one is the other's subordinate entity in the register (VAT group, local government unit).
+        """
+        if context.nip == seller_nip:
+            return {
+                ContextIdentifierType.NIP: "Kontekst jest kontekstem sprzedawcy (ten sam NIP).",
+                ContextIdentifierType.INTERNAL_ID: "Kontekst jest identyfikatorem wewnętrznym jednostki sprzedawcy.",
+                ContextIdentifierType.NIP_VAT_UE: "Kontekst jest kontekstem NIP-VAT UE sprzedawcy.",
+            }.get(context.type, "Kontekst jest kontekstem sprzedawcy.")
+        if context.type in (ContextIdentifierType.NIP, ContextIdentifierType.PEPPOL_ID):
+            authorizations = PermissionGrantRepository(connection).find(
+                GrantFilter(
+                    kinds=(GrantKind.AUTHORIZATION,),
+                    context=Identifier(ContextIdentifierType.NIP.value, seller_nip),
+                    authorized=Identifier(context.type.value, context.value),
+                )
+            )
+            if authorizations:
+                kinds = ", ".join(sorted({record.permission_type for record in authorizations}))
+                return f"Sprzedawca upoważnił podmiot kontekstu do wystawiania faktur w swoim imieniu ({kinds})."
+        if context.type is ContextIdentifierType.NIP:
+            related = any(role.parent_nip == context.value for role in self._register.roles(connection, seller_nip))
+            related = related or any(
+                role.parent_nip == seller_nip for role in self._register.roles(connection, context.value)
+            )
+            if related:
+                return "Sprzedawca i podmiot kontekstu należą do jednej grupy (jednostka nadrzędna i podrzędna)."
+        return None
 
 
 _PERSONAL_KINDS = (

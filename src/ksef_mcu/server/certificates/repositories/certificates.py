@@ -21,7 +21,7 @@ from ksef_mcu.server.certificates.model import (
     StoredCrl,
 )
 from ksef_mcu.server.certificates.tables import certificate_revocation_list, certificates, certified_public_keys
-from ksef_mcu.storage.statements import upsert
+from ksef_mcu.storage.statements import FastStatement, upsert
 
 _ACTIVE = CertificateStatus.ACTIVE.value
 _CRL_ROW = 1
@@ -50,7 +50,12 @@ _SUMMARY_COLUMNS = [column for column in certificates.c if column.name not in ("
 # Statements on the hot paths (issuance, login), built once.
 _INSERT_CERTIFICATE = insert(certificates)
 _GET_SUMMARY = select(*_SUMMARY_COLUMNS).where(certificates.c.serial_number == bindparam("serial_number"))
-_GET_WITH_DER = select(certificates).where(certificates.c.serial_number == bindparam("serial_number"))
+# Everything `_record` reads, and the DER: not the enrollment data (a JSON document decoded for nothing).
+_GET_WITH_DER = select(*_SUMMARY_COLUMNS, certificates.c.der).where(
+    certificates.c.serial_number == bindparam("serial_number")
+)
+_FAST_GET_SUMMARY = FastStatement(_GET_SUMMARY)
+_FAST_GET_WITH_DER = FastStatement(_GET_WITH_DER)
 _RECORD_USE = (
     update(certificates)
     .where(certificates.c.serial_number == bindparam("serial"))
@@ -130,8 +135,8 @@ class CertificateRepository:
             )
 
     def get(self, serial_number: str, *, with_der: bool = False) -> CertificateRecord | None:
-        columns = list(certificates.c) if with_der else _SUMMARY_COLUMNS
-        row = self._connection.execute(select(*columns).where(certificates.c.serial_number == serial_number)).first()
+        statement = _FAST_GET_WITH_DER if with_der else _FAST_GET_SUMMARY
+        row = statement.execute(self._connection, {"serial_number": serial_number}).first()
         return _record(row, with_der=with_der) if row is not None else None
 
     def enrollment_data(self, serial_number: str) -> EnrollmentData | None:
