@@ -31,6 +31,7 @@ def _worker(app: FastAPI, clock: ManualClock, name: str, **options: object) -> I
         clock=clock,
         keys=components.keys,
         upo_signer=open_upo_signer(components.keys, now=clock.now()),
+        seller_relation=components.permission_service.seller_relation,
         worker_id=name,
         **options,  # type: ignore[arg-type]
     )

@@ -454,3 +454,33 @@ async def test_a_session_past_its_validity_closes_itself(client: httpx.AsyncClie
     final = await session_status(client, later)
     assert final["status"]["code"] == 200
     assert final["upo"]["pages"]
+
+
+async def test_an_invoice_for_another_seller_needs_the_sellers_authorization(client: httpx.AsyncClient) -> None:
+    """Self-invoicing: the buyer's context issues the invoice with the seller's NIP once the seller authorized it —
+    the permissions domain's rule, the same KOD II's verification applies."""
+    buyer, session = await _owner_session(client)
+    seller_identity, seller_token = await owner(client)
+    seller = seller_identity.nip
+    assert seller is not None
+    refused = await invoice_status(
+        client, session, await sent(client, session, invoice_xml(seller_nip=seller, issue_date=ISSUED, number="S/1"))
+    )
+    assert refused["status"]["code"] == 410, refused
+    assert seller in refused["status"]["details"][0]
+    grant = await client.post(
+        "/v2/permissions/authorizations/grants",
+        json={
+            "subjectIdentifier": {"type": "Nip", "value": buyer},
+            "permission": "SelfInvoicing",
+            "description": "Samofakturowanie",
+            "subjectDetails": {"fullName": "Nabywca samofakturujący"},
+        },
+        headers=bearer(seller_token),
+    )
+    assert grant.status_code == 202, grant.text
+    accepted = await invoice_status(
+        client, session, await sent(client, session, invoice_xml(seller_nip=seller, issue_date=ISSUED, number="S/2"))
+    )
+    assert accepted["status"]["code"] == 200, accepted
+    assert parse_ksef_number(accepted["ksefNumber"]).seller_nip == seller

@@ -277,9 +277,8 @@ def worker(
     from ksef_mcu.clock import SystemClock  # noqa: PLC0415
     from ksef_mcu.server.app import open_database  # noqa: PLC0415
     from ksef_mcu.server.certificates.worker import IssuanceWorker  # noqa: PLC0415
+    from ksef_mcu.server.composition import build_invoice_worker  # noqa: PLC0415
     from ksef_mcu.server.keys import open_server_keys  # noqa: PLC0415
-    from ksef_mcu.server.sessions.signing import open_upo_signer  # noqa: PLC0415
-    from ksef_mcu.server.sessions.worker import InvoiceWorker  # noqa: PLC0415
 
     settings = settings_from(data_dir=data_dir, database_url=database_url)
     authority = open_existing_ca(settings)
@@ -289,9 +288,7 @@ def worker(
     clock = SystemClock()
     issuance = IssuanceWorker(settings=settings, database=database, clock=clock, issuer=authority.issuer)
     keys = open_server_keys(settings, now=clock.now())
-    invoices = InvoiceWorker(
-        settings=settings, database=database, clock=clock, keys=keys, upo_signer=open_upo_signer(keys, now=clock.now())
-    )
+    invoices = build_invoice_worker(settings, database, clock, keys)
 
     async def run() -> None:
         stop = asyncio.Event()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.concurrency import run_in_threadpool
 
 from ksef_mcu.clock import Clock
+from ksef_mcu.crypto.xades.signer import XadesSigner
 from ksef_mcu.server.auth.hooks import LoginHooks, PermissionResolver
 from ksef_mcu.server.auth.service import AuthenticationService, ChallengeService
 from ksef_mcu.server.auth.tokens import TokenService
@@ -192,6 +193,33 @@ def _housekeeping(authentication: AuthenticationService, permissions: Permission
         logger.info("housekeeping: deleted %d permission operations", permission_operations)
 
 
+def build_permission_service(database: Database, clock: Clock) -> PermissionService:
+    """The permissions domain as this server runs it (groups from the test data's entity register)."""
+    return PermissionService(database, clock, register=TestDataEntityRegister())
+
+
+def build_invoice_worker(
+    settings: ServerSettings,
+    database: Database,
+    clock: Clock,
+    keys: ServerKeys,
+    *,
+    upo_signer: XadesSigner | None = None,
+    permissions: PermissionService | None = None,
+) -> InvoiceWorker:
+    """The invoice worker, in `serve` or in `ksef-mcu worker`: the seller rule is the permissions domain's (the same
+    one KOD II's verification page applies)."""
+    permissions = permissions or build_permission_service(database, clock)
+    return InvoiceWorker(
+        settings=settings,
+        database=database,
+        clock=clock,
+        keys=keys,
+        upo_signer=upo_signer or open_upo_signer(keys, now=clock.now()),
+        seller_relation=permissions.seller_relation,
+    )
+
+
 def build_components(
     settings: ServerSettings, *, clock: Clock, database: Database, keys: ServerKeys
 ) -> ServerComponents:
@@ -223,14 +251,14 @@ def build_components(
     login_hooks.certificate_authorities.append(certificates)
     trust.add_provider(authority)
 
-    permission_service = PermissionService(database, clock, register=TestDataEntityRegister())
+    permission_service = build_permission_service(database, clock)
     ksef_tokens = KsefTokenService(database, clock, bindings=TestDataBindings())
     # `POST /auth/ksef-token` checks the tokens made here; redemption and refresh see them revoked.
     login_hooks.ksef_tokens = ksef_tokens
 
     upo_signer = open_upo_signer(keys, now=clock.now())
     invoice_worker = (
-        InvoiceWorker(settings=settings, database=database, clock=clock, keys=keys, upo_signer=upo_signer)
+        build_invoice_worker(settings, database, clock, keys, upo_signer=upo_signer, permissions=permission_service)
         if settings.issuance_worker
         else None
     )

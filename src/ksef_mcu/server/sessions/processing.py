@@ -7,8 +7,11 @@ Pure: bytes, the session's key and `now` in, an outcome out (no database). The w
 from __future__ import annotations
 
 import datetime as dt
-import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import Connection
 
 from ksef_mcu.crypto.encryption import InvoiceDecryptionError, SessionKey
 from ksef_mcu.documents.errors import DocumentError, InvoiceError, SchemaUnavailableError
@@ -24,11 +27,10 @@ from ksef_mcu.documents.invoices import (
 )
 from ksef_mcu.documents.schemas import FaSchemaValidator
 from ksef_mcu.documents.upo import UpoAuthentication, UpoEntry
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType
 from ksef_mcu.server.sessions.model import POLISH_TIME, InvoiceStatusCode, SessionInvoiceRecord, SessionRecord, Status
 from ksef_mcu.server.sessions.repositories.invoices import AcceptedInvoice
 from ksef_mcu.server.sessions.repositories.session_invoices import invoice_status
-
-_INTERNAL_ID = re.compile(r"([0-9]{10})-[0-9]{5}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +49,12 @@ def form_of(system_code: str) -> InvoiceForm:
     raise ValueError(system_code)
 
 
-def seller_allowed(context_type: str, context_value: str, seller_nip: str) -> bool:
-    """Whether the context may issue invoices for `seller_nip`: its own NIP (a `Nip` context), or the NIP an
-    internal identifier belongs to (`InternalId` `NIP-NNNNN`)."""
-    if context_type == "Nip":
-        return context_value == seller_nip
-    if context_type == "InternalId":
-        match = _INTERNAL_ID.fullmatch(context_value)
-        return match is not None and match.group(1) == seller_nip
-    return False
+class SellerRelation(Protocol):
+    """Why invoices issued in `context` may name `seller_nip` as the seller (`Podmiot1`), or None when nothing lets
+    them — the permissions domain's rule (own context, authorizations, groups), read in the caller's unit of work.
+    The same rule answers KOD II's "context vs seller" check."""
+
+    def __call__(self, connection: Connection, context: ContextIdentifier, seller_nip: str) -> str | None: ...
 
 
 def check_invoice(
@@ -64,8 +63,10 @@ def check_invoice(
     key: SessionKey,
     *,
     validator: FaSchemaValidator,
+    seller_allowed: Callable[[ContextIdentifier, str], bool],
 ) -> Checked | Status:
-    """The invoice as KSeF accepts it, or the final status that refuses it."""
+    """The invoice as KSeF accepts it, or the final status that refuses it. `seller_allowed(context, seller_nip)`
+    says whether the session's context may invoice for the invoice's seller."""
     try:
         content = key.decrypt(record.encrypted_content or b"")
     except InvoiceDecryptionError as error:
@@ -82,7 +83,8 @@ def check_invoice(
         return invoice_status(InvoiceStatusCode.UNKNOWN_ERROR, (error.message,))
     except DocumentError as error:
         return invoice_status(InvoiceStatusCode.SEMANTIC_ERROR, (error.message,))
-    if not seller_allowed(session.context_type, session.context_value, invoice.seller_nip):
+    context = ContextIdentifier(ContextIdentifierType(session.context_type), session.context_value)
+    if not seller_allowed(context, invoice.seller_nip):
         return invoice_status(
             InvoiceStatusCode.INVALID_PERMISSION_SCOPE,
             (

@@ -38,6 +38,7 @@ from ksef_mcu.crypto.xades.signer import XadesSigner
 from ksef_mcu.documents.ksef_numbers import build_ksef_number, random_technical_part
 from ksef_mcu.documents.schemas import FaSchemaValidator, default_validator
 from ksef_mcu.documents.upo import build_session_upo_pages, sign_upo
+from ksef_mcu.identifiers import ContextIdentifier
 from ksef_mcu.server.keys import EncryptionKeyUsage, ServerKeys
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.sessions.model import (
@@ -51,6 +52,7 @@ from ksef_mcu.server.sessions.model import (
 )
 from ksef_mcu.server.sessions.processing import (
     Checked,
+    SellerRelation,
     accepted_day,
     check_invoice,
     form_of,
@@ -111,6 +113,7 @@ class InvoiceWorker:
         clock: Clock,
         keys: ServerKeys,
         upo_signer: XadesSigner,
+        seller_relation: SellerRelation,
         validator: FaSchemaValidator | None = None,
         worker_id: str | None = None,
         before_store: Callable[[list[str]], None] | None = None,
@@ -120,6 +123,7 @@ class InvoiceWorker:
         self._clock = clock
         self._keys = keys
         self._upo_signer = upo_signer
+        self._seller_relation = seller_relation
         self._validator = validator or default_validator()
         self.worker_id = worker_id or new_worker_id()
         self._before_store = before_store
@@ -133,7 +137,16 @@ class InvoiceWorker:
         outcome = InvoiceBatchOutcome()
         claimed, sessions = self._claim()
         if claimed:
-            checked = [(record, self._check(sessions[record.session_reference], record)) for record in claimed]
+            # One read unit for the batch: the seller rule reads grants (another seller than the context's own).
+            with self._database.read() as connection:
+
+                def seller_allowed(context: ContextIdentifier, seller_nip: str) -> bool:
+                    return self._seller_relation(connection, context, seller_nip) is not None
+
+                checked = [
+                    (record, self._check(sessions[record.session_reference], record, seller_allowed))
+                    for record in claimed
+                ]
             if self._before_store is not None:
                 self._before_store([record.reference_number for record in claimed])
             self._store(checked, sessions, outcome)
@@ -171,7 +184,12 @@ class InvoiceWorker:
             self._session_keys.popitem(last=False)
         return key
 
-    def _check(self, session: SessionRecord, record: SessionInvoiceRecord) -> Checked | Status:
+    def _check(
+        self,
+        session: SessionRecord,
+        record: SessionInvoiceRecord,
+        seller_allowed: Callable[[ContextIdentifier, str], bool],
+    ) -> Checked | Status:
         if record.attempts + 1 > MAX_ATTEMPTS:
             logger.error("invoice %s claimed %d times without finishing", record.reference_number, record.attempts + 1)
             return invoice_status(InvoiceStatusCode.CANCELLED_BY_SYSTEM, (CANCELLED_BY_SYSTEM_DETAIL,))
@@ -179,7 +197,7 @@ class InvoiceWorker:
         if key is None:
             return invoice_status(InvoiceStatusCode.DECRYPTION_ERROR, ("Nie można odszyfrować klucza sesji.",))
         try:
-            return check_invoice(session, record, key, validator=self._validator)
+            return check_invoice(session, record, key, validator=self._validator, seller_allowed=seller_allowed)
         except Exception:
             logger.exception("checking invoice %s failed", record.reference_number)
             return invoice_status(InvoiceStatusCode.UNKNOWN_ERROR)
