@@ -416,7 +416,7 @@ class SendingService:
             "sent_at": self.clock.now(),
         }
         if not info.succeeded or status.ksef_number is None:
-            reason = " ".join([f"{info.code}: {info.description}", *(info.details or ())])
+            reason = ". ".join([f"{info.code}: {info.description.rstrip('.')}", *(info.details or ())])
             with self.database.write() as connection:
                 sent_id = self.repository.add_sent_invoice(connection, values)
                 self.repository.update_send_job_file(
