@@ -29,9 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -64,7 +61,7 @@ from ksef_mcu.server.certificates.repositories.serials import SerialRepository
 from ksef_mcu.server.certificates.repositories.subject_limits import SubjectLimitRepository
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.storage.database import Database
-from ksef_mcu.storage.notifications import NotificationListener
+from ksef_mcu.storage.queue_loop import BatchProgress, QueueLoop, new_worker_id
 
 logger = logging.getLogger("ksef_mcu.server.issuance")
 
@@ -93,10 +90,6 @@ class BatchOutcome:
         return self.finished + self.lost
 
 
-def new_worker_id() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
 class IssuanceWorker:
     """Runs the issuance cycle. `run_once` is one batch (synchronous); `run` loops until told to stop."""
 
@@ -117,8 +110,16 @@ class IssuanceWorker:
         self._defaults = default_limits_from(settings)
         self.worker_id = worker_id or new_worker_id()
         self._before_signing = before_signing
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._queue = QueueLoop(
+            name=f"issuance worker {self.worker_id}",
+            database=database,
+            channel=NOTIFY_CHANNEL,
+            poll=settings.issuance_poll_interval.total_seconds(),
+            window=settings.issuance_batch_window.total_seconds(),
+            batch_size=settings.issuance_batch_size,
+            logger=logger,
+        )
+        self._next_housekeeping: float | None = None
 
     # --- one batch ------------------------------------------------------------------------------------------------
 
@@ -361,78 +362,29 @@ class IssuanceWorker:
 
     def wake(self) -> None:
         """Tell the running loop there is new work. Safe to call from any thread; a no-op when not running."""
-        loop, event = self._loop, self._wake
-        if loop is not None and event is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(event.set)
+        self._queue.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process batches until `stop` is set, then finish the batch in hand and return (step 7)."""
-        self._loop = asyncio.get_running_loop()
-        self._wake = wake = asyncio.Event()
-        listener: NotificationListener | None = None
-        if self._database.dialect == "postgresql":
-            listener = NotificationListener(
-                self._database.engine.url.render_as_string(False), NOTIFY_CHANNEL, self.wake
-            )
-            listener.start()
-        poll = self._settings.issuance_poll_interval.total_seconds()
-        window = self._settings.issuance_batch_window.total_seconds()
-        housekeeping = self._settings.housekeeping_interval.total_seconds()
-        next_housekeeping = self._loop.time() + housekeeping
-        logger.info("issuance worker %s started", self.worker_id)
+        await self._queue.run(stop, batch=self._batch, has_work=self.has_work, idle=self._housekeeping)
+
+    async def _batch(self) -> BatchProgress:
+        # In a thread, never on the event loop: the claim waits for subjects' locks (bounded by the database's lock
+        # timeout), and in `serve` the loop answers the API meanwhile.
+        outcome = await asyncio.to_thread(self.run_once)
+        return BatchProgress(claimed=outcome.claimed, progressed=outcome.claimed > 0)
+
+    async def _housekeeping(self) -> None:
+        """When idle, at most every `housekeeping_interval`: purge old finished requests."""
+        now = asyncio.get_running_loop().time()
+        if self._next_housekeeping is None:
+            self._next_housekeeping = now + self._settings.housekeeping_interval.total_seconds()
+        if now < self._next_housekeeping:
+            return
+        self._next_housekeeping = now + self._settings.housekeeping_interval.total_seconds()
         try:
-            while not stop.is_set():
-                wake.clear()  # before the batch: a wake-up during it makes the wait below return at once
-                try:
-                    # In a thread, never on the event loop: the claim waits for subjects' locks (bounded by the
-                    # database's lock timeout), and in `serve` the loop answers the API meanwhile.
-                    outcome = await asyncio.to_thread(self.run_once)
-                except Exception:
-                    logger.exception("issuance batch failed; retrying")
-                    outcome = BatchOutcome()
-                    await _wait_any(stop, wake, timeout=poll)
-                    continue
-                if outcome.claimed >= self._settings.issuance_batch_size:
-                    continue  # a backlog: the next batch at once
-                if outcome.claimed:
-                    # Requests keep coming: let a few gather, so one claim and one store serve several of them.
-                    await _wait_any(stop, stop, timeout=window)
-                    continue
-                if self._loop.time() >= next_housekeeping:
-                    next_housekeeping = self._loop.time() + housekeeping
-                    try:
-                        purged = await asyncio.to_thread(self.purge)
-                        if purged:
-                            logger.info("housekeeping: deleted %d old certificate enrollments", purged)
-                    except Exception:
-                        logger.exception("purging old enrollments failed")
-                # Idle: wait for a notice, and look for work nobody told us about (a cheap read, no write lock).
-                while not stop.is_set():
-                    if await _wait_any(stop, wake, timeout=poll):
-                        if window:
-                            await _wait_any(stop, stop, timeout=window)  # woken by a request: its neighbours come too
-                        break
-                    try:
-                        if await asyncio.to_thread(self.has_work):  # one indexed read
-                            break
-                    except Exception:
-                        logger.exception("looking for pending enrollments failed")
-        finally:
-            if listener is not None:
-                await asyncio.to_thread(listener.stop)
-            self._wake = None
-            self._loop = None
-            logger.info("issuance worker %s stopped", self.worker_id)
-
-
-async def _wait_any(first: asyncio.Event, second: asyncio.Event, *, timeout: float) -> bool:
-    """Return when either event is set (True) or `timeout` seconds have passed (False)."""
-    if first.is_set() or second.is_set():
-        return True
-    tasks = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
-    try:
-        done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-    return bool(done)
+            purged = await asyncio.to_thread(self.purge)
+            if purged:
+                logger.info("housekeeping: deleted %d old certificate enrollments", purged)
+        except Exception:
+            logger.exception("purging old enrollments failed")

@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
-import socket
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,7 +61,7 @@ from ksef_mcu.server.sessions.repositories.session_invoices import SessionInvoic
 from ksef_mcu.server.sessions.repositories.sessions import SessionRepository
 from ksef_mcu.server.settings import ServerSettings
 from ksef_mcu.storage.database import Database
-from ksef_mcu.storage.notifications import NotificationListener
+from ksef_mcu.storage.queue_loop import BatchProgress, QueueLoop, new_worker_id
 
 logger = logging.getLogger("ksef_mcu.server.invoices")
 
@@ -83,23 +80,6 @@ class InvoiceBatchOutcome:
     @property
     def claimed(self) -> int:
         return self.numbered + self.refused + self.lost
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-async def _wait_any(first: asyncio.Event, second: asyncio.Event, *, timeout: float) -> bool:
-    """Return when either event is set (True) or `timeout` seconds have passed (False)."""
-    if first.is_set() or second.is_set():
-        return True
-    tasks = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
-    try:
-        done, _ = await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-    return bool(done)
 
 
 class InvoiceWorker:
@@ -128,8 +108,15 @@ class InvoiceWorker:
         self.worker_id = worker_id or new_worker_id()
         self._before_store = before_store
         self._session_keys: OrderedDict[tuple[bytes, bytes], SessionKey | None] = OrderedDict()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._queue = QueueLoop(
+            name=f"invoice worker {self.worker_id}",
+            database=database,
+            channel=NOTIFY_CHANNEL,
+            poll=settings.issuance_poll_interval.total_seconds(),
+            window=settings.issuance_batch_window.total_seconds(),
+            batch_size=settings.invoice_batch_size,
+            logger=logger,
+        )
 
     # --- one batch ------------------------------------------------------------------------------------------------
 
@@ -361,50 +348,12 @@ class InvoiceWorker:
 
     def wake(self) -> None:
         """Tell the running loop there is new work. Safe from any thread; a no-op when not running."""
-        loop, event = self._loop, self._wake
-        if loop is not None and event is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(event.set)
+        self._queue.wake()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process batches until `stop` is set, then finish the batch in hand and return."""
-        self._loop = asyncio.get_running_loop()
-        self._wake = wake = asyncio.Event()
-        listener: NotificationListener | None = None
-        if self._database.dialect == "postgresql":
-            listener = NotificationListener(
-                self._database.engine.url.render_as_string(False), NOTIFY_CHANNEL, self.wake
-            )
-            listener.start()
-        poll = self._settings.issuance_poll_interval.total_seconds()
-        window = self._settings.issuance_batch_window.total_seconds()
-        logger.info("invoice worker %s started", self.worker_id)
-        try:
-            while not stop.is_set():
-                wake.clear()
-                try:
-                    outcome = await asyncio.to_thread(self.run_once)
-                except Exception:
-                    logger.exception("invoice batch failed; retrying")
-                    await _wait_any(stop, wake, timeout=poll)
-                    continue
-                if outcome.claimed >= self._settings.invoice_batch_size:
-                    continue
-                if outcome.claimed or outcome.sessions_finished:
-                    await _wait_any(stop, stop, timeout=window)
-                    continue
-                while not stop.is_set():
-                    if await _wait_any(stop, wake, timeout=poll):
-                        if window:
-                            await _wait_any(stop, stop, timeout=window)
-                        break
-                    try:
-                        if await asyncio.to_thread(self.has_work):
-                            break
-                    except Exception:
-                        logger.exception("looking for pending invoices failed")
-        finally:
-            if listener is not None:
-                await asyncio.to_thread(listener.stop)
-            self._wake = None
-            self._loop = None
-            logger.info("invoice worker %s stopped", self.worker_id)
+        await self._queue.run(stop, batch=self._batch, has_work=self.has_work)
+
+    async def _batch(self) -> BatchProgress:
+        outcome = await asyncio.to_thread(self.run_once)
+        return BatchProgress(claimed=outcome.claimed, progressed=bool(outcome.claimed or outcome.sessions_finished))
