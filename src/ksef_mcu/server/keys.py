@@ -187,18 +187,19 @@ def describe_encryption_certificate(usage: EncryptionKeyUsage, certificate: x509
     return EncryptionCertificate(usage, certificate, der, _sha256_b64(der), _sha256_b64(spki))
 
 
-def build_encryption_certificate(
-    key: rsa.RSAPrivateKey, usage: EncryptionKeyUsage, *, now: datetime
+def build_service_certificate(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, *, common_name: str, signing: bool, now: datetime
 ) -> x509.Certificate:
-    """A self-signed certificate for one of the server's RSA encryption keys (key encipherment only)."""
+    """A self-signed certificate for one of the server's own keys, valid `CERTIFICATE_LIFETIME` from an hour before
+    `now` (UTC): a signing key's (digital signature, non-repudiation) or an encryption key's (key encipherment)."""
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ksef-mcu"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"ksef-mcu {usage.value}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -209,9 +210,9 @@ def build_encryption_certificate(
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=True,
+                digital_signature=signing,
+                content_commitment=signing,
+                key_encipherment=not signing,
                 data_encipherment=False,
                 key_agreement=False,
                 key_cert_sign=False,
@@ -222,8 +223,17 @@ def build_encryption_certificate(
             critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256(), rsa_padding=padding.PKCS1v15())
     )
+    if isinstance(key, rsa.RSAPrivateKey):
+        return builder.sign(key, hashes.SHA256(), rsa_padding=padding.PKCS1v15())
+    return builder.sign(key, hashes.SHA256())
+
+
+def build_encryption_certificate(
+    key: rsa.RSAPrivateKey, usage: EncryptionKeyUsage, *, now: datetime
+) -> x509.Certificate:
+    """A self-signed certificate for one of the server's RSA encryption keys (key encipherment only)."""
+    return build_service_certificate(key, common_name=f"ksef-mcu {usage.value}", signing=False, now=now)
 
 
 @dataclass

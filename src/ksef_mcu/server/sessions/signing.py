@@ -8,52 +8,14 @@ import hashlib
 import hmac
 from functools import partial
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.keys import KeyKind
 from ksef_mcu.crypto.xades.signer import XadesSigner
-from ksef_mcu.server.keys import CERTIFICATE_LIFETIME, ServerKeys
+from ksef_mcu.server.keys import ServerKeys, build_service_certificate
 
 UPO_SIGNING_KEY = "upo-signing"
 DOWNLOAD_SECRET_PURPOSE = "upo-download-links"  # noqa: S105 - an HKDF purpose label, not a secret
-
-
-def _build_certificate(key: ec.EllipticCurvePrivateKey, *, now: dt.datetime) -> x509.Certificate:
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "ksef-mcu"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "ksef-mcu UPO"),
-        ]
-    )
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + CERTIFICATE_LIFETIME)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
 
 
 def open_upo_signer(keys: ServerKeys, *, now: dt.datetime) -> XadesSigner:
@@ -62,7 +24,9 @@ def open_upo_signer(keys: ServerKeys, *, now: dt.datetime) -> XadesSigner:
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise RuntimeError(f"{keys.store.key_path(UPO_SIGNING_KEY)} is not an EC key")
     certificate = keys.store.load_or_create_certificate(
-        UPO_SIGNING_KEY, partial(_build_certificate, key, now=now), now=now
+        UPO_SIGNING_KEY,
+        partial(build_service_certificate, key, common_name="ksef-mcu UPO", signing=True, now=now),
+        now=now,
     )
     return XadesSigner(key, certificate)
 
