@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import signal
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +22,6 @@ from ksef_mcu.storage.database import Database
 from support.login import Identity, bearer, login
 from support.pki import ec_key
 from support.processes import Serve, Worker
-from support.server import temporary_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
@@ -34,17 +31,6 @@ FAST = {
     "issuance_poll_interval": "PT0.2S",
     "certificate_limits": '{"Nip": {"maxEnrollments": 100000, "maxCertificates": 100000}}',
 }
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.db)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql" and not os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"):
-        pytest.skip("KSEF_MCU_TEST_POSTGRES_URL is not set: the PostgreSQL run of this end-to-end test is skipped")
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'ksef-mcu.sqlite3'}"
-        return
-    with temporary_database(request.param, tmp_path) as url:
-        yield url
 
 
 async def owner_token(client: httpx.AsyncClient) -> tuple[str, EnrollmentData]:

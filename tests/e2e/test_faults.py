@@ -37,22 +37,10 @@ from ksef_mcu.storage.database import Database
 from support.login import Identity, bearer, login
 from support.postgres_cluster import Cluster, private_cluster, why_not_available
 from support.processes import Serve, Worker
-from support.server import temporary_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
 SUBJECTS = 4
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.db)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql" and not os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"):
-        pytest.skip("KSEF_MCU_TEST_POSTGRES_URL is not set: the PostgreSQL run of this end-to-end test is skipped")
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'ksef-mcu.sqlite3'}"
-        return
-    with temporary_database(request.param, tmp_path) as url:
-        yield url
 
 
 @dataclass

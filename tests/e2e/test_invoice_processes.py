@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import signal
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,7 +24,6 @@ from ksef_mcu.server.sessions.tables import invoices, session_invoices
 from ksef_mcu.storage.database import Database
 from support.login import Identity, bearer, login
 from support.processes import Serve, Worker, serving
-from support.server import temporary_database
 from support.sessions import OpenSession, invoice_status, open_session, send, session_status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
@@ -36,17 +33,6 @@ FAST = {"rate_limits_enabled": "false", "invoice_claim_lease": "PT2S", "issuance
 
 def today() -> object:
     return datetime.now(ZoneInfo("Europe/Warsaw")).date()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.db)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql" and not os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"):
-        pytest.skip("KSEF_MCU_TEST_POSTGRES_URL is not set: the PostgreSQL run of this end-to-end test is skipped")
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'ksef-mcu.sqlite3'}"
-        return
-    with temporary_database(request.param, tmp_path) as url:
-        yield url
 
 
 async def owner(client: httpx.AsyncClient) -> tuple[str, str]:

@@ -8,8 +8,6 @@ the owner revokes the certificate → the same KOD II fails on "not revoked" onl
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,23 +25,11 @@ from ksef_mcu.formatting import polish_date
 from support.certificates import obtain
 from support.login import Identity, bearer, login
 from support.processes import Serve
-from support.server import temporary_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 
 PASSWORD = "Offline-Haslo-2026!"
 SETTINGS = {"rate_limits_enabled": "false", "issuance_poll_interval": "PT0.2S"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.db)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql" and not os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"):
-        pytest.skip("KSEF_MCU_TEST_POSTGRES_URL is not set: the PostgreSQL run of this end-to-end test is skipped")
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'ksef-mcu.sqlite3'}"
-        return
-    with temporary_database(request.param, tmp_path) as url:
-        yield url
 
 
 def qr(*arguments: str, api_url: str, monkeypatch: pytest.MonkeyPatch, config: Path) -> str:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,21 +14,9 @@ from cryptography.hazmat.primitives import serialization
 from support.login import Identity, bearer, login, start_login, status_of
 from support.pki import random_nip
 from support.processes import Serve
-from support.server import temporary_database
 from support.tokens import claims
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.db)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "postgresql" and not os.environ.get("KSEF_MCU_TEST_POSTGRES_URL"):
-        pytest.skip("KSEF_MCU_TEST_POSTGRES_URL is not set: the PostgreSQL run of the end-to-end test is skipped")
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'ksef-mcu.sqlite3'}"
-        return
-    with temporary_database(request.param, tmp_path) as url:
-        yield url
 
 
 async def test_logins_tokens_sessions_and_restart(tmp_path: Path, database_url: str) -> None:
