@@ -247,10 +247,11 @@ def small_disk(mount_point: Path, size_mb: int) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def fill(disk: Path) -> Path:
-    """Take every free byte of `disk` with one file; returns it (delete it to free the space)."""
-    filler = disk / "filler"
-    with filler.open("wb") as handle:
+def fill(filler: Path) -> Path:
+    """Take every free byte of the disk `filler` is on with that file; returns it (delete it to free the space).
+    The file exists beforehand: on a busy machine the server may have filled the disk already, and creating a file
+    on a full tmpfs fails."""
+    with filler.open("ab") as handle:
         chunk = b"\0" * 65536
         with contextlib.suppress(OSError):
             while True:
@@ -264,6 +265,8 @@ async def test_sqlite_disk_full_and_freed(tmp_path: Path) -> None:
         pytest.skip("mounting a small tmpfs needs root")
     with small_disk(tmp_path / "disk" / "data", 32) as data_dir:
         url = f"sqlite:///{data_dir / 'ksef-mcu.sqlite3'}"
+        filler = data_dir / "filler"
+        filler.touch()
         server = Serve(data_dir, url, **FAST)
         tally, stop = Tally(), asyncio.Event()
         try:
@@ -273,7 +276,7 @@ async def test_sqlite_disk_full_and_freed(tmp_path: Path) -> None:
                 for n, (token, data) in enumerate(owners)
             ]
             await until(lambda: len(tally.accepted) >= 40, timeout=120)
-            filler = await asyncio.to_thread(fill, data_dir)
+            await asyncio.to_thread(fill, filler)
             refused_before = tally.answers["503"]
             await until(lambda: tally.answers["503"] >= refused_before + 20, timeout=60)
             async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
