@@ -15,6 +15,7 @@ import hashlib
 import re
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
@@ -26,7 +27,6 @@ from ksef_mcu.crypto.keys import (
     der_shape,
     load_pkcs12,
     pem_blocks,
-    public_key_sha256_fingerprint,
 )
 from ksef_mcu.crypto.serials import format_serial
 from ksef_mcu.identifiers import SubjectIdentifier, SubjectIdentifierType
@@ -223,7 +223,9 @@ def classify_certificate(certificate: x509.Certificate) -> KsefCertificateType |
 
 def key_matches_certificate(key: PrivateKey | PublicKey, certificate: x509.Certificate) -> bool:
     """True when `key` (private or public) is the key pair of `certificate`'s public key."""
-    return public_key_sha256_fingerprint(key) == public_key_sha256_fingerprint(certificate)
+    # Public keys compare by value (same type, same key material): cheaper than fingerprinting both DER encodings.
+    public = key.public_key() if isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) else key
+    return bool(public == certificate.public_key())
 
 
 # --- validity -----------------------------------------------------------------------------------------------------

@@ -396,16 +396,17 @@ def build_offline_qr_link(
     certificate, and — when `now` (timezone-aware) is given — a certificate outside its validity period.
     The serial in the link is the certificate's.
     """
-    _check_offline_signer(certificate, key, now)
-    unsigned = unsigned_offline_qr_link(
+    # One signing path for single links and bulk: the signer makes the same checks, then signs once.
+    signer = OfflineQrSigner(
         base_url,
         context_type=context_type,
         context_value=context_value,
-        seller_nip=seller_nip,
-        certificate_serial=certificate_serial(certificate),
-        invoice=invoice,
+        certificate=certificate,
+        key=key,
+        ecdsa_encoding=ecdsa_encoding,
+        now=now,
     )
-    return sign_offline_qr_link(unsigned, key, ecdsa_encoding=ecdsa_encoding)
+    return signer.link(seller_nip, invoice, now=now)
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
