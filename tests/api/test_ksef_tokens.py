@@ -3,18 +3,24 @@ taking effect, the required permissions of an invoice-sending endpoint, and the 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import APIRouter, FastAPI, Response
 
+from ksef_mcu.crypto.encryption import EcTokenLayout
+from ksef_mcu.server.app import create_app
 from ksef_mcu.server.auth.deps import AccessPrincipal
 from ksef_mcu.server.composition import ServerComponents
-from ksef_mcu.server.settings import ServerSettings
-from support.ksef_tokens import start_token_login, token_login
+from ksef_mcu.server.keys import open_server_keys
+from ksef_mcu.server.settings import KsefTokenKeyType, ServerSettings
+from support.ksef_tokens import start_token_login, token_encryption_key, token_login
 from support.login import Identity, Tokens, bearer, login, status_of
 from support.pki import random_nip
 from support.server import TEST_START, ContractChecker, running
@@ -243,3 +249,34 @@ async def test_an_operation_without_an_entry_in_the_table_is_refused(
         assert (
             response.json()["detail"] == "Operacja nie ma określonych wymaganych uprawnień, więc nie jest udostępniana."
         )
+
+
+async def test_an_ec_token_encryption_key_takes_both_official_clients_layouts(
+    database: Any, clock: Any, settings: ServerSettings, tmp_path: Any
+) -> None:
+    """`KSEF_MCU_KSEF_TOKEN_KEY_TYPE=EC`: the `KsefTokenEncryption` certificate is EC P-256 (key agreement), session
+    keys stay RSA, and a token encrypted with ECDH + AES-256-GCM logs in whichever client's layout it uses."""
+    ec_settings = settings.model_copy(update={"ksef_token_key_type": KsefTokenKeyType.EC})
+    key_settings = ServerSettings(
+        data_dir=tmp_path / "ec-keys", secret="test-secret-for-the-key-store", ksef_token_key_type=KsefTokenKeyType.EC
+    )
+    keys = open_server_keys(key_settings, now=NOW)
+    async with running(create_app(ec_settings, clock=clock, keys=keys, database=database)) as client:
+        certificate, _ = await token_encryption_key(client)
+        assert isinstance(certificate.public_key(), ec.EllipticCurvePublicKey)
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        assert usage.key_agreement
+        assert not usage.key_encipherment
+        published = (await client.get("/v2/security/public-key-certificates")).json()
+        [session_entry] = [e for e in published if "SymmetricKeyEncryption" in e["usage"]]
+        session_certificate = x509.load_der_x509_certificate(base64.b64decode(session_entry["certificate"]))
+        assert isinstance(session_certificate.public_key(), rsa.RSAPublicKey)
+
+        company, tokens = await owner(client)
+        made = (await generate(client, tokens.access_token, ["InvoiceWrite"])).json()
+        for layout in EcTokenLayout:
+            started = await start_token_login(client, made["token"], context=company, ec_layout=layout)
+            assert (await status_of(client, started))["status"]["code"] == 200, layout
+        # the session key is still wrapped with RSA-OAEP: a token login opens an online session
+        logged_in = await token_login(client, made["token"], context=company)
+        await open_session(client, logged_in.access_token)

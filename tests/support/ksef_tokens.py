@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from cryptography import x509
 
-from ksef_mcu.crypto.encryption import encrypt_ksef_token
+from ksef_mcu.crypto.encryption import EcTokenLayout, encrypt_ksef_token
 from support.login import Started, Tokens, bearer
 
 
@@ -29,11 +29,14 @@ async def start_token_login(
     context_type: str = "Nip",
     timestamp_shift_ms: int = 0,
     public_key_id: str | None = None,
+    ec_layout: EcTokenLayout = EcTokenLayout.JAVA,
     **body: Any,
 ) -> Started:
     challenge = (await client.post("/v2/auth/challenge")).json()
     certificate, key_id = await token_encryption_key(client)
-    encrypted = encrypt_ksef_token(token, challenge["timestampMs"] + timestamp_shift_ms, certificate)
+    encrypted = encrypt_ksef_token(
+        token, challenge["timestampMs"] + timestamp_shift_ms, certificate, ec_layout=ec_layout
+    )
     response = await client.post(
         "/v2/auth/ksef-token",
         json={

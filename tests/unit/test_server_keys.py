@@ -9,16 +9,19 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from ksef_mcu.crypto.encryption import decrypt_ksef_token, encrypt_ksef_token
 from ksef_mcu.server.keys import (
+    EC_KSEF_TOKEN_KEY_NAME,
     ENCRYPTION_KEY_NAMES,
+    EncryptionCertificate,
     EncryptionKeyUsage,
     KeyStoreError,
     ServerKeys,
     open_server_keys,
 )
-from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.server.settings import KsefTokenKeyType, ServerSettings
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SECRET = "a-long-enough-test-passphrase"
@@ -144,3 +147,27 @@ def test_processes_starting_together_share_one_set_of_keys(tmp_path: Path) -> No
         process.join(timeout=60)
         assert process.exitcode == 0
     assert len(results) == 1
+
+
+def test_an_ec_ksef_token_key_has_its_own_file_and_switching_back_keeps_both(tmp_path: Path) -> None:
+    rsa_keys = open_server_keys(settings_for(tmp_path, secret=SECRET), now=NOW)
+    ec_settings = settings_for(tmp_path, secret=SECRET, ksef_token_key_type=KsefTokenKeyType.EC)
+    ec_keys = open_server_keys(ec_settings, now=NOW)
+
+    def token_certificate(keys: ServerKeys) -> EncryptionCertificate:
+        [entry] = [c for c in keys.encryption_certificates if c.usage is EncryptionKeyUsage.KSEF_TOKEN_ENCRYPTION]
+        return entry
+
+    assert (tmp_path / "keys" / f"{EC_KSEF_TOKEN_KEY_NAME}.key").exists()
+    assert isinstance(token_certificate(ec_keys).certificate.public_key(), ec.EllipticCurvePublicKey)
+    assert isinstance(ec_keys.decryption_key(EncryptionKeyUsage.KSEF_TOKEN_ENCRYPTION), ec.EllipticCurvePrivateKey)
+    assert isinstance(ec_keys.session_key_decryption_key(), rsa.RSAPrivateKey)
+    # the session key certificate and the token-signing key are the same in both modes
+    assert public_bytes(ec_keys) == public_bytes(rsa_keys)
+    again = open_server_keys(settings_for(tmp_path, secret=SECRET), now=NOW)
+    assert token_certificate(again).certificate_id == token_certificate(rsa_keys).certificate_id
+    # a token encrypted for the EC certificate opens with the EC key the server loads lazily after a restart
+    restarted = open_server_keys(ec_settings, now=NOW + timedelta(days=1))
+    encrypted = encrypt_ksef_token("token-abc", 42, token_certificate(restarted).certificate)
+    key = restarted.decryption_key(EncryptionKeyUsage.KSEF_TOKEN_ENCRYPTION)
+    assert decrypt_ksef_token(encrypted, key, expected_timestamp_ms=42).token == "token-abc"

@@ -8,7 +8,8 @@ Layout of `<data_dir>`:
     keys/<name>.crt                 its certificate (PEM), when it has one
 
 Built-in names: `token-signing` (EC P-256, signs every JWT), `encryption-symmetric-key` and `encryption-ksef-token`
-(RSA 2048 with self-signed certificates, served by `/v2/security/public-key-certificates`). Modules keep their keys in
+(RSA 2048 with self-signed certificates, served by `/v2/security/public-key-certificates`), or
+`encryption-ksef-token-ec` (EC P-256) in its place when `KSEF_MCU_KSEF_TOKEN_KEY_TYPE=EC`. Modules keep their keys in
 the same store (the certificates domain: its CA keys) through `KeyStore.load_or_create_key`.
 
 Files appear atomically (written aside, then linked into place), so a crash never leaves half a key, and an existing
@@ -38,7 +39,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.x509.oid import NameOID
 
 from ksef_mcu.crypto.keys import KeyKind, PrivateKey, encrypt_private_key, generate_private_key, load_private_key
-from ksef_mcu.server.settings import ServerSettings
+from ksef_mcu.server.settings import KsefTokenKeyType, ServerSettings
 from ksef_mcu.storage.files import ensure_private_directory, replace_file, write_new_file
 
 TOKEN_SIGNING_KEY = "token-signing"  # noqa: S105 - a file name
@@ -61,6 +62,19 @@ ENCRYPTION_KEY_NAMES: dict[EncryptionKeyUsage, str] = {
     EncryptionKeyUsage.SYMMETRIC_KEY_ENCRYPTION: "encryption-symmetric-key",
     EncryptionKeyUsage.KSEF_TOKEN_ENCRYPTION: "encryption-ksef-token",
 }
+"""The RSA encryption keys (the default)."""
+EC_KSEF_TOKEN_KEY_NAME = "encryption-ksef-token-ec"  # noqa: S105 - a file name
+"""The `KsefTokenEncryption` key when it is EC P-256 (`KsefTokenKeyType.EC`)."""
+
+DecryptionKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+def encryption_keys(settings: ServerSettings) -> dict[EncryptionKeyUsage, tuple[str, KeyKind]]:
+    """The name and kind of the key behind each encryption certificate the settings ask for."""
+    keys = {usage: (name, KeyKind.RSA_2048) for usage, name in ENCRYPTION_KEY_NAMES.items()}
+    if settings.ksef_token_key_type is KsefTokenKeyType.EC:
+        keys[EncryptionKeyUsage.KSEF_TOKEN_ENCRYPTION] = (EC_KSEF_TOKEN_KEY_NAME, KeyKind.EC_P256)
+    return keys
 
 
 def load_or_create_secret(settings: ServerSettings) -> str:
@@ -191,7 +205,9 @@ def build_service_certificate(
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, *, common_name: str, signing: bool, now: datetime
 ) -> x509.Certificate:
     """A self-signed certificate for one of the server's own keys, valid `CERTIFICATE_LIFETIME` from an hour before
-    `now` (UTC): a signing key's (digital signature, non-repudiation) or an encryption key's (key encipherment)."""
+    `now` (UTC): a signing key's (digital signature, non-repudiation) or an encryption key's (key encipherment for
+    RSA, key agreement for EC)."""
+    agreement = not signing and isinstance(key, ec.EllipticCurvePrivateKey)
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
@@ -212,9 +228,9 @@ def build_service_certificate(
             x509.KeyUsage(
                 digital_signature=signing,
                 content_commitment=signing,
-                key_encipherment=not signing,
+                key_encipherment=not signing and not agreement,
                 data_encipherment=False,
-                key_agreement=False,
+                key_agreement=agreement,
                 key_cert_sign=False,
                 crl_sign=False,
                 encipher_only=False,
@@ -229,10 +245,9 @@ def build_service_certificate(
     return builder.sign(key, hashes.SHA256())
 
 
-def build_encryption_certificate(
-    key: rsa.RSAPrivateKey, usage: EncryptionKeyUsage, *, now: datetime
-) -> x509.Certificate:
-    """A self-signed certificate for one of the server's RSA encryption keys (key encipherment only)."""
+def build_encryption_certificate(key: DecryptionKey, usage: EncryptionKeyUsage, *, now: datetime) -> x509.Certificate:
+    """A self-signed certificate for one of the server's encryption keys (key encipherment for RSA, key agreement
+    for EC)."""
     return build_service_certificate(key, common_name=f"ksef-mcu {usage.value}", signing=False, now=now)
 
 
@@ -244,7 +259,8 @@ class ServerKeys:
     token_signing_key: ec.EllipticCurvePrivateKey
     token_key_id: str
     encryption_certificates: tuple[EncryptionCertificate, ...]
-    _decryption_keys: dict[EncryptionKeyUsage, rsa.RSAPrivateKey] = field(default_factory=dict, repr=False)
+    _decryption_keys: dict[EncryptionKeyUsage, DecryptionKey] = field(default_factory=dict, repr=False)
+    key_names: dict[EncryptionKeyUsage, str] = field(default_factory=lambda: dict(ENCRYPTION_KEY_NAMES))
 
     def derived_secret(self, purpose: str) -> bytes:
         """32 bytes for `purpose` (e.g. signing the web screens' session cookies), derived from the token-signing
@@ -252,15 +268,22 @@ class ServerKeys:
         private_value = self.token_signing_key.private_numbers().private_value.to_bytes(32, "big")
         return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode("utf-8")).derive(private_value)
 
-    def decryption_key(self, usage: EncryptionKeyUsage) -> rsa.RSAPrivateKey:
+    def decryption_key(self, usage: EncryptionKeyUsage) -> DecryptionKey:
         """The private half of an encryption certificate (loaded on first use: loading an RSA key validates it, which
-        is slow)."""
+        is slow): RSA, or EC P-256 for `KsefTokenEncryption` when the settings ask for it."""
         if usage not in self._decryption_keys:
-            key = self.store.load_key(ENCRYPTION_KEY_NAMES[usage])
-            if not isinstance(key, rsa.RSAPrivateKey):
+            key = self.store.load_key(self.key_names[usage])
+            if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
                 raise KeyStoreError(f"the {usage.value} key is missing from {self.store.directory}")
             self._decryption_keys[usage] = key
         return self._decryption_keys[usage]
+
+    def session_key_decryption_key(self) -> rsa.RSAPrivateKey:
+        """The `SymmetricKeyEncryption` private key (always RSA: session keys are wrapped with RSA-OAEP)."""
+        key = self.decryption_key(EncryptionKeyUsage.SYMMETRIC_KEY_ENCRYPTION)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise KeyStoreError(f"the SymmetricKeyEncryption key in {self.store.directory} is not an RSA key")
+        return key
 
 
 def open_server_keys(settings: ServerSettings, *, now: datetime) -> ServerKeys:
@@ -276,18 +299,21 @@ def open_server_keys(settings: ServerSettings, *, now: datetime) -> ServerKeys:
     key_id = base64.urlsafe_b64encode(hashlib.sha256(spki).digest()[:12]).decode("ascii")
 
     certificates: list[EncryptionCertificate] = []
-    decryption_keys: dict[EncryptionKeyUsage, rsa.RSAPrivateKey] = {}
-    for usage, name in ENCRYPTION_KEY_NAMES.items():
+    decryption_keys: dict[EncryptionKeyUsage, DecryptionKey] = {}
+    names = encryption_keys(settings)
+    for usage, (name, kind) in names.items():
         certificate = store.load_certificate(name)
         if certificate is not None and not store.key_path(name).exists():
             raise KeyStoreError(f"{store.certificate_path(name)} has no private key next to it")
         if certificate is None or certificate.not_valid_after_utc - CERTIFICATE_RENEWAL_MARGIN <= now:
-            key = store.load_or_create_key(name, KeyKind.RSA_2048)
-            if not isinstance(key, rsa.RSAPrivateKey):
-                raise KeyStoreError(f"{store.key_path(name)} is not an RSA key")
+            key = store.load_or_create_key(name, kind)
+            expected = rsa.RSAPrivateKey if kind is KeyKind.RSA_2048 else ec.EllipticCurvePrivateKey
+            if not isinstance(key, expected):
+                raise KeyStoreError(f"{store.key_path(name)} is not an {kind.label} key")
             certificate = store.load_or_create_certificate(
                 name, partial(build_encryption_certificate, key, usage, now=now), now=now
             )
             decryption_keys[usage] = key
         certificates.append(describe_encryption_certificate(usage, certificate))
-    return ServerKeys(store, signing_key, key_id, tuple(certificates), decryption_keys)
+    key_names = {usage: name for usage, (name, _) in names.items()}
+    return ServerKeys(store, signing_key, key_id, tuple(certificates), decryption_keys, key_names)

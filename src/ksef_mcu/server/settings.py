@@ -39,6 +39,17 @@ class ServerMode(enum.StrEnum):
     """Only certificates that chain to a trust anchor (including our own CA) log in; no test data endpoints."""
 
 
+class KsefTokenKeyType(enum.StrEnum):
+    """The key type of the server's `KsefTokenEncryption` certificate."""
+
+    RSA = "RSA"
+    """RSA 2048: tokens are encrypted with RSA-OAEP SHA-256, the only way the API documentation describes and what the
+    Ministry publishes."""
+    EC = "EC"
+    """EC P-256: the ECDH + AES-256-GCM variant the official clients implement (`EncryptionMethod.ECDsa`), for trying
+    a client's EC path; both clients' layouts are accepted."""
+
+
 class RateLimit(BaseModel):
     """Request limits over sliding windows; `None` means no limit for that window."""
 
@@ -169,6 +180,9 @@ class ServerSettings(BaseSettings):
     max_request_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Bigger bodies are refused (413) before they are read, parsed or the caller authenticated (an
     AuthTokenRequest is a few kilobytes). A domain may allow more on its own paths (`app.state.body_limits`)."""
+    ksef_token_key_type: KsefTokenKeyType = KsefTokenKeyType.RSA
+    """The `KsefTokenEncryption` key: `RSA` (the default, as KSeF) or `EC` (`KSEF_MCU_KSEF_TOKEN_KEY_TYPE=EC`). Each
+    type has its own key file, so switching back and forth keeps both keys."""
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses or networks (`10.0.0.5`, `10.0.0.0/8`) of reverse proxies whose `X-Forwarded-For` and
     `X-Forwarded-Proto` are believed. Empty (the default): those headers are ignored and the peer's address is the

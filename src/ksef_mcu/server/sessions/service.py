@@ -179,7 +179,7 @@ class SessionService:
         if len(iv) != 16:
             raise InputValidationError(f"initializationVector musi mieć 16 bajtów, a ma {len(iv)}.")
         try:
-            unwrap_symmetric_key(wrapped, self._keys.decryption_key(EncryptionKeyUsage.SYMMETRIC_KEY_ENCRYPTION))
+            unwrap_symmetric_key(wrapped, self._keys.session_key_decryption_key())
             status = session_status(int(SessionStatusCode.OPEN), ())
         except EncryptionError:
             status = session_status(int(SessionStatusCode.KEY_DECRYPTION_FAILED), ())

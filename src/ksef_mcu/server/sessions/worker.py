@@ -36,7 +36,7 @@ from ksef_mcu.documents.ksef_numbers import build_ksef_number, random_technical_
 from ksef_mcu.documents.schemas import FaSchemaValidator, default_validator
 from ksef_mcu.documents.upo import build_session_upo_pages, sign_upo
 from ksef_mcu.identifiers import ContextIdentifier
-from ksef_mcu.server.keys import EncryptionKeyUsage, ServerKeys
+from ksef_mcu.server.keys import ServerKeys
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
 from ksef_mcu.server.sessions.model import (
     CANCELLED_BY_SYSTEM_DETAIL,
@@ -160,7 +160,7 @@ class InvoiceWorker:
             self._session_keys.move_to_end(cache_key)
             return self._session_keys[cache_key]
         try:
-            private_key = self._keys.decryption_key(EncryptionKeyUsage.SYMMETRIC_KEY_ENCRYPTION)
+            private_key = self._keys.session_key_decryption_key()
             key: SessionKey | None = SessionKey(
                 unwrap_symmetric_key(session.encrypted_key, private_key), session.initialization_vector
             )
