@@ -93,3 +93,25 @@ async def test_a_token_made_and_used_through_the_client(app: FastAPI) -> None:
                 await user.auth.login_with_ksef_token(generated.token, context)
             assert failure.value.status_code == 450
             assert failure.value.details == ("Token unieważniony.",)
+
+
+async def test_attachment_consent_through_the_client(app: FastAPI) -> None:
+    nip, client = await _owner_client(app)
+    async with client:
+        assert (await client.permissions.attachment_status()).is_attachment_allowed is False
+        await client.testdata.allow_attachments(nip)
+        status = await client.permissions.attachment_status()
+        assert status.is_attachment_allowed is True
+        assert status.revoked_date is None
+        await client.testdata.end_attachments(nip, end_date=TEST_START.date() + timedelta(days=30))
+        status = await client.permissions.attachment_status()
+        assert status.is_attachment_allowed is True
+        assert status.revoked_date is not None
+        assert status.revoked_date.date() in {
+            TEST_START.date() + timedelta(days=29),
+            TEST_START.date() + timedelta(days=30),
+        }
+        await client.testdata.end_attachments(nip)
+        assert (await client.permissions.attachment_status()).is_attachment_allowed is False
+        with pytest.raises(KsefInvalidInputError):
+            await client.testdata.allow_attachments("123")

@@ -32,6 +32,7 @@ def _worker(app: FastAPI, clock: ManualClock, name: str, **options: object) -> I
         keys=components.keys,
         upo_signer=open_upo_signer(components.keys, now=clock.now()),
         seller_relation=components.permission_service.seller_relation,
+        attachment_consent=components.permission_service.attachments_allowed,
         worker_id=name,
         **options,  # type: ignore[arg-type]
     )

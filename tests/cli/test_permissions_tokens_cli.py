@@ -105,3 +105,25 @@ def test_tokens_create_login_list_revoke(ksef: str, tmp_path: Path, monkeypatch:
     monkeypatch.delenv("KSEF_MCU_TOKEN")
     missing = run("login", "--token", expect=ExitCode.USAGE)
     assert "KSEF_MCU_TOKEN" in missing.stderr
+
+
+def test_attachment_consent_from_test_data_to_the_status(ksef: str) -> None:
+    nip = self_signed_login()
+    assert "niedozwolone (brak zgody" in run("permissions", "attachments").stdout
+    assert "może wystawiać faktury z załącznikiem" in run("testdata", "attachment", "allow", "--nip", nip).stdout
+    assert json.loads(run("permissions", "attachments", "--json").stdout) == {
+        "isAttachmentAllowed": True,
+        "revokedDate": None,
+    }
+    assert "dozwolone (bezterminowo)" in run("permissions", "attachments").stdout
+    later = run("testdata", "attachment", "revoke", "--nip", nip, "--end-date", "2099-01-01")
+    assert "od 2099-01-01" in later.stdout
+    assert "dozwolone; wygasa 2099-01-01" in run("permissions", "attachments").stdout
+    run("testdata", "attachment", "revoke", "--nip", nip)
+    assert "niedozwolone (zgoda wygasła" in run("permissions", "attachments").stdout
+
+    bad_date = run("testdata", "attachment", "revoke", "--nip", nip, "--end-date", "jutro", expect=ExitCode.USAGE)
+    assert "RRRR-MM-DD" in bad_date.stderr
+    past = run("testdata", "attachment", "revoke", "--nip", nip, "--end-date", "2001-01-01", expect=ExitCode.REFUSED)
+    assert "nie może być wcześniejsza niż dzisiejsza" in past.stderr
+    assert "NIP" in run("testdata", "attachment", "allow", "--nip", "123", expect=ExitCode.USAGE).stderr

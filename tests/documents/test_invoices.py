@@ -19,9 +19,9 @@ from ksef_mcu.documents.forms import FA2, FA3, form_for_code, form_for_namespace
 from ksef_mcu.documents.invoices import (
     MAX_INVOICE_BYTES,
     InvoicingMode,
+    check_attachment_allowed,
     check_declared_metadata,
     check_issue_date,
-    check_no_attachment,
     invoicing_mode,
     read_invoice,
 )
@@ -97,11 +97,19 @@ def test_attachment_is_seen_and_allows_up_to_3_mb(schemas: FaSchemaValidator) ->
     assert MAX_INVOICE_BYTES < len(big) < 3_000_000
     assert read_invoice(big, schemas=schemas).has_attachment
     refused(invoice_xml(extra_line_items=7000), InvoiceRejection.TOO_LARGE)
-    with pytest.raises(InvoiceError) as caught:
-        check_no_attachment(invoice)
-    assert caught.value.code == 415
-    assert caught.value.description == "Brak możliwości wysyłania faktury z załącznikiem"
-    check_no_attachment(read_invoice(FA3_INVOICE, schemas=None))
+    for technical_correction, consent, reason in (
+        (False, False, InvoiceRejection.ATTACHMENT_NOT_ALLOWED),
+        (False, True, InvoiceRejection.ATTACHMENT_NOT_ALLOWED),  # outside a technical correction: batch only
+        (True, False, InvoiceRejection.ATTACHMENT_CONSENT_MISSING),
+    ):
+        with pytest.raises(InvoiceError) as caught:
+            check_attachment_allowed(invoice, technical_correction=technical_correction, consent=consent)
+        assert caught.value.reason is reason
+        assert caught.value.code == 415
+        assert caught.value.description == "Brak możliwości wysyłania faktury z załącznikiem"
+    check_attachment_allowed(invoice, technical_correction=True, consent=True)
+    plain = read_invoice(FA3_INVOICE, schemas=None)
+    check_attachment_allowed(plain, technical_correction=False, consent=False)
 
 
 def test_context_size_limits_are_parameters() -> None:

@@ -298,11 +298,37 @@ def status(
         raise typer.Exit(ExitCode.REFUSED)
 
 
+@report_errors
+def attachments(
+    as_json: JsonOption = False,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Czy bieżący kontekst ma zgodę na wystawianie faktur z załącznikiem (wymaga CredentialsManage lub
+    CredentialsRead)."""
+    with connect(environment, base_url) as session:
+        result = session.client.permissions.attachment_status()
+    if as_json:
+        print_json(result.model_dump(mode="json", by_alias=True))
+        return
+    if result.is_attachment_allowed:
+        ending = f"; wygasa {format_moment(result.revoked_date)}" if result.revoked_date else " (bezterminowo)"
+        console.print(f"Faktury z załącznikiem: dozwolone{ending}.")
+    elif result.revoked_date is not None:
+        console.print(f"Faktury z załącznikiem: niedozwolone (zgoda wygasła {format_moment(result.revoked_date)}).")
+    else:
+        console.print("Faktury z załącznikiem: niedozwolone (brak zgody zgłoszonej w e-Urzędzie Skarbowym).")
+
+
 def register(parent: typer.Typer) -> None:
     """Add the `permissions` group to the `ksef-mcu` command."""
-    group = new_group("permissions", "Uprawnienia w bieżącym kontekście: nadaj, odbierz, lista, status operacji.")
+    group = new_group(
+        "permissions",
+        "Uprawnienia w bieżącym kontekście: nadaj, odbierz, lista, status operacji, zgoda na załączniki.",
+    )
     add_command(group, "grant", grant)
     add_command(group, "revoke", revoke)
     add_command(group, "list", list_permissions)
     add_command(group, "status", status)
+    add_command(group, "attachments", attachments)
     parent.add_typer(group)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -297,6 +298,55 @@ def context_unblock(
     print_done(f"Odblokowano uwierzytelnianie w kontekście {body['contextIdentifier']['value']}.")
 
 
+AttachmentNip = Annotated[str, typer.Option("--nip", help="NIP podmiotu (kontekstu).")]
+
+
+def _attachment_nip(nip: str) -> str:
+    value = nip.strip()
+    if not identifiers.nip_is_valid(value):
+        fail(f"{value!r} nie jest poprawnym numerem NIP (10 cyfr z cyfrą kontrolną).", ExitCode.USAGE)
+    return value
+
+
+@report_errors
+def attachment_allow(
+    *,
+    nip: AttachmentNip,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Zezwól podmiotowi na wystawianie faktur z załącznikiem (jak zgoda zgłoszona w e-Urzędzie Skarbowym)."""
+    value = _attachment_nip(nip)
+    _post(environment, base_url, "/testdata/attachment", {"nip": value}, "Nadawanie zgody")
+    print_done(f"Podmiot {value} może wystawiać faktury z załącznikiem.")
+
+
+@report_errors
+def attachment_revoke(
+    *,
+    nip: AttachmentNip,
+    end_date: Annotated[
+        str | None,
+        typer.Option(
+            "--end-date", help="Dzień wycofania zgody (RRRR-MM-DD, nie wcześniejszy niż dziś); domyślnie od razu."
+        ),
+    ] = None,
+    environment: EnvironmentOption = EnvironmentChoice.LOCAL,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Wycofaj zgodę podmiotu na wystawianie faktur z załącznikiem (od razu albo od wskazanego dnia)."""
+    value = _attachment_nip(nip)
+    body: dict[str, Any] = {"nip": value}
+    if end_date is not None:
+        try:
+            body["expectedEndDate"] = date.fromisoformat(end_date.strip()).isoformat()
+        except ValueError:
+            fail(f"--end-date: {end_date!r} nie jest datą w postaci RRRR-MM-DD.", ExitCode.USAGE)
+    _post(environment, base_url, "/testdata/attachment/revoke", body, "Wycofywanie zgody")
+    when = f" od {body['expectedEndDate']}" if end_date is not None else ""
+    print_done(f"Wycofano zgodę podmiotu {value} na faktury z załącznikiem{when}.")
+
+
 @report_errors
 def limits_set(
     *,
@@ -338,7 +388,8 @@ def limits_reset(
 def register(parent: typer.Typer) -> None:
     """Add the `testdata` group (subjects, persons, permissions, contexts, limits) to the `ksef-mcu` command."""
     group = new_group(
-        "testdata", "Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, limity."
+        "testdata",
+        "Dane testowe (tylko local i test): podmioty, osoby, uprawnienia, blokada kontekstu, załączniki, limity.",
     )
     subgroups: list[tuple[str, str, dict[str, Callable[..., None]]]] = [
         (
@@ -353,6 +404,11 @@ def register(parent: typer.Typer) -> None:
             {"grant": permissions_grant, "revoke": permissions_revoke},
         ),
         ("context", "Blokada uwierzytelniania w kontekście.", {"block": context_block, "unblock": context_unblock}),
+        (
+            "attachment",
+            "Zgoda na wystawianie faktur z załącznikiem.",
+            {"allow": attachment_allow, "revoke": attachment_revoke},
+        ),
         (
             "limits",
             "Limity certyfikatów zalogowanego podmiotu (wymaga zalogowania).",

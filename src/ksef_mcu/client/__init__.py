@@ -49,6 +49,7 @@ from ksef_mcu.client.errors import (
     SystemWarning,
 )
 from ksef_mcu.client.models import (
+    AttachmentPermissionStatus,
     AuthenticationChallenge,
     AuthenticationOperationStatus,
     AuthenticationSession,
@@ -105,6 +106,7 @@ __all__ = [
     "ApiErrorDetail",
     "AsyncEnrollment",
     "AsyncKsefClient",
+    "AttachmentPermissionStatus",
     "AuthApi",
     "AuthTokenNamespace",
     "AuthenticationChallenge",

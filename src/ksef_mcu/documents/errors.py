@@ -69,6 +69,7 @@ class InvoiceRejection(enum.StrEnum):
     FIELD_INVALID = "field-invalid"
     ISSUE_DATE_IN_FUTURE = "issue-date-in-future"
     ATTACHMENT_NOT_ALLOWED = "attachment-not-allowed"
+    ATTACHMENT_CONSENT_MISSING = "attachment-consent-missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,10 @@ INVOICE_REJECTIONS: Final[Mapping[InvoiceRejection, InvoiceRejectionInfo]] = Map
         ),
         InvoiceRejection.ATTACHMENT_NOT_ALLOWED: InvoiceRejectionInfo(
             415, "Faktury z załącznikiem można wysyłać tylko w sesji wsadowej."
+        ),
+        InvoiceRejection.ATTACHMENT_CONSENT_MISSING: InvoiceRejectionInfo(
+            415,
+            "Kontekst nie ma zgody na wystawianie faktur z załącznikiem (zgłasza się ją w e-Urzędzie Skarbowym).",
         ),
     }
 )

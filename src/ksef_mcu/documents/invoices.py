@@ -324,10 +324,17 @@ def check_issue_date(issue_date: dt.date, accepted_on: dt.date) -> None:
         )
 
 
-def check_no_attachment(invoice: Invoice) -> None:
-    """Online sessions take no invoices with attachments (except technical corrections). Raises `InvoiceError` (415)."""
-    if invoice.has_attachment:
+def check_attachment_allowed(invoice: Invoice, *, technical_correction: bool, consent: bool) -> None:
+    """Online sessions take an invoice with attachments only as a technical correction of an offline invoice, and only
+    in a context with the consent to issue such invoices (`weryfikacja-faktury.md`, `uprawnienia.md`). Raises
+    `InvoiceError` (415): `ATTACHMENT_NOT_ALLOWED` for any other invoice with attachments, `ATTACHMENT_CONSENT_MISSING`
+    for a correction without the consent."""
+    if not invoice.has_attachment:
+        return
+    if not technical_correction:
         raise _refuse(InvoiceRejection.ATTACHMENT_NOT_ALLOWED)
+    if not consent:
+        raise _refuse(InvoiceRejection.ATTACHMENT_CONSENT_MISSING)
 
 
 def invoicing_mode(issue_date: dt.date, accepted_on: dt.date, *, offline_mode: bool) -> InvoicingMode:

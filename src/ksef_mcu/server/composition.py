@@ -207,8 +207,8 @@ def build_invoice_worker(
     upo_signer: XadesSigner | None = None,
     permissions: PermissionService | None = None,
 ) -> InvoiceWorker:
-    """The invoice worker, in `serve` or in `ksef-mcu worker`: the seller rule is the permissions domain's (the same
-    one KOD II's verification page applies)."""
+    """The invoice worker, in `serve` or in `ksef-mcu worker`: the seller rule (the same one KOD II's verification page
+    applies) and the attachment consent are the permissions domain's."""
     permissions = permissions or build_permission_service(database, clock)
     return InvoiceWorker(
         settings=settings,
@@ -217,6 +217,7 @@ def build_invoice_worker(
         keys=keys,
         upo_signer=upo_signer or open_upo_signer(keys, now=clock.now()),
         seller_relation=permissions.seller_relation,
+        attachment_consent=permissions.attachments_allowed,
     )
 
 

@@ -10,6 +10,7 @@ from ksef_mcu.client._faces import D, Face, Page, listing, operation
 from ksef_mcu.client._operations.polling import poll
 from ksef_mcu.client.errors import KsefInvalidInputError
 from ksef_mcu.client.models.permissions import (
+    AttachmentPermissionStatus,
     EntityRole,
     EntityRolePage,
     GrantedPermission,
@@ -193,6 +194,13 @@ class PermissionsOperations(Face[D]):
     def operation_status(self, reference_number: str) -> Flow[PermissionsOperationStatus]:
         """`GET /permissions/operations/{ref}` (kept 30 days; then `KsefGoneError`)."""
         return _operation_status(self._state, reference_number)
+
+    @operation
+    def attachment_status(self) -> Flow[AttachmentPermissionStatus]:
+        """`GET /permissions/attachments/status`: the current context's consent to issue invoices with attachments
+        (needs CredentialsManage or CredentialsRead)."""
+        request = ApiRequest("GET", "/permissions/attachments/status", auth=Auth.ACCESS, idempotent=True)
+        return parse_model((yield from call(self._state, request)), AttachmentPermissionStatus, request)
 
     @operation
     def wait(self, reference_number: str, *, timeout: float = OPERATION_TIMEOUT) -> Flow[PermissionsOperationStatus]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from ksef_mcu.client._core import ApiRequest, Auth, Flow, call
 from ksef_mcu.client._faces import D, Face, operation
@@ -95,6 +95,22 @@ class TestdataOperations(Face[D]):
         """`POST /testdata/permissions/revoke`: every test permission of `authorized` in `context_nip`."""
         body = PermissionsGrantRequest(context_nip, authorized).to_json(with_permissions=False)
         yield from call(self._state, ApiRequest("POST", "/testdata/permissions/revoke", json=body))
+
+    @operation
+    def allow_attachments(self, nip: str) -> Flow[None]:
+        """`POST /testdata/attachment`: the NIP context may issue invoices with attachments (what a consent filed in
+        e-Urząd Skarbowy does in production), without an end."""
+        body = {"nip": check_nip(nip)}
+        yield from call(self._state, ApiRequest("POST", "/testdata/attachment", json=body))
+
+    @operation
+    def end_attachments(self, nip: str, *, end_date: date | None = None) -> Flow[None]:
+        """`POST /testdata/attachment/revoke`: the consent ends now, or when `end_date` (a Polish calendar day, not
+        in the past) begins."""
+        body: dict[str, str] = {"nip": check_nip(nip)}
+        if end_date is not None:
+            body["expectedEndDate"] = end_date.isoformat()
+        yield from call(self._state, ApiRequest("POST", "/testdata/attachment/revoke", json=body))
 
     @operation
     def block_context(self, context: ContextIdentifier) -> Flow[None]:

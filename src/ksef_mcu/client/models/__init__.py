@@ -53,6 +53,7 @@ from ksef_mcu.client.models.certificates import (
 )
 from ksef_mcu.client.models.common import KsefModel, StatusInfo, TokenInfo
 from ksef_mcu.client.models.permissions import (
+    AttachmentPermissionStatus,
     EntityRole,
     EntityRolePage,
     GrantedPermission,
@@ -87,6 +88,7 @@ from ksef_mcu.client.models.tokens import (
 )
 
 __all__ = [
+    "AttachmentPermissionStatus",
     "AuthenticationChallenge",
     "AuthenticationInit",
     "AuthenticationMethod",

@@ -10,6 +10,7 @@ from typing import Any
 from ksef_mcu.client.models.common import KsefModel, ReferenceNumber, StatusInfo, UtcDatetime
 
 __all__ = [
+    "AttachmentPermissionStatus",
     "EntityRole",
     "EntityRolePage",
     "GrantedPermission",
@@ -49,6 +50,14 @@ class PermissionsOperationStatus(KsefModel):
     """`PermissionsOperationStatusResponse`: 100 accepted, 200 done, 400–550 failed."""
 
     status: StatusInfo
+
+
+class AttachmentPermissionStatus(KsefModel):
+    """`CheckAttachmentPermissionStatusResponse`: whether the current context may issue invoices with attachments now,
+    and when that consent ends or ended (None: no end, or never given)."""
+
+    is_attachment_allowed: bool = False
+    revoked_date: UtcDatetime | None = None
 
 
 class Identifier(KsefModel):

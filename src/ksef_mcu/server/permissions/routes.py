@@ -15,6 +15,7 @@ from ksef_mcu.server.http.deps import HttpComponents, get_components, json_respo
 from ksef_mcu.server.http.schemas import INT32_MAX
 from ksef_mcu.server.permissions.model import Identifier, Page, PermissionState
 from ksef_mcu.server.permissions.schemas import (
+    CheckAttachmentPermissionStatusResponse,
     EntityAuthorizationPermissionsGrantRequest,
     EntityAuthorizationPermissionsQueryRequest,
     EntityPermissionsGrantRequest,
@@ -259,6 +260,18 @@ def operation_status(services: Services, principal: AccessPrincipal, reference_n
     outcome = record.outcome
     status = StatusModel(code=int(outcome.code), description=outcome.description, details=list(outcome.details) or None)
     return json_response(PermissionsOperationStatusResponse(status=status))
+
+
+@operations_router.get(
+    "/permissions/attachments/status",
+    summary="Sprawdzenie statusu zgody na wystawianie faktur z załącznikiem",
+    response_model=CheckAttachmentPermissionStatusResponse,
+)
+def attachment_status(services: Services, principal: AccessPrincipal) -> Response:
+    status = services.permission_service.attachment_status(principal)
+    return json_response(
+        CheckAttachmentPermissionStatusResponse(is_attachment_allowed=status.allowed, revoked_date=status.ends_at)
+    )
 
 
 # --- queries --------------------------------------------------------------------------------------------------------

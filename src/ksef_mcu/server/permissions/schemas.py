@@ -390,6 +390,12 @@ class PermissionsOperationStatusResponse(_Response):
     status: StatusModel
 
 
+class CheckAttachmentPermissionStatusResponse(_Response):
+    is_attachment_allowed: bool
+    revoked_date: datetime | None = None
+    """When the consent ends or ended (absent: it has no end, or was never given)."""
+
+
 # --- query requests -------------------------------------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from ksef_mcu.identifiers import (
 )
 from ksef_mcu.server.auth.model import Principal
 from ksef_mcu.server.errors import GoneError, InputValidationError
+from ksef_mcu.server.permissions.consents import AttachmentConsentRepository, AttachmentConsentStatus
 from ksef_mcu.server.permissions.model import (
     ALL_PARTNERS,
     EntityRole,
@@ -754,6 +755,19 @@ class PermissionService:
         roles = [role for role in roles if subordinate is None or role.entity_nip == subordinate]
         start = page_offset * page_size
         return roles[start : start + page_size], len(roles) > start + page_size
+
+    # --- invoices with attachments ----------------------------------------------------------------------------------
+
+    def attachment_status(self, principal: Principal) -> AttachmentConsentStatus:
+        """`GET /permissions/attachments/status`: the current context's consent to issue invoices with attachments."""
+        with self._database.read() as connection:
+            consent = AttachmentConsentRepository(connection).get(principal.context)
+        return AttachmentConsentStatus.of(consent, self._clock.now())
+
+    def attachments_allowed(self, connection: Connection, context: ContextIdentifier) -> bool:
+        """Whether invoices with attachments may be issued in `context` now (read in the caller's unit of work)."""
+        consent = AttachmentConsentRepository(connection).get(context)
+        return AttachmentConsentStatus.of(consent, self._clock.now()).allowed
 
     # --- who may invoice for whom (the public KOD II check) --------------------------------------------------------
 

@@ -68,3 +68,16 @@ permission_operations = Table(
 )
 """Grant and revocation operations (`GET /permissions/operations/{referenceNumber}`), kept 30 days. Each is decided
 in the unit of work that records it, so its status is final when the 202 is sent."""
+
+
+attachment_consents = Table(
+    "attachment_consents",
+    metadata,
+    Column("context_type", String(16), primary_key=True),
+    Column("context_value", String(32), primary_key=True),
+    Column("granted_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+"""A context's consent to issue invoices with attachments (`GET /permissions/attachments/status`; in production given
+in e-Urząd Skarbowy, in the sandbox by `/testdata/attachment`). `revoked_at` is when it ends (NULL: no end); it may
+lie in the future (`expectedEndDate`). Created by migration `d7a3b9e1f2c4`."""

@@ -19,9 +19,9 @@ from ksef_mcu.documents.forms import INVOICE_FORMS, InvoiceForm
 from ksef_mcu.documents.invoices import (
     Invoice,
     InvoicingMode,
+    check_attachment_allowed,
     check_declared_metadata,
     check_issue_date,
-    check_no_attachment,
     invoicing_mode,
     read_invoice,
 )
@@ -57,6 +57,13 @@ class SellerRelation(Protocol):
     def __call__(self, connection: Connection, context: ContextIdentifier, seller_nip: str) -> str | None: ...
 
 
+class AttachmentConsentRule(Protocol):
+    """Whether `context` has the consent to issue invoices with attachments now — the permissions domain's rule, read
+    in the caller's unit of work."""
+
+    def __call__(self, connection: Connection, context: ContextIdentifier) -> bool: ...
+
+
 def check_invoice(
     session: SessionRecord,
     record: SessionInvoiceRecord,
@@ -64,9 +71,12 @@ def check_invoice(
     *,
     validator: FaSchemaValidator,
     seller_allowed: Callable[[ContextIdentifier, str], bool],
+    attachments_allowed: Callable[[ContextIdentifier], bool],
 ) -> Checked | Status:
     """The invoice as KSeF accepts it, or the final status that refuses it. `seller_allowed(context, seller_nip)`
-    says whether the session's context may invoice for the invoice's seller."""
+    says whether the session's context may invoice for the invoice's seller; `attachments_allowed(context)` whether
+    it has the consent to issue invoices with attachments (asked only for such an invoice)."""
+    context = ContextIdentifier(ContextIdentifierType(session.context_type), session.context_value)
     try:
         content = key.decrypt(record.encrypted_content or b"")
     except InvoiceDecryptionError as error:
@@ -74,7 +84,13 @@ def check_invoice(
     try:
         check_declared_metadata(content, size=record.invoice_size, sha256_base64=record.invoice_hash)
         invoice = read_invoice(content, schemas=validator, expected_form=form_of(session.form_system_code))
-        check_no_attachment(invoice)
+        if invoice.has_attachment:
+            technical_correction = record.hash_of_corrected_invoice is not None
+            check_attachment_allowed(
+                invoice,
+                technical_correction=technical_correction,
+                consent=technical_correction and attachments_allowed(context),
+            )
         accepted_on = record.invoicing_date.astimezone(POLISH_TIME).date()
         check_issue_date(invoice.issue_date, accepted_on)
     except InvoiceError as error:
@@ -83,7 +99,6 @@ def check_invoice(
         return invoice_status(InvoiceStatusCode.UNKNOWN_ERROR, (error.message,))
     except DocumentError as error:
         return invoice_status(InvoiceStatusCode.SEMANTIC_ERROR, (error.message,))
-    context = ContextIdentifier(ContextIdentifierType(session.context_type), session.context_value)
     if not seller_allowed(context, invoice.seller_nip):
         return invoice_status(
             InvoiceStatusCode.INVALID_PERMISSION_SCOPE,

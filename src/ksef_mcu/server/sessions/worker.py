@@ -48,6 +48,7 @@ from ksef_mcu.server.sessions.model import (
     Status,
 )
 from ksef_mcu.server.sessions.processing import (
+    AttachmentConsentRule,
     Checked,
     SellerRelation,
     accepted_day,
@@ -94,6 +95,7 @@ class InvoiceWorker:
         keys: ServerKeys,
         upo_signer: XadesSigner,
         seller_relation: SellerRelation,
+        attachment_consent: AttachmentConsentRule,
         validator: FaSchemaValidator | None = None,
         worker_id: str | None = None,
         before_store: Callable[[list[str]], None] | None = None,
@@ -104,6 +106,7 @@ class InvoiceWorker:
         self._keys = keys
         self._upo_signer = upo_signer
         self._seller_relation = seller_relation
+        self._attachment_consent = attachment_consent
         self._validator = validator or default_validator()
         self.worker_id = worker_id or new_worker_id()
         self._before_store = before_store
@@ -130,8 +133,14 @@ class InvoiceWorker:
                 def seller_allowed(context: ContextIdentifier, seller_nip: str) -> bool:
                     return self._seller_relation(connection, context, seller_nip) is not None
 
+                def attachments_allowed(context: ContextIdentifier) -> bool:
+                    return self._attachment_consent(connection, context)
+
                 checked = [
-                    (record, self._check(sessions[record.session_reference], record, seller_allowed))
+                    (
+                        record,
+                        self._check(sessions[record.session_reference], record, seller_allowed, attachments_allowed),
+                    )
                     for record in claimed
                 ]
             if self._before_store is not None:
@@ -176,6 +185,7 @@ class InvoiceWorker:
         session: SessionRecord,
         record: SessionInvoiceRecord,
         seller_allowed: Callable[[ContextIdentifier, str], bool],
+        attachments_allowed: Callable[[ContextIdentifier], bool],
     ) -> Checked | Status:
         if record.attempts + 1 > MAX_ATTEMPTS:
             logger.error("invoice %s claimed %d times without finishing", record.reference_number, record.attempts + 1)
@@ -184,7 +194,14 @@ class InvoiceWorker:
         if key is None:
             return invoice_status(InvoiceStatusCode.DECRYPTION_ERROR, ("Nie można odszyfrować klucza sesji.",))
         try:
-            return check_invoice(session, record, key, validator=self._validator, seller_allowed=seller_allowed)
+            return check_invoice(
+                session,
+                record,
+                key,
+                validator=self._validator,
+                seller_allowed=seller_allowed,
+                attachments_allowed=attachments_allowed,
+            )
         except Exception:
             logger.exception("checking invoice %s failed", record.reference_number)
             return invoice_status(InvoiceStatusCode.UNKNOWN_ERROR)

@@ -12,6 +12,8 @@ from ksef_mcu.server.errors import InputValidationError
 from ksef_mcu.server.http.deps import HttpComponents, PublicRateLimit, get_components, rate_limit_by_ip
 from ksef_mcu.server.permissions.model import Grant
 from ksef_mcu.server.testdata.schemas import (
+    AttachmentPermissionGrantRequest,
+    AttachmentPermissionRevokeRequest,
     ContextAuthenticationBlockRequest,
     PersonCreateRequest,
     PersonRemoveRequest,
@@ -107,6 +109,26 @@ def grant_permissions(components: Components, body: TestDataPermissionsGrantRequ
 )
 def revoke_permissions(components: Components, body: TestDataPermissionsRevokeRequest) -> Response:
     components.testdata.revoke_permissions(_nip_context(body), _authorized(body))
+    return _ok()
+
+
+@testdata_router.post(
+    "/testdata/attachment",
+    summary="Umożliwienie wysyłania faktur z załącznikiem",
+    dependencies=[PublicRateLimit],
+)
+def allow_attachments(components: Components, body: AttachmentPermissionGrantRequest) -> Response:
+    components.testdata.allow_attachments(body.nip)
+    return _ok()
+
+
+@testdata_router.post(
+    "/testdata/attachment/revoke",
+    summary="Odebranie możliwości wysyłania faktur z załącznikiem",
+    dependencies=[PublicRateLimit],
+)
+def end_attachments(components: Components, body: AttachmentPermissionRevokeRequest) -> Response:
+    components.testdata.end_attachments(body.nip, body.expected_end_date)
     return _ok()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -135,3 +135,12 @@ class ContextAuthenticationBlockRequest(RequestModel):
     """`BlockContextAuthenticationRequest` / `UnblockContextAuthenticationRequest`."""
 
     context_identifier: TestDataAuthenticationContextIdentifier | None = Field(default=None, alias="contextIdentifier")
+
+
+class AttachmentPermissionGrantRequest(RequestModel):
+    nip: Nip
+
+
+class AttachmentPermissionRevokeRequest(RequestModel):
+    nip: Nip
+    expected_end_date: date | None = Field(default=None, alias="expectedEndDate")

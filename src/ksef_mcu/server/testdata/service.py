@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from ksef_mcu.clock import Clock
-from ksef_mcu.identifiers import ContextIdentifier, SubjectIdentifier, SubjectIdentifierType
+from ksef_mcu.formatting import polish_date, start_of_day
+from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.repositories.blocked_contexts import BlockedContextRepository
 from ksef_mcu.server.errors import AlreadyExistsError, InputValidationError
+from ksef_mcu.server.permissions.consents import AttachmentConsentRepository
 from ksef_mcu.server.permissions.model import Grant
 from ksef_mcu.server.permissions.repository import PermissionGrantRepository
 from ksef_mcu.server.testdata.repository import TestDataRepository, TestPerson, TestSubject
@@ -130,3 +132,26 @@ class TestDataService:
     def unblock_context(self, context: ContextIdentifier) -> None:
         with self._database.write() as connection:
             BlockedContextRepository(connection).unblock(context)
+
+    def allow_attachments(self, nip: str) -> None:
+        """Give the NIP context the consent to issue invoices with attachments (what e-Urząd Skarbowy records in
+        production), without an end; given again, it starts anew."""
+        with self._database.write() as connection:
+            AttachmentConsentRepository(connection).grant(
+                ContextIdentifier(ContextIdentifierType.NIP, nip), now=self._clock.now()
+            )
+
+    def end_attachments(self, nip: str, expected_end_date: date | None = None) -> None:
+        """End the NIP context's consent now, or at the start (Polish time) of `expected_end_date`. Nothing happens
+        for a context without one. Raises `InputValidationError` (21405) for a day already past."""
+        now = self._clock.now()
+        ends_at = now
+        if expected_end_date is not None:
+            if expected_end_date < polish_date(now):
+                raise InputValidationError(
+                    f"expectedEndDate: data wycofania zgody ({expected_end_date.isoformat()}) nie może być "
+                    "wcześniejsza niż dzisiejsza."
+                )
+            ends_at = max(start_of_day(expected_end_date), now)
+        with self._database.write() as connection:
+            AttachmentConsentRepository(connection).end(ContextIdentifier(ContextIdentifierType.NIP, nip), at=ends_at)
