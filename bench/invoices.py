@@ -13,7 +13,12 @@ the 202 of an invoice to the poll that first sees its KSeF number (so the figure
 one page read),
 and the machine's load (`uptime`).
 
-Run: `.venv/bin/python bench/invoices.py [--count 2000] [--concurrency 8] [--poll-ms 50] [--only sqlite|postgresql]`.
+By default the senders go as fast as the server accepts (saturation: where acceptance outruns processing, the backlog
+and so the latency grow with `--count`). `--rate R` paces them to R invoices/s in all (an open-loop load, as a busy
+invoicing program at a steady rate), which shows the latency at a given throughput, e.g. the goal's 200/s.
+
+Run: `.venv/bin/python bench/invoices.py [--count 2000] [--concurrency 8] [--poll-ms 50] [--rate R]
+[--only sqlite|postgresql]`.
 PostgreSQL comes from `--postgres-url` / `KSEF_MCU_BENCH_POSTGRES_URL` (default the local `test` database; a temporary
 database is created and dropped). Rate limits are switched off for the run.
 """
@@ -47,13 +52,33 @@ SERVER_SETTINGS = {"rate_limits_enabled": "false"}
 PAGE = 10  # the smallest page: a poll reads little beyond the invoices it is waiting for
 
 
+class Pacer:
+    """Hands out send times `1/rate` apart to every sender together (no pacing when `rate` is 0)."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1 / rate if rate > 0 else 0.0
+        self._next: float | None = None
+
+    async def wait(self) -> None:
+        if not self._interval:
+            return
+        now = time.perf_counter()
+        slot = now if self._next is None else self._next
+        self._next = max(slot, now - 1.0) + self._interval  # a sender that fell behind catches up, one second at most
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-async def run(base_url: str, *, count: int, sessions: int, concurrency: int, poll_ms: int) -> dict[str, float]:
+async def run(
+    base_url: str, *, count: int, sessions: int, concurrency: int, poll_ms: int, rate: float = 0.0
+) -> dict[str, float]:
     concurrency = max(1, concurrency // sessions)  # senders per session: the same load whatever the sessions
+    pacer = Pacer(rate)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=httpx.Limits(max_connections=64)) as client:
         identity = Identity.person_with_nip(now=datetime.now(UTC))
         nip = identity.nip or ""
@@ -84,6 +109,7 @@ async def run(base_url: str, *, count: int, sessions: int, concurrency: int, pol
             path = f"/v2/sessions/online/{session.reference_number}/invoices"
             try:
                 for body in payloads[session.reference_number][offset::concurrency]:
+                    await pacer.wait()
                     status, answer = await connection.request("POST", path, body, headers=json_headers)
                     if status != 202:
                         raise RuntimeError(f"invoice refused: {status} {answer[:300]!r}")
@@ -154,6 +180,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--poll-ms", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=0.0, help="offered invoices/s in all (default: unpaced)")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument(
         "--postgres-url",
@@ -161,6 +188,7 @@ def main() -> None:
     )
     arguments = parser.parse_args()
     print(f"load before: {subprocess.run(['uptime'], capture_output=True, text=True, check=False).stdout.strip()}")
+    print(f"offered load: {f'{arguments.rate:g} invoices/s' if arguments.rate else 'as fast as accepted'}")
     print(
         f"{'database':<11} {'worker':<10} {'sessions':>8} {'invoices':>8} {'accepted/s':>11} {'processed/s':>12} "
         f"{'p50 s':>7} {'p99 s':>7}"
@@ -211,6 +239,7 @@ def _one(
                 sessions=sessions,
                 concurrency=arguments.concurrency,
                 poll_ms=arguments.poll_ms,
+                rate=arguments.rate,
             )
         )
     finally:
