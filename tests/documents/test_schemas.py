@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from ksef_mcu.crypto.xades import parse_document
 from ksef_mcu.documents import schemas as schemas_module
@@ -234,6 +235,45 @@ def test_concurrent_validation_keeps_each_result_its_own(ksef_docs: Path, monkey
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(check, [f"worker-{index}" for index in range(8)]))
     assert 1 <= len(calls) <= 8  # one compiled copy per thread that validated at the same moment, at most
+
+
+def test_the_staged_schema_set_compiles_with_libxml2s_own_loader(ksef_docs: Path) -> None:
+    """lxml swaps libxml2's process-wide document loader in and out around every parse, so while one thread compiles
+    a schema another thread's parse can put the default loader back; then no custom resolver is asked and an
+    `http://crd.gov.pl/...` import is silently skipped ("The QName value 'TDataCzas' does not resolve", seen when two
+    invoice workers shared a process). The staged copy must therefore compile with libxml2's own loader alone: here
+    libxml2 reads it from its path, with no lxml parser (and so no resolver) involved."""
+    validator = FaSchemaValidator(find_schema_sources(ksef_docs / "faktury" / "schemy"))
+    for form in (FA2, FA3):
+        staged = validator._compiled_form(form).staged_main()
+        texts = [path.read_text(encoding="utf-8") for path in staged.parent.iterdir()]
+        assert not any("http://crd.gov.pl" in text and 'schemaLocation="http' in text for text in texts)
+        schema = etree.XMLSchema(file=str(staged))
+        document = parse_document(FA3_INVOICE if form is FA3 else FA2_INVOICE, max_bytes=1_000_000)
+        assert schema.validate(document), schema.error_log
+
+
+def test_compiling_while_other_threads_parse_xml(ksef_docs: Path) -> None:
+    """The race itself, as it happens in a server: threads parsing XML (XAdES, invoices) while a schema is compiled."""
+    validator = FaSchemaValidator(find_schema_sources(ksef_docs / "faktury" / "schemy"))
+    compiled = validator._compiled_form(FA3)
+    stop = threading.Event()
+
+    def parse_all_the_time() -> None:
+        while not stop.is_set():
+            read_invoice(FA3_INVOICE, schemas=None)
+            etree.fromstring(b"<a><b/></a>", etree.XMLParser(no_network=True))
+
+    threads = [threading.Thread(target=parse_all_the_time) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(150):
+            compiled.compile()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 # --- agreement with ksef-client's validator (interop) -----------------------------------------------------------------

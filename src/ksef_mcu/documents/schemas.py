@@ -15,9 +15,13 @@ form separately, in this order:
 A form whose schemas are not found cannot be validated: `FaSchemaValidator.validate` raises `SchemaUnavailableError`
 saying where it looked and what to set — it never passes an invoice unchecked.
 
-The FA XSDs import the base schemas by their `http://crd.gov.pl/...` URLs and include each other by relative names; an
-lxml resolver maps every such reference, by file name, to the bytes read once from the chosen directory and refuses
-everything else, and the parser has network access disabled. Each schema is compiled once per form and kept; as an
+The FA XSDs import the base schemas by their `http://crd.gov.pl/...` URLs and include each other by relative names.
+The schema set is read once and staged, flat, in a private temporary directory with every `schemaLocation` rewritten
+to the local file's name (a reference to anything outside the set is refused), so libxml2 loads each import from
+that directory whatever document loader is installed: lxml swaps the process-wide loader in and out around every
+parse, and a custom resolver used while compiling was silently bypassed whenever another thread parsed XML at that
+moment (the import was skipped: "The QName value 'TDataCzas' does not resolve…"). Each schema is compiled once per
+form and kept; as an
 lxml `XMLSchema` object must not validate in two threads at once (its error log is shared), concurrent callers each
 take a compiled copy from a small pool (a copy is compiled only when all are busy, ~10 ms), so the validator is safe to
 share between threads and never serializes them.
@@ -25,11 +29,14 @@ share between threads and never serializes them.
 
 from __future__ import annotations
 
+import atexit
 import enum
 import importlib.util
 import os
 import queue
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -173,27 +180,41 @@ def find_schema_sources(
     return sources
 
 
-class _LocalSchemas(etree.Resolver):
-    """Serves the schema set's files by name (for `http://crd.gov.pl/...` imports and relative includes alike)."""
+_XSD = "{http://www.w3.org/2001/XMLSchema}"
+_REFERENCES = (f"{_XSD}import", f"{_XSD}include", f"{_XSD}redefine")
 
-    def __init__(self, contents: Mapping[str, bytes], files: Mapping[str, Path]) -> None:
-        super().__init__()
-        self._contents = contents
-        self._files = files
 
-    def resolve(self, system_url: str | None, public_id: str | None, context: object) -> object:  # type: ignore[override]
-        name = (system_url or "").replace("\\", "/").rsplit("/", 1)[-1]
-        content = self._contents.get(name)
-        if content is None:
-            # Fail closed: nothing outside the schema set is ever loaded (the error surfaces as a parse error).
-            raise LookupError(f"schema resource outside the local schema set: {system_url!r}")
-        return self.resolve_string(content, context, base_url=str(self._files[name]))
+def _safe_parser(*, remove_comments: bool = False) -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, remove_comments=remove_comments
+    )
+
+
+def localize_schema(name: str, content: bytes, names: Iterable[str]) -> bytes:
+    """`content` (the schema file `name`) with every import/include/redefine `schemaLocation` replaced by the bare file
+    name of that schema in the set `names`. Raises `SchemaUnavailableError` for a reference outside the set (nothing
+    outside it is ever loaded) or a file that is not XML."""
+    available = set(names)
+    try:
+        tree = etree.fromstring(content, _safe_parser()).getroottree()
+    except etree.XMLSyntaxError as error:
+        raise SchemaUnavailableError(f"Plik schematu {name} nie jest poprawnym XML: {error}") from None
+    for reference in tree.iter(*_REFERENCES):
+        location = reference.get("schemaLocation")
+        if location is None:
+            continue
+        local = location.replace("\\", "/").rsplit("/", 1)[-1]
+        if local not in available:
+            raise SchemaUnavailableError(
+                f"Schemat {name} odwołuje się do {location}, spoza lokalnego zestawu schematów; nie jest on pobierany."
+            )
+        reference.set("schemaLocation", local)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
 
 _COMPILE_LOCK = threading.Lock()
-"""libxml2 does not build schemas safely in parallel: two threads compiling the FA schemas with their imports at once
-sometimes fail to resolve an imported type ("The QName value 'TDataCzas' does not resolve…", seen under load). Compiling
-is rare (once per pooled copy), so one at a time; validating with the compiled copies stays parallel."""
+"""Compiling is rare (once per pooled copy), so one at a time: cheap insurance against libxml2's process-wide state;
+validating with the compiled copies stays parallel."""
 
 
 class _CompiledForm:
@@ -201,38 +222,49 @@ class _CompiledForm:
 
     def __init__(self, source: SchemaSource) -> None:
         self.source = source
-        self._contents: dict[str, bytes] = {}
+        self._staged: Path | None = None
         self._pool: queue.SimpleQueue[etree.XMLSchema] = queue.SimpleQueue()
-        self._read_lock = threading.Lock()
+        self._stage_lock = threading.Lock()
 
     def _read(self) -> dict[str, bytes]:
-        with self._read_lock:
-            if not self._contents:
-                contents = {}
-                for name, path in self.source.files.items():
-                    try:
-                        contents[name] = path.read_bytes()
-                    except OSError as error:
-                        raise SchemaUnavailableError(
-                            f"Nie można odczytać schematu {name} ({path}): {error.strerror or error}."
-                        ) from None
-                self._contents = contents
-            return self._contents
+        contents = {}
+        for name, path in self.source.files.items():
+            try:
+                contents[name] = path.read_bytes()
+            except OSError as error:
+                raise SchemaUnavailableError(
+                    f"Nie można odczytać schematu {name} ({path}): {error.strerror or error}."
+                ) from None
+        return contents
+
+    def staged_main(self) -> Path:
+        """The main schema of the staged copy (written on first use, once per form and process; removed at exit)."""
+        with self._stage_lock:
+            if self._staged is None:
+                contents = self._read()
+                try:
+                    localized = {name: localize_schema(name, data, contents) for name, data in contents.items()}
+                except SchemaUnavailableError as error:
+                    raise SchemaUnavailableError(
+                        f"Schematu {self.source.form.label} (źródło: {self.source.origin}) nie można użyć: "
+                        f"{error.message}"
+                    ) from None
+                directory = Path(tempfile.mkdtemp(prefix="ksef-mcu-xsd-"))
+                atexit.register(shutil.rmtree, directory, ignore_errors=True)
+                for name, data in localized.items():
+                    (directory / name).write_bytes(data)
+                self._staged = directory
+            return self._staged / self.source.main.name
 
     def compile(self) -> etree.XMLSchema:
         with _COMPILE_LOCK:
             return self._compile()
 
     def _compile(self) -> etree.XMLSchema:
-        contents = self._read()
-        parser = etree.XMLParser(
-            resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, remove_comments=True
-        )
-        parser.resolvers.add(_LocalSchemas(contents, self.source.files))
+        staged = self.staged_main()
         main = self.source.main
         try:
-            document = etree.fromstring(contents[main.name], parser, base_url=str(main)).getroottree()
-            return etree.XMLSchema(document)
+            return etree.XMLSchema(etree.parse(str(staged), _safe_parser(remove_comments=True)))
         except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as error:
             raise SchemaUnavailableError(
                 f"Schematu {self.source.form.label} ({main}, źródło: {self.source.origin}) nie można skompilować: "
