@@ -14,14 +14,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import APIRouter, FastAPI, Response
 
-from ksef_mcu.crypto.encryption import EcTokenLayout
+from ksef_mcu.crypto.encryption import EcTokenLayout, encrypt_ksef_token
 from ksef_mcu.server.app import create_app
 from ksef_mcu.server.auth.deps import AccessPrincipal
 from ksef_mcu.server.composition import ServerComponents
 from ksef_mcu.server.keys import open_server_keys
 from ksef_mcu.server.settings import KsefTokenKeyType, ServerSettings
 from support.ksef_tokens import start_token_login, token_encryption_key, token_login
-from support.login import Identity, Tokens, bearer, login, status_of
+from support.login import Identity, Started, Tokens, bearer, login, status_of
 from support.pki import random_nip
 from support.server import TEST_START, ContractChecker, running
 from support.sessions import open_request, open_session
@@ -277,6 +277,23 @@ async def test_an_ec_token_encryption_key_takes_both_official_clients_layouts(
         for layout in EcTokenLayout:
             started = await start_token_login(client, made["token"], context=company, ec_layout=layout)
             assert (await status_of(client, started))["status"]["code"] == 200, layout
+        # a token encrypted for an RSA key (a client that ignored the published EC certificate) is refused
+        challenge = (await client.post("/v2/auth/challenge")).json()
+        wrong = encrypt_ksef_token(
+            made["token"], challenge["timestampMs"], keys.session_key_decryption_key().public_key()
+        )
+        refused = await client.post(
+            "/v2/auth/ksef-token",
+            json={
+                "challenge": challenge["challenge"],
+                "contextIdentifier": {"type": "Nip", "value": company},
+                "encryptedToken": base64.b64encode(wrong).decode("ascii"),
+            },
+        )
+        assert refused.status_code == 202, refused.text
+        started = Started(refused.json()["referenceNumber"], refused.json()["authenticationToken"]["token"])
+        status = (await status_of(client, started))["status"]
+        assert (status["code"], status["details"]) == (450, ["Nieprawidłowy token."])
         # the session key is still wrapped with RSA-OAEP: a token login opens an online session
         logged_in = await token_login(client, made["token"], context=company)
         await open_session(client, logged_in.access_token)
