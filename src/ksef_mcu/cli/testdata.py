@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 import typer
@@ -18,7 +17,15 @@ from ksef_mcu import identifiers
 from ksef_mcu.cli._common import ExitCode, fail, report_errors
 from ksef_mcu.cli._frame import Choice, add_command, new_group
 from ksef_mcu.cli._lazy import client
-from ksef_mcu.cli._network import BaseUrlOption, EnvironmentChoice, EnvironmentOption, connect, print_done, spinner
+from ksef_mcu.cli._network import (
+    BaseUrlOption,
+    EnvironmentChoice,
+    EnvironmentOption,
+    connect,
+    parse_date,
+    print_done,
+    spinner,
+)
 
 
 class SubjectType(enum.StrEnum):
@@ -301,13 +308,6 @@ def context_unblock(
 AttachmentNip = Annotated[str, typer.Option("--nip", help="NIP podmiotu (kontekstu).")]
 
 
-def _attachment_nip(nip: str) -> str:
-    value = nip.strip()
-    if not identifiers.nip_is_valid(value):
-        fail(f"{value!r} nie jest poprawnym numerem NIP (10 cyfr z cyfrą kontrolną).", ExitCode.USAGE)
-    return value
-
-
 @report_errors
 def attachment_allow(
     *,
@@ -316,7 +316,7 @@ def attachment_allow(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Zezwól podmiotowi na wystawianie faktur z załącznikiem (jak zgoda zgłoszona w e-Urzędzie Skarbowym)."""
-    value = _attachment_nip(nip)
+    value = identifiers.check_nip(nip.strip())
     _post(environment, base_url, "/testdata/attachment", {"nip": value}, "Nadawanie zgody")
     print_done(f"Podmiot {value} może wystawiać faktury z załącznikiem.")
 
@@ -335,13 +335,10 @@ def attachment_revoke(
     base_url: BaseUrlOption = None,
 ) -> None:
     """Wycofaj zgodę podmiotu na wystawianie faktur z załącznikiem (od razu albo od wskazanego dnia)."""
-    value = _attachment_nip(nip)
+    value = identifiers.check_nip(nip.strip())
     body: dict[str, Any] = {"nip": value}
     if end_date is not None:
-        try:
-            body["expectedEndDate"] = date.fromisoformat(end_date.strip()).isoformat()
-        except ValueError:
-            fail(f"--end-date: {end_date!r} nie jest datą w postaci RRRR-MM-DD.", ExitCode.USAGE)
+        body["expectedEndDate"] = parse_date(end_date, "--end-date").isoformat()
     _post(environment, base_url, "/testdata/attachment/revoke", body, "Wycofywanie zgody")
     when = f" od {body['expectedEndDate']}" if end_date is not None else ""
     print_done(f"Wycofano zgodę podmiotu {value} na faktury z załącznikiem{when}.")
