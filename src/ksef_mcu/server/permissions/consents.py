@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from ksef_mcu.identifiers import ContextIdentifier
 from ksef_mcu.server.permissions.tables import attachment_consents
@@ -63,22 +63,17 @@ class AttachmentConsentRepository:
             )
         )
 
-    def end(self, context: ContextIdentifier, *, at: datetime) -> bool:
-        """End the consent at `at` (an earlier end already set is kept). False when the context has none."""
-        row = self._connection.execute(
-            select(_consents.revoked_at)
-            .where(_consents.context_type == context.type.value, _consents.context_value == context.value)
-            .with_for_update()
-        ).first()
-        if row is None:
-            return False
-        if row.revoked_at is None or at < row.revoked_at:
-            self._connection.execute(
-                update(attachment_consents)
-                .where(_consents.context_type == context.type.value, _consents.context_value == context.value)
-                .values(revoked_at=at)
+    def end(self, context: ContextIdentifier, *, at: datetime) -> None:
+        """End the consent at `at`; an earlier end already set is kept, and a context without one is left alone."""
+        self._connection.execute(
+            update(attachment_consents)
+            .where(
+                _consents.context_type == context.type.value,
+                _consents.context_value == context.value,
+                or_(_consents.revoked_at.is_(None), _consents.revoked_at > at),
             )
-        return True
+            .values(revoked_at=at)
+        )
 
     def get(self, context: ContextIdentifier) -> AttachmentConsent | None:
         row = self._connection.execute(
