@@ -187,18 +187,22 @@ class EncryptionCertificate:
     """Base64 SHA-256 of the DER certificate."""
     public_key_id: str
     """Base64 SHA-256 of the DER SubjectPublicKeyInfo (stays the same when the certificate is renewed)."""
+    key_name: str
+    """The name of its private key in the key store."""
 
 
 def _sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
-def describe_encryption_certificate(usage: EncryptionKeyUsage, certificate: x509.Certificate) -> EncryptionCertificate:
+def describe_encryption_certificate(
+    usage: EncryptionKeyUsage, certificate: x509.Certificate, *, key_name: str
+) -> EncryptionCertificate:
     der = certificate.public_bytes(serialization.Encoding.DER)
     spki = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    return EncryptionCertificate(usage, certificate, der, _sha256_b64(der), _sha256_b64(spki))
+    return EncryptionCertificate(usage, certificate, der, _sha256_b64(der), _sha256_b64(spki), key_name)
 
 
 def build_service_certificate(
@@ -260,7 +264,6 @@ class ServerKeys:
     token_key_id: str
     encryption_certificates: tuple[EncryptionCertificate, ...]
     _decryption_keys: dict[EncryptionKeyUsage, DecryptionKey] = field(default_factory=dict, repr=False)
-    key_names: dict[EncryptionKeyUsage, str] = field(default_factory=lambda: dict(ENCRYPTION_KEY_NAMES))
 
     def derived_secret(self, purpose: str) -> bytes:
         """32 bytes for `purpose` (e.g. signing the web screens' session cookies), derived from the token-signing
@@ -272,7 +275,8 @@ class ServerKeys:
         """The private half of an encryption certificate (loaded on first use: loading an RSA key validates it, which
         is slow): RSA, or EC P-256 for `KsefTokenEncryption` when the settings ask for it."""
         if usage not in self._decryption_keys:
-            key = self.store.load_key(self.key_names[usage])
+            [key_name] = [entry.key_name for entry in self.encryption_certificates if entry.usage is usage]
+            key = self.store.load_key(key_name)
             if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
                 raise KeyStoreError(f"the {usage.value} key is missing from {self.store.directory}")
             self._decryption_keys[usage] = key
@@ -300,8 +304,7 @@ def open_server_keys(settings: ServerSettings, *, now: datetime) -> ServerKeys:
 
     certificates: list[EncryptionCertificate] = []
     decryption_keys: dict[EncryptionKeyUsage, DecryptionKey] = {}
-    names = encryption_keys(settings)
-    for usage, (name, kind) in names.items():
+    for usage, (name, kind) in encryption_keys(settings).items():
         certificate = store.load_certificate(name)
         if certificate is not None and not store.key_path(name).exists():
             raise KeyStoreError(f"{store.certificate_path(name)} has no private key next to it")
@@ -314,6 +317,5 @@ def open_server_keys(settings: ServerSettings, *, now: datetime) -> ServerKeys:
                 name, partial(build_encryption_certificate, key, usage, now=now), now=now
             )
             decryption_keys[usage] = key
-        certificates.append(describe_encryption_certificate(usage, certificate))
-    key_names = {usage: name for usage, (name, _) in names.items()}
-    return ServerKeys(store, signing_key, key_id, tuple(certificates), decryption_keys, key_names)
+        certificates.append(describe_encryption_certificate(usage, certificate, key_name=name))
+    return ServerKeys(store, signing_key, key_id, tuple(certificates), decryption_keys)
