@@ -46,6 +46,8 @@ from typing import Any, Final, cast
 
 from lxml import etree
 
+from ksef_mcu.crypto.errors import XadesError
+from ksef_mcu.crypto.xades._xml import parse_document
 from ksef_mcu.documents.errors import InvoiceError, InvoiceRejection, SchemaUnavailableError
 from ksef_mcu.documents.forms import BASE_SCHEMA_NAMES, INVOICE_FORMS, InvoiceForm
 
@@ -184,21 +186,19 @@ _XSD = "{http://www.w3.org/2001/XMLSchema}"
 _REFERENCES = (f"{_XSD}import", f"{_XSD}include", f"{_XSD}redefine")
 
 
-def _safe_parser(*, remove_comments: bool = False) -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, remove_comments=remove_comments
-    )
+_MAX_SCHEMA_BYTES = 10_000_000
+"""Far above the official files (the largest, FA (3), has ~200 kB)."""
 
 
 def localize_schema(name: str, content: bytes, names: Iterable[str]) -> bytes:
     """`content` (the schema file `name`) with every import/include/redefine `schemaLocation` replaced by the bare file
     name of that schema in the set `names`. Raises `SchemaUnavailableError` for a reference outside the set (nothing
-    outside it is ever loaded) or a file that is not XML."""
+    outside it is ever loaded) or a file that is not XML (read with the hardened parser: no DTD, no entities)."""
     available = set(names)
     try:
-        tree = etree.fromstring(content, _safe_parser()).getroottree()
-    except etree.XMLSyntaxError as error:
-        raise SchemaUnavailableError(f"Plik schematu {name} nie jest poprawnym XML: {error}") from None
+        tree = parse_document(content, max_bytes=_MAX_SCHEMA_BYTES)
+    except XadesError as error:
+        raise SchemaUnavailableError(f"Plik schematu {name} nie jest poprawnym XML: {error.message}") from None
     for reference in tree.iter(*_REFERENCES):
         location = reference.get("schemaLocation")
         if location is None:
@@ -264,7 +264,8 @@ class _CompiledForm:
         staged = self.staged_main()
         main = self.source.main
         try:
-            return etree.XMLSchema(etree.parse(str(staged), _safe_parser(remove_comments=True)))
+            # libxml2 reads the staged files itself: they hold no DTD (refused when staged) and only local imports.
+            return etree.XMLSchema(file=str(staged))
         except (etree.XMLSyntaxError, etree.XMLSchemaParseError) as error:
             raise SchemaUnavailableError(
                 f"Schematu {self.source.form.label} ({main}, źródło: {self.source.origin}) nie można skompilować: "
