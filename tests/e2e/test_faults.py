@@ -250,13 +250,13 @@ def small_disk(mount_point: Path, size_mb: int) -> Iterator[Path]:
 def fill(filler: Path) -> Path:
     """Take every free byte of the disk `filler` is on with that file; returns it (delete it to free the space).
     The file exists beforehand: on a busy machine the server may have filled the disk already, and creating a file
-    on a full tmpfs fails."""
-    with filler.open("ab") as handle:
+    on a full tmpfs fails. Unbuffered, so that the write that finds the disk full raises here and closing the file has
+    nothing left to flush (a buffered file raised ENOSPC again when it was closed)."""
+    with filler.open("ab", buffering=0) as handle:
         chunk = b"\0" * 65536
         with contextlib.suppress(OSError):
             while True:
                 handle.write(chunk)
-                handle.flush()
     return filler
 
 
