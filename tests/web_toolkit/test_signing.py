@@ -33,6 +33,17 @@ def test_any_change_is_refused(payload: dict[str, Any], data: st.DataObject) -> 
     assert SERIALIZER.loads(tampered) is None
 
 
+def test_the_signature_has_one_spelling() -> None:
+    # 32 MAC bytes take 43 base64url characters; the last one carries two unused bits, so flipping them changes the
+    # text but not the decoded bytes. Such a respelling is a changed value and is refused.
+    token = SERIALIZER.dumps({"a": 1})
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(token[-1])
+    respelled = token[:-1] + alphabet[last ^ 0b01]
+    assert SERIALIZER.loads(respelled) is None
+    assert SERIALIZER.loads(token) == {"a": 1}
+
+
 def test_purpose_separates_keys() -> None:
     other = SignedSerializer(b"0123456789abcdef0123456789abcdef", "another purpose")
     assert other.loads(SERIALIZER.dumps({"a": 1})) is None

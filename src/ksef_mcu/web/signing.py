@@ -55,10 +55,11 @@ class SignedSerializer:
         body, dot, signature = token.partition(".")
         if not dot:
             return None
+        # The MAC is compared in its encoded form: base64url's last character carries unused bits, so comparing
+        # decoded bytes would accept several spellings of one signature, and a signed value must have exactly one.
+        if not token.isascii() or not hmac.compare_digest(signature, _b64encode(self._mac(body))):
+            return None
         try:
-            mac = _b64decode(signature)
-            if not hmac.compare_digest(mac, self._mac(body)):
-                return None
             payload = json.loads(_b64decode(body).decode("utf-8"))
         except (ValueError, UnicodeError, binascii.Error):
             return None
