@@ -157,11 +157,17 @@ def database(shared_database: Database) -> Database:
 @pytest.fixture(scope="session")
 def server_keys(tmp_path_factory: pytest.TempPathFactory) -> ServerKeys:
     """The server's keys, created once per session (RSA key generation and PBES2 are slow)."""
+    from ksef_mcu.server.certificates.ca import open_certificate_authority
     from ksef_mcu.server.keys import open_server_keys
     from ksef_mcu.server.settings import ServerSettings
 
     settings = ServerSettings(data_dir=tmp_path_factory.mktemp("keys"), secret="test-secret-for-the-key-store")
-    return open_server_keys(settings, now=TEST_START)
+    keys = open_server_keys(settings, now=TEST_START)
+    # The CA lives in the same store and is created by whichever app opens it first. Created here, at TEST_START, it
+    # does not depend on that order: a live-clock browser server opening it first would make it start today, and
+    # the API tests' frozen clock would then ask for certificates older than their issuer.
+    open_certificate_authority(keys.store, now=TEST_START, crl_url=f"{settings.resolved_public_url}/ca/crl")
+    return keys
 
 
 @pytest.fixture
