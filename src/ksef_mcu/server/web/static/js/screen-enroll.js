@@ -101,6 +101,8 @@ generateForm.addEventListener("submit", async (event) => {
     progress.hidden = true;
   }
 });
+// The page renders "Generuj" disabled; it works only once the handler above is in place.
+button.disabled = false;
 
 // "Certyfikat ważny do": two years after the chosen start.
 const validFrom = document.getElementById("wazny-od");

@@ -116,3 +116,5 @@ form.addEventListener("submit", async (event) => {
     progress.hidden = true;
   }
 });
+// The page renders "Zaloguj" disabled; it works only once the handler above is in place.
+button.disabled = false;
