@@ -190,6 +190,16 @@ class TestRefused:
         with pytest.raises(UnauthorizedError):
             tokens.verify(f"{header}.{body}.{signature}", kinds=[TokenKind.ACCESS], now=NOW)
 
+    def test_respelled_signature(self, tokens: TokenService) -> None:
+        # 64 signature bytes take 86 base64url characters; the last one carries four unused bits. Flipping one gives
+        # another string with the same bytes: a second spelling of a token is refused, not verified.
+        token = access_token(tokens)
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        respelled = token[:-1] + alphabet[alphabet.index(token[-1]) ^ 0b0001]
+        assert tokens.verify(token, kinds=[TokenKind.ACCESS], now=NOW)
+        with pytest.raises(UnauthorizedError):
+            tokens.verify(respelled, kinds=[TokenKind.ACCESS], now=NOW)
+
     def test_other_issuer(self, tokens: TokenService) -> None:
         other = TokenService(signing_key=KEY, key_id="test-key", issuer="somebody-else")
         with pytest.raises(UnauthorizedError):

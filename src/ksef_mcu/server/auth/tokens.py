@@ -55,9 +55,14 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(segment: str) -> bytes:
+    """The bytes of a base64url segment in its one canonical spelling. Raises ValueError otherwise: the last
+    character's unused bits must be zero, so a token cannot be respelled into a second string that also verifies."""
     if not _SEGMENT.fullmatch(segment):
         raise ValueError("not a base64url segment")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    if _b64(data) != segment:
+        raise ValueError("not the canonical base64url spelling")
+    return data
 
 
 class TokenKind(enum.StrEnum):
