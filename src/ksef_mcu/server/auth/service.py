@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +46,7 @@ from ksef_mcu.server.auth.repositories.challenges import ChallengeRepository, Ch
 from ksef_mcu.server.auth.tokens import IssuedToken, TokenKind, TokenService, VerifiedToken
 from ksef_mcu.server.auth.trust import TrustStore, certificate_time_problem
 from ksef_mcu.server.auth.xades_login import verify_xades_login
+from ksef_mcu.server.continuation import decode_keyset, encode_keyset
 from ksef_mcu.server.errors import (
     AuthenticationNotFoundError,
     BadRequestError,
@@ -55,7 +55,6 @@ from ksef_mcu.server.errors import (
     GoneError,
     InputValidationError,
     InvalidChallengeError,
-    InvalidContinuationTokenError,
     NotAuthorizedError,
     UnauthorizedError,
 )
@@ -125,22 +124,6 @@ def _token_permissions(held: ContextPermissions, fixed: tuple[str, ...]) -> Cont
     """What a KSeF-token login may do: the token's fixed permissions that its author still holds (effectively)."""
     effective = held.effective
     return ContextPermissions(tuple(Permission(p) for p in fixed if Permission(p) in effective), held.roles)
-
-
-def _encode_cursor(record: AuthenticationRecord) -> str:
-    raw = json.dumps([record.started_at.isoformat(), record.reference_number], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii")
-
-
-def _decode_cursor(token: str) -> tuple[datetime, str]:
-    try:
-        started_at, reference_number = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-        moment = datetime.fromisoformat(started_at)
-    except (ValueError, TypeError, UnicodeError, binascii.Error) as error:
-        raise InvalidContinuationTokenError() from error
-    if moment.tzinfo is None or not isinstance(reference_number, str):
-        raise InvalidContinuationTokenError()
-    return moment, reference_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -581,7 +564,7 @@ class AuthenticationService:
 
     def list_sessions(self, principal: Principal, *, page_size: int, continuation_token: str | None) -> SessionPage:
         """The caller's active authentication sessions in the current context, newest first."""
-        after = _decode_cursor(continuation_token) if continuation_token else None
+        after = decode_keyset(continuation_token) if continuation_token else None
         with self._database.read() as connection:
             records = AuthenticationRepository(connection).list_active(
                 context=principal.context,
@@ -592,7 +575,7 @@ class AuthenticationService:
             )
         more = len(records) > page_size
         items = records[:page_size]
-        return SessionPage(items, _encode_cursor(items[-1]) if more else None)
+        return SessionPage(items, encode_keyset(items[-1].started_at, items[-1].reference_number) if more else None)
 
     def is_active(self, reference_number: str) -> bool:
         """Whether the authentication still stands: succeeded, and not ended by the user (`DELETE

@@ -9,7 +9,6 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -28,6 +27,7 @@ from ksef_mcu.documents.forms import form_for_code
 from ksef_mcu.documents.ksef_numbers import parse_ksef_number
 from ksef_mcu.documents.upo import build_invoice_upo, sign_upo
 from ksef_mcu.server.auth.model import Principal
+from ksef_mcu.server.continuation import decode_continuation, decode_keyset, encode_continuation, encode_keyset
 from ksef_mcu.server.errors import InputValidationError, InvalidContinuationTokenError
 from ksef_mcu.server.keys import EncryptionKeyUsage, ServerKeys
 from ksef_mcu.server.reference_numbers import ReferenceKind, new_reference_number
@@ -112,17 +112,6 @@ def _b64(text: str, what: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise InputValidationError(f"{what} nie jest poprawnym ciągiem Base64.") from None
-
-
-def _encode_token(value: object) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode("ascii")
-
-
-def _decode_token(token: str) -> object:
-    try:
-        return json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-    except (ValueError, UnicodeError, binascii.Error):
-        raise InvalidContinuationTokenError("Przekazany token kontynuacji ma nieprawidłowy format.") from None
 
 
 class SessionService:
@@ -304,12 +293,7 @@ class SessionService:
     ) -> SessionPage:
         after: tuple[dt.datetime, str] | None = None
         if continuation_token:
-            decoded = _decode_token(continuation_token)
-            try:
-                assert isinstance(decoded, list)  # noqa: S101 - caught below
-                after = (dt.datetime.fromisoformat(decoded[0]), str(decoded[1]))
-            except (AssertionError, IndexError, ValueError, TypeError):
-                raise InvalidContinuationTokenError("Przekazany token kontynuacji ma nieprawidłowy format.") from None
+            after = decode_keyset(continuation_token)
         if not any(p in principal.permissions for p in _READ_ALL):
             where = _with_owner(where, principal)
         with self._database.read() as connection:
@@ -320,11 +304,7 @@ class SessionService:
                 after=after,
             )
         items = found[:page_size]
-        token = (
-            _encode_token([items[-1].date_created.isoformat(), items[-1].reference_number])
-            if len(found) > page_size
-            else None
-        )
+        token = encode_keyset(items[-1].date_created, items[-1].reference_number) if len(found) > page_size else None
         return SessionPage(items, token)
 
     def session(self, principal: Principal, reference: str) -> SessionView:
@@ -345,9 +325,9 @@ class SessionService:
     ) -> SessionInvoicePage:
         after = 0
         if continuation_token:
-            decoded = _decode_token(continuation_token)
+            decoded = decode_continuation(continuation_token)
             if not isinstance(decoded, int) or decoded < 0:
-                raise InvalidContinuationTokenError("Przekazany token kontynuacji ma nieprawidłowy format.")
+                raise InvalidContinuationTokenError()
             after = decoded
         with self._database.read() as connection:
             self._visible(principal, SessionRepository(connection).get(reference), reference)
@@ -355,7 +335,9 @@ class SessionService:
                 reference, after=after, limit=page_size + 1, failed_only=failed_only
             )
         items = found[:page_size]
-        return SessionInvoicePage(items, _encode_token(items[-1].ordinal_number) if len(found) > page_size else None)
+        return SessionInvoicePage(
+            items, encode_continuation(items[-1].ordinal_number) if len(found) > page_size else None
+        )
 
     def invoice(self, principal: Principal, reference: str, invoice_reference: str) -> SessionInvoiceRecord:
         with self._database.read() as connection:

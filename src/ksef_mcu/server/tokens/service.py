@@ -8,11 +8,8 @@ revoking takes effect at the author's next login, redemption or refresh with it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import json
 import secrets
 from collections.abc import Collection, Sequence
 from datetime import datetime
@@ -24,7 +21,8 @@ from ksef_mcu.clock import Clock
 from ksef_mcu.identifiers import ContextIdentifier, ContextIdentifierType, SubjectIdentifier, SubjectIdentifierType
 from ksef_mcu.server.auth.hooks import KsefTokenVerdict
 from ksef_mcu.server.auth.model import AuthenticationMethod, Principal, TokenProblem
-from ksef_mcu.server.errors import BadRequestError, ForbiddenError, InputValidationError, InvalidContinuationTokenError
+from ksef_mcu.server.continuation import decode_keyset, encode_keyset
+from ksef_mcu.server.errors import BadRequestError, ForbiddenError, InputValidationError
 from ksef_mcu.server.reference_numbers import ReferenceKind, is_reference_number, new_reference_number
 from ksef_mcu.server.tokens.model import (
     TOKEN_CONTEXT_PREFIXES,
@@ -55,22 +53,6 @@ class NoBindings:
 
 def token_sha256(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _encode_cursor(record: TokenRecord) -> str:
-    raw = json.dumps([record.created_at.isoformat(), record.reference_number], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii")
-
-
-def _decode_cursor(token: str) -> tuple[datetime, str]:
-    try:
-        created, reference = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
-        moment = datetime.fromisoformat(created)
-    except (ValueError, TypeError, UnicodeError, binascii.Error) as error:
-        raise InvalidContinuationTokenError() from error
-    if moment.tzinfo is None or not isinstance(reference, str):
-        raise InvalidContinuationTokenError()
-    return moment, reference
 
 
 class KsefTokenService:
@@ -184,7 +166,7 @@ class KsefTokenService:
         continuation_token: str | None,
     ) -> TokenPage:
         """`GET /tokens`: the tokens the caller may see, newest first."""
-        after = _decode_cursor(continuation_token) if continuation_token else None
+        after = decode_keyset(continuation_token) if continuation_token else None
         with self._database.read() as connection:
             authors: list[SubjectIdentifier] | None = None
             only: str | None = None
@@ -206,7 +188,7 @@ class KsefTokenService:
             )
         more = len(records) > page_size
         items = records[:page_size]
-        return TokenPage(items, _encode_cursor(items[-1]) if more else None)
+        return TokenPage(items, encode_keyset(items[-1].created_at, items[-1].reference_number) if more else None)
 
     # --- the login flow's hook ----------------------------------------------------------------------------------
 
